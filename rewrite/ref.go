@@ -1,0 +1,132 @@
+package rewrite
+
+import (
+	"fmt"
+	"io/fs"
+	"strings"
+)
+
+// Kind names a source format.
+type Kind string
+
+// The source formats imagelock reads.
+const (
+	Dockerfile    Kind = "dockerfile"
+	Compose       Kind = "compose"
+	Kubernetes    Kind = "kubernetes"
+	GitHubActions Kind = "github-actions"
+	GitLabCI      Kind = "gitlab-ci"
+	Kustomize     Kind = "kustomize"
+	Helm          Kind = "helm"
+)
+
+// Span is a half-open byte range [Start, End) in a file.
+type Span struct {
+	Start, End int
+}
+
+// Style says how pin and unpin edit a reference.
+type Style int
+
+const (
+	// Inline: the span holds the image text (name[:tag][@digest]); pin
+	// writes "@digest" after the tag inside the span, unpin removes it.
+	Inline Style = iota
+)
+
+// Ref is one occurrence of an image in a source file.
+type Ref struct {
+	// File is the slash-separated path of the source, relative to the
+	// root of the walk.
+	File string
+	// Line and Col are the 1-based position of Span's first byte.
+	Line, Col int
+	Kind      Kind
+	// Image is what a build or deployment pulls: the text after variable
+	// expansion, e.g. "golang:1.26" or "golang:1.26@sha256:...".
+	Image string
+	// Written is the source text at Span, exactly as written.
+	Written string
+	// Span is where pin and unpin edit. For an image that comes from a
+	// variable default (ARG BASE=golang:1.26), it is the default's span at
+	// its definition, so several references may share one span.
+	Span Span
+	// Var names the variable whose default supplied the image, if any.
+	Var string
+	// Style says how pin and unpin edit Span.
+	Style Style
+}
+
+// Pos returns "file:line:col".
+func (r Ref) Pos() string { return fmt.Sprintf("%s:%d:%d", r.File, r.Line, r.Col) }
+
+// Warning is a reference that cannot be resolved, or a file skipped, with
+// the position and the reason.
+type Warning struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (w Warning) String() string {
+	if w.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", w.File, w.Line, w.Msg)
+	}
+	return fmt.Sprintf("%s: %s", w.File, w.Msg)
+}
+
+// Error is a source that cannot be read as its kind, with the position.
+type Error struct {
+	File string
+	Line int // 0 when the position is unknown
+	Err  error
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.File, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Input is one file handed to a finder.
+type Input struct {
+	// FS is the root of the walk: finders read files a source names
+	// through it (the .env beside a compose file, a build's Dockerfile).
+	FS fs.FS
+	// Path is the slash-separated path of the file within FS.
+	Path string
+	Src  []byte
+	// Env looks up the process environment (compose interpolation). Nil
+	// means an empty environment.
+	Env func(string) (string, bool)
+}
+
+// Finder returns the references in one file, in file order.
+type Finder func(in Input) ([]Ref, []Warning, error)
+
+// FinderFor returns the kind and finder for a file, by its slash path
+// relative to the root of the walk, or ok=false when the file is not a
+// source imagelock reads.
+func FinderFor(path string) (kind Kind, find Finder, ok bool) {
+	base := path[strings.LastIndex(path, "/")+1:]
+	if isDockerfileName(base) {
+		return Dockerfile, FindDockerfile, true
+	}
+	return "", nil, false
+}
+
+func isDockerfileName(base string) bool {
+	lower := strings.ToLower(base)
+	switch {
+	case lower == "dockerfile", lower == "containerfile":
+		return true
+	case strings.HasSuffix(lower, ".dockerfile"), strings.HasSuffix(lower, ".containerfile"):
+		return true
+	case strings.HasPrefix(lower, "dockerfile."), strings.HasPrefix(lower, "containerfile."):
+		return true
+	}
+	return false
+}
