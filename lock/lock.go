@@ -1,0 +1,329 @@
+package lock
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/pelletier/go-toml/v2"
+	"github.com/pelletier/go-toml/v2/unstable"
+)
+
+// Version is the lock format this package reads and writes.
+const Version = 1
+
+const header = "# images.lock: written by `imagelock lock`; do not edit.\n"
+
+// File is the content of an images.lock.
+type File struct {
+	Images []Image
+}
+
+// Image is one locked image key: a name and tag, and what the tag pointed
+// at when it was resolved.
+type Image struct {
+	// Name is the normalized repository, e.g. "docker.io/library/golang".
+	Name string
+	// Tag is empty for a reference written with a digest alone.
+	Tag string
+	// Digest is the index digest of a multi-platform image, the manifest
+	// digest otherwise.
+	Digest v1.Hash
+	// Platforms maps each platform of an index ("linux/arm64/v8") to its
+	// manifest digest; nil for a single manifest.
+	Platforms map[string]v1.Hash
+	// Sources are the slash-separated paths, relative to the lock's
+	// directory, of the files that use the image.
+	Sources []string
+}
+
+// Key returns "name:tag", or the name alone for a digest-only entry.
+func (im Image) Key() string {
+	if im.Tag == "" {
+		return im.Name + "@" + im.Digest.String()
+	}
+	return im.Name + ":" + im.Tag
+}
+
+// Find returns the entry for name and tag, or nil.
+func (f *File) Find(name, tag string) *Image {
+	for i := range f.Images {
+		if f.Images[i].Name == name && f.Images[i].Tag == tag {
+			return &f.Images[i]
+		}
+	}
+	return nil
+}
+
+// KnownPlatforms returns the platforms recorded for digest in any entry of
+// the repository name. Digests are content addresses, so an index once seen
+// never needs fetching again.
+func (f *File) KnownPlatforms(name string, digest v1.Hash) (map[string]v1.Hash, bool) {
+	for _, im := range f.Images {
+		if im.Name == name && im.Digest == digest {
+			return im.Platforms, true
+		}
+	}
+	return nil, false
+}
+
+// Sort puts entries and their sources in the canonical order.
+func (f *File) Sort() {
+	for i := range f.Images {
+		sort.Strings(f.Images[i].Sources)
+	}
+	sort.Slice(f.Images, func(i, j int) bool {
+		a, b := f.Images[i], f.Images[j]
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		if a.Tag != b.Tag {
+			return a.Tag < b.Tag
+		}
+		return a.Digest.String() < b.Digest.String()
+	})
+}
+
+type fileTOML struct {
+	Version int         `toml:"version"`
+	Image   []imageTOML `toml:"image"`
+}
+
+type imageTOML struct {
+	Name      string            `toml:"name"`
+	Tag       string            `toml:"tag,omitempty"`
+	Digest    string            `toml:"digest"`
+	Platforms map[string]string `toml:"platforms,inline,omitempty"`
+	Sources   []string          `toml:"sources"`
+}
+
+// The encoder's own strings are TOML literal strings ('...'); these types
+// write basic strings ("..."), the form people expect to read.
+type (
+	basicString string
+	platformMap map[string]string
+)
+
+func (s basicString) MarshalTOML() ([]byte, error) { return quote(nil, string(s)), nil }
+
+func (m platformMap) MarshalTOML() ([]byte, error) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	b := []byte("{ ")
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = quote(b, k)
+		b = append(b, " = "...)
+		b = quote(b, m[k])
+	}
+	return append(b, " }"...), nil
+}
+
+// quote appends s as a TOML basic string.
+func quote(b []byte, s string) []byte {
+	b = append(b, '"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b = append(b, '\\', byte(r))
+		case r < 0x20 || r == 0x7f:
+			b = fmt.Appendf(b, "\\u%04X", r)
+		default:
+			b = utf8.AppendRune(b, r)
+		}
+	}
+	return append(b, '"')
+}
+
+type imageOut struct {
+	Name      basicString   `toml:"name"`
+	Tag       basicString   `toml:"tag,omitempty"`
+	Digest    basicString   `toml:"digest"`
+	Platforms platformMap   `toml:"platforms,omitempty"`
+	Sources   []basicString `toml:"sources"`
+}
+
+type fileOut struct {
+	Version int        `toml:"version"`
+	Image   []imageOut `toml:"image"`
+}
+
+// Format returns the canonical bytes of f: sorted, with the header comment.
+func (f *File) Format() []byte {
+	g := File{Images: append([]Image(nil), f.Images...)}
+	g.Sort()
+	out := fileOut{Version: Version, Image: make([]imageOut, 0, len(g.Images))}
+	for _, im := range g.Images {
+		t := imageOut{Name: basicString(im.Name), Tag: basicString(im.Tag), Digest: basicString(im.Digest.String()), Sources: []basicString{}}
+		for _, s := range im.Sources {
+			t.Sources = append(t.Sources, basicString(s))
+		}
+		if len(im.Platforms) > 0 {
+			t.Platforms = make(platformMap, len(im.Platforms))
+			for p, d := range im.Platforms {
+				t.Platforms[p] = d.String()
+			}
+		}
+		out.Image = append(out.Image, t)
+	}
+	var buf bytes.Buffer
+	buf.WriteString(header)
+	enc := toml.NewEncoder(&buf).EnableMarshalerInterface()
+	if err := enc.Encode(out); err != nil {
+		// Every value is a string, a map of strings or a list of strings:
+		// encoding cannot fail.
+		panic(fmt.Sprintf("encoding images.lock: %v", err))
+	}
+	return buf.Bytes()
+}
+
+// Error is a problem in a lock file, at a line.
+type Error struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+// Parse reads a lock file. filename is used in errors only. Every problem
+// is reported with its line: a syntax error, an unknown version, an unknown
+// key, a malformed digest or platform, a duplicate entry.
+func Parse(filename string, data []byte) (*File, error) {
+	var raw fileTOML
+	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
+	if err := dec.Decode(&raw); err != nil {
+		return nil, decodeError(filename, err)
+	}
+	lines := entryLines(data)
+	line := func(i int, key string) int {
+		if i < len(lines) {
+			if l, ok := lines[i][key]; ok {
+				return l
+			}
+			return lines[i][""]
+		}
+		return 0
+	}
+	if raw.Version != Version {
+		return nil, &Error{filename, versionLine(data), fmt.Sprintf("unknown lock version %d (this imagelock reads version %d): upgrade imagelock, or delete the lock and run 'imagelock lock'", raw.Version, Version)}
+	}
+	var errs []error
+	f := &File{}
+	seen := map[string]int{}
+	for i, t := range raw.Image {
+		im := Image{Name: t.Name, Tag: t.Tag, Sources: t.Sources}
+		bad := func(key, format string, args ...any) {
+			errs = append(errs, &Error{filename, line(i, key), fmt.Sprintf(format, args...)})
+		}
+		if t.Name == "" || strings.ContainsAny(t.Name, " \t@") || !strings.Contains(t.Name, "/") {
+			bad("name", "entry has an invalid name %q", t.Name)
+		}
+		d, err := v1.NewHash(t.Digest)
+		if err != nil {
+			bad("digest", "malformed digest %q for %s: run 'imagelock lock' to rewrite the lock", t.Digest, t.Name)
+		}
+		im.Digest = d
+		for p, s := range t.Platforms {
+			pd, err := v1.NewHash(s)
+			if err != nil {
+				bad("platforms", "malformed digest %q for platform %s of %s", s, p, t.Name)
+				continue
+			}
+			if _, err := v1.ParsePlatform(p); err != nil || p == "" {
+				bad("platforms", "malformed platform %q of %s", p, t.Name)
+				continue
+			}
+			if im.Platforms == nil {
+				im.Platforms = map[string]v1.Hash{}
+			}
+			im.Platforms[p] = pd
+		}
+		k := im.Key()
+		if first, dup := seen[k]; dup {
+			bad("", "duplicate entry for %s (first at line %d): run 'imagelock lock' to rewrite the lock", k, line(first, ""))
+		}
+		seen[k] = i
+		f.Images = append(f.Images, im)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return f, nil
+}
+
+func decodeError(filename string, err error) error {
+	var se *toml.StrictMissingError
+	if errors.As(err, &se) && len(se.Errors) > 0 {
+		row, _ := se.Errors[0].Position()
+		return &Error{filename, row, fmt.Sprintf("unknown key %q: this imagelock writes no such key; delete the lock and run 'imagelock lock'", strings.Join(se.Errors[0].Key(), "."))}
+	}
+	var de *toml.DecodeError
+	if errors.As(err, &de) {
+		row, _ := de.Position()
+		return &Error{filename, row, "malformed lock: " + de.Error() + ": delete it and run 'imagelock lock'"}
+	}
+	return &Error{filename, 0, "malformed lock: " + err.Error()}
+}
+
+// entryLines maps, for each [[image]] entry in order, its keys to their
+// lines; "" maps to the line of the entry's header.
+func entryLines(data []byte) []map[string]int {
+	var out []map[string]int
+	p := unstable.Parser{}
+	p.Reset(data)
+	for p.NextExpression() {
+		e := p.Expression()
+		switch e.Kind {
+		case unstable.ArrayTable:
+			out = append(out, map[string]int{"": keyLine(&p, e)})
+		case unstable.KeyValue:
+			if len(out) > 0 {
+				k := e.Key()
+				if k.Next() {
+					out[len(out)-1][string(k.Node().Data)] = keyLine(&p, e)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func keyLine(p *unstable.Parser, e *unstable.Node) int {
+	k := e.Key()
+	if !k.Next() {
+		return 0
+	}
+	return p.Shape(p.Range(k.Node().Data)).Start.Line
+}
+
+func versionLine(data []byte) int {
+	p := unstable.Parser{}
+	p.Reset(data)
+	for p.NextExpression() {
+		e := p.Expression()
+		if e.Kind == unstable.KeyValue {
+			if k := e.Key(); k.Next() && string(k.Node().Data) == "version" {
+				return keyLine(&p, e)
+			}
+		}
+		if e.Kind == unstable.ArrayTable || e.Kind == unstable.Table {
+			break
+		}
+	}
+	return 1
+}

@@ -1,0 +1,148 @@
+package lock
+
+import (
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func hash(t *testing.T, hex1 string) v1.Hash {
+	t.Helper()
+	h, err := v1.NewHash("sha256:" + strings.Repeat(hex1, 64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func sample(t *testing.T) *File {
+	return &File{Images: []Image{
+		{Name: "docker.io/library/golang", Tag: "1.26-alpine", Digest: hash(t, "a"),
+			Platforms: map[string]v1.Hash{"linux/arm64/v8": hash(t, "c"), "linux/amd64": hash(t, "b")},
+			Sources:   []string{"ci/build.Dockerfile", "Dockerfile"}},
+		{Name: "docker.io/library/alpine", Digest: hash(t, "d"), Sources: []string{"Dockerfile"}},
+		{Name: "ghcr.io/o/app", Tag: "1", Digest: hash(t, "e"), Sources: []string{"odd \"name\"\\x/Dockerfile"}},
+	}}
+}
+
+// The golden file is the canonical form: sorted entries and sources, basic
+// strings, the header; formatting its parse gives it back byte for byte.
+func TestFormatGolden(t *testing.T) {
+	t.Parallel()
+	got := sample(t).Format()
+	golden := filepath.Join("testdata", "sample.lock")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("Format (-want +got):\n%s", diff)
+	}
+	f, err := Parse("images.lock", want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again := f.Format(); string(again) != string(want) {
+		t.Errorf("parse+format is not a fixed point:\n%s", again)
+	}
+}
+
+func TestFormatDeterministic(t *testing.T) {
+	t.Parallel()
+	a := sample(t)
+	b := sample(t)
+	b.Images[0], b.Images[2] = b.Images[2], b.Images[0]
+	if string(a.Format()) != string(b.Format()) {
+		t.Error("entry order changes the bytes")
+	}
+	if a.Images[0].Name != "docker.io/library/golang" {
+		t.Error("Format sorted the caller's slice")
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	t.Parallel()
+	const d = `"sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"`
+	for _, tc := range []struct{ name, in, want string }{
+		{"unknown version", "# c\nversion = 7\n", "images.lock:2: unknown lock version 7"},
+		{"missing version", "[[image]]\n", "images.lock:1: unknown lock version 0"},
+		{"syntax", "version = 1\n[[image]]\nname = \"x\n", "images.lock:3: malformed lock"},
+		{"bad digest", "version = 1\n\n[[image]]\nname = \"docker.io/a/b\"\ntag = \"1\"\ndigest = \"sha256:abc\"\n", "images.lock:6: malformed digest \"sha256:abc\""},
+		{"bad platform digest", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ndigest = " + d + "\nplatforms = { \"linux/amd64\" = \"md5:1\" }\n", "images.lock:5: malformed digest \"md5:1\" for platform linux/amd64"},
+		{"duplicate", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ntag = \"1\"\ndigest = " + d + "\n\n[[image]]\nname = \"docker.io/a/b\"\ntag = \"1\"\ndigest = " + d + "\n", "images.lock:7: duplicate entry for docker.io/a/b:1 (first at line 2)"},
+		{"unknown key", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\nlines = [3]\n", "images.lock:4: unknown key \"image.lines\""},
+		{"bad name", "version = 1\n[[image]]\nname = \"alpine\"\ndigest = " + d + "\n", "images.lock:3: entry has an invalid name \"alpine\""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Parse("images.lock", []byte(tc.in))
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Errorf("Parse error = %v, want prefix %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestWriteOnlyWhenChanged(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "images.lock")
+	f := sample(t)
+	if wrote, err := Write(path, f); err != nil || !wrote {
+		t.Fatalf("first Write = %v, %v; want true, nil", wrote, err)
+	}
+	before, _ := os.Stat(path)
+	if wrote, err := Write(path, sample(t)); err != nil || wrote {
+		t.Fatalf("second Write = %v, %v; want false, nil", wrote, err)
+	}
+	after, _ := os.Stat(path)
+	if !after.ModTime().Equal(before.ModTime()) {
+		t.Error("unchanged lock was rewritten")
+	}
+	got, ok, err := Read(path, "images.lock")
+	if err != nil || !ok || len(got.Images) != 3 {
+		t.Fatalf("Read = %v, %v, %v", got, ok, err)
+	}
+	if _, ok, err := Read(filepath.Join(t.TempDir(), "none"), "images.lock"); ok || err != nil {
+		t.Errorf("Read of a missing lock = %v, %v; want false, nil", ok, err)
+	}
+}
+
+func TestKnownPlatforms(t *testing.T) {
+	t.Parallel()
+	f := sample(t)
+	p, ok := f.KnownPlatforms("docker.io/library/golang", hash(t, "a"))
+	if !ok || p["linux/amd64"] != hash(t, "b") {
+		t.Errorf("KnownPlatforms = %v, %v", p, ok)
+	}
+	if _, ok := f.KnownPlatforms("docker.io/library/other", hash(t, "a")); ok {
+		t.Error("a digest known in another repository counted as known")
+	}
+}
+
+// lock/ is the file format alone: it must not pull in the registry client
+// or the Dockerfile parser.
+func TestDependencies(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"pkg/v1/remote", "moby/buildkit", "net/http"} {
+		if strings.Contains(string(out), bad) {
+			t.Errorf("lock imports %s", bad)
+		}
+	}
+}

@@ -1,0 +1,37 @@
+package lock
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"os"
+
+	"github.com/imagelock/imagelock/internal/atomicfile"
+)
+
+// Read reads and parses the lock at path. A missing file gives an empty
+// lock and ok=false.
+func Read(path, display string) (f *File, ok bool, err error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &File{}, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	f, err = Parse(display, data)
+	return f, err == nil, err
+}
+
+// Write writes f to path atomically, only when its bytes differ from what
+// is there, and reports whether it wrote.
+func Write(path string, f *File) (bool, error) {
+	data := f.Format()
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
+		return false, nil
+	}
+	if err := atomicfile.WriteFile(path, data, 0o644); err != nil {
+		return false, err
+	}
+	return true, nil
+}
