@@ -39,6 +39,9 @@ type Image struct {
 	// Sources are the slash-separated paths, relative to the lock's
 	// directory, of the files that use the image.
 	Sources []string
+	// Line is where the entry starts in the file it was read from; 0 for
+	// an entry not read from a file. It is not written.
+	Line int
 }
 
 // Key returns "name:tag", or the name alone for a digest-only entry.
@@ -226,7 +229,7 @@ func Parse(filename string, data []byte) (*File, error) {
 	f := &File{}
 	seen := map[string]int{}
 	for i, t := range raw.Image {
-		im := Image{Name: t.Name, Tag: t.Tag, Sources: t.Sources}
+		im := Image{Name: t.Name, Tag: t.Tag, Sources: t.Sources, Line: line(i, "")}
 		bad := func(key, format string, args ...any) {
 			errs = append(errs, &Error{filename, line(i, key), fmt.Sprintf(format, args...)})
 		}

@@ -15,6 +15,9 @@ type Resolver interface {
 	// ("linux/arm64/v8") to its manifest digest. Platforms with an empty
 	// os (attestation manifests) are left out.
 	Platforms(ctx context.Context, name string, digest v1.Hash) (map[string]v1.Hash, error)
+	// Exists checks with one HEAD that the registry still has the
+	// manifest or index at digest; ErrNotFound when it does not.
+	Exists(ctx context.Context, name string, digest v1.Hash) error
 }
 
 // Descriptor is what a HEAD tells of a tag.

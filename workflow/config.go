@@ -1,0 +1,95 @@
+package workflow
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/bmatcuk/doublestar/v4"
+	"github.com/pelletier/go-toml/v2"
+
+	"github.com/imagelock/imagelock/resolve"
+)
+
+// ConfigFile is the name of the configuration file at the root.
+const ConfigFile = ".imagelock.toml"
+
+// Config is the content of .imagelock.toml.
+type Config struct {
+	// Exclude lists globs (doublestar syntax, slash-separated, relative to
+	// the root) of files and directories that are not sources.
+	Exclude []string `toml:"exclude"`
+	// Platforms limits the platforms recorded for multi-platform images.
+	Platforms []string `toml:"platforms"`
+	// Ignore lists images that are not locked: a name ("alpine", every
+	// tag) or a name and tag ("alpine:3.20").
+	Ignore []string `toml:"ignore"`
+	// InsecureRegistries may be reached over plain HTTP.
+	InsecureRegistries []string `toml:"insecure-registries"`
+	// Mirrors maps a registry to a pull-through mirror that answers for it.
+	Mirrors map[string]string `toml:"mirrors"`
+
+	ignore []resolve.Key
+}
+
+// LoadConfig reads dir/.imagelock.toml; a missing file is an empty config.
+func LoadConfig(dir string) (*Config, error) {
+	c := &Config{}
+	data, err := os.ReadFile(filepath.Join(dir, ConfigFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return c, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
+	if err := dec.Decode(c); err != nil {
+		var se *toml.StrictMissingError
+		if errors.As(err, &se) && len(se.Errors) > 0 {
+			row, _ := se.Errors[0].Position()
+			return nil, fmt.Errorf("%s:%d: unknown key %q (known: exclude, platforms, ignore, insecure-registries, mirrors)", ConfigFile, row, se.Errors[0].Key()[0])
+		}
+		var de *toml.DecodeError
+		if errors.As(err, &de) {
+			row, _ := de.Position()
+			return nil, fmt.Errorf("%s:%d: %v", ConfigFile, row, de)
+		}
+		return nil, fmt.Errorf("%s: %v", ConfigFile, err)
+	}
+	for _, g := range c.Exclude {
+		if !doublestar.ValidatePattern(g) {
+			return nil, fmt.Errorf("%s: exclude: invalid glob %q", ConfigFile, g)
+		}
+	}
+	for _, im := range c.Ignore {
+		p, err := resolve.Parse(im)
+		if err != nil {
+			return nil, fmt.Errorf("%s: ignore: %v", ConfigFile, err)
+		}
+		k := p.Key
+		if !hasExplicitTag(im) {
+			k.Tag = ""
+		}
+		c.ignore = append(c.ignore, k)
+	}
+	return c, nil
+}
+
+// ignored reports whether the config says not to lock k.
+func (c *Config) ignored(k resolve.Key) bool {
+	for _, i := range c.ignore {
+		if i.Name == k.Name && (i.Tag == "" || i.Tag == k.Tag) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasExplicitTag(image string) bool {
+	base, _, _ := cutDigest(image)
+	last := base[lastSlash(base)+1:]
+	return bytes.IndexByte([]byte(last), ':') >= 0
+}

@@ -1,0 +1,255 @@
+package workflow
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/imagelock/imagelock/lock"
+	"github.com/imagelock/imagelock/resolve"
+	"github.com/imagelock/imagelock/rewrite"
+)
+
+// LockResult says what Lock did.
+type LockResult struct {
+	// Lockfile is the lock's path as given.
+	Lockfile string
+	// Wrote is false when the lock already said all of this.
+	Wrote bool
+	// Refs and Images count the references found and the entries locked.
+	Refs, Images int
+	// Added, Changed and Removed list the keys whose entries changed.
+	Added, Changed, Removed []string
+	Warnings               []rewrite.Warning
+}
+
+// group is the references that share one lock entry.
+type group struct {
+	key    resolve.Key
+	digest *v1.Hash // for a digest-only entry
+	refs   []Found
+}
+
+func (g *group) id() string {
+	if g.digest != nil {
+		return g.key.Name + "@" + g.digest.String()
+	}
+	return g.key.String()
+}
+
+// pinnedDigest returns the one digest every reference of a tag group pins,
+// or nil when any relies on the tag alone or they disagree.
+func (g *group) pinnedDigest() *v1.Hash {
+	var d *v1.Hash
+	for _, r := range g.refs {
+		if r.Digest == nil || (d != nil && *d != *r.Digest) {
+			return nil
+		}
+		d = r.Digest
+	}
+	return d
+}
+
+func (g *group) sources() []string {
+	var out []string
+	for _, r := range g.refs {
+		if len(out) == 0 || out[len(out)-1] != r.File {
+			out = append(out, r.File)
+		}
+	}
+	return uniq(out)
+}
+
+// groupRefs gathers references by lock entry, in key order.
+func groupRefs(refs []Found) []*group {
+	byID := map[string]*group{}
+	var out []*group
+	for _, r := range refs {
+		g := &group{key: r.Key}
+		if r.Key.Tag == "" {
+			g.digest = r.Digest
+		}
+		if have, ok := byID[g.id()]; ok {
+			g = have
+		} else {
+			byID[g.id()] = g
+			out = append(out, g)
+		}
+		g.refs = append(g.refs, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].id() < out[j].id() })
+	return out
+}
+
+// Lock resolves every reference in scope and writes the lock. Offline, it
+// records only references pinned in the sources and fails, naming them,
+// for any that rely on a tag.
+func Lock(ctx context.Context, o Options, offline bool) (*LockResult, error) {
+	e, err := prepare(o)
+	if err != nil {
+		return nil, err
+	}
+	if offline {
+		e.Resolver = nil
+	}
+	return e.lock(ctx, false)
+}
+
+// lock does Lock's work; with update, tags are re-resolved even where
+// every source pins a digest.
+func (e *env) lock(ctx context.Context, update bool) (*LockResult, error) {
+	old, err := e.readLock(false)
+	if err != nil {
+		return nil, err
+	}
+	s, err := e.scan()
+	if err != nil {
+		return nil, err
+	}
+	res := &LockResult{Lockfile: e.lockName, Refs: len(s.refs), Warnings: s.warnings}
+	groups := groupRefs(s.refs)
+
+	digests := map[string]v1.Hash{}
+	index := map[string]bool{}
+	var heads []resolve.Key
+	var unpinned []string
+	for _, g := range groups {
+		switch {
+		case g.digest != nil:
+			digests[g.id()] = *g.digest
+		case !update && g.pinnedDigest() != nil:
+			digests[g.id()] = *g.pinnedDigest()
+		case e.Resolver == nil:
+			for _, r := range g.refs {
+				if r.Digest == nil {
+					unpinned = append(unpinned, fmt.Sprintf("%s: %s relies on its tag", r.Pos(), r.Written))
+				}
+			}
+		default:
+			heads = append(heads, g.key)
+		}
+	}
+	if len(unpinned) > 0 {
+		return nil, fmt.Errorf("lock --offline records only pinned references; these rely on a tag:\n  %s\nrun 'imagelock lock' with the registry reachable, or pin them", strings.Join(unpinned, "\n  "))
+	}
+	descs, err := e.headAll(ctx, heads)
+	if err != nil {
+		return nil, err
+	}
+	var need []nameDigest
+	for _, g := range groups {
+		if d, ok := descs[g.key]; ok && g.digest == nil {
+			digests[g.id()] = d.Digest
+			index[g.id()] = d.Index
+			if d.Index {
+				need = append(need, nameDigest{g.key.Name, d.Digest})
+			}
+			continue
+		}
+		// Pinned and digest-only entries: whether it is an index is
+		// known only to an old entry, or by fetching it.
+		need = append(need, nameDigest{g.key.Name, digests[g.id()]})
+		index[g.id()] = true
+	}
+	plats, err := e.platformsAll(ctx, old, need)
+	if err != nil {
+		return nil, err
+	}
+
+	next := &lock.File{}
+	for _, g := range groups {
+		d := digests[g.id()]
+		im := lock.Image{Name: g.key.Name, Tag: g.key.Tag, Digest: d, Sources: g.sources()}
+		if index[g.id()] {
+			im.Platforms = plats[nameDigest{g.key.Name, d}]
+		}
+		for _, r := range g.refs {
+			if r.Digest != nil && *r.Digest != d && g.key.Tag != "" {
+				res.Warnings = append(res.Warnings, rewrite.Warning{File: r.File, Line: r.Line,
+					Msg: fmt.Sprintf("%s pins %s, but the tag points at %s: run 'imagelock pin' to write the locked digest", r.Written, r.Digest, d)})
+			}
+		}
+		next.Images = append(next.Images, im)
+	}
+	e.keepOutOfScope(old, next)
+	res.Images = len(next.Images)
+	res.Added, res.Changed, res.Removed = diffLocks(old, next)
+	if res.Wrote, err = lock.Write(e.lockPath, next); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// keepOutOfScope carries over what the old lock says of files this run
+// did not look at: their entries, and their places in shared entries.
+func (e *env) keepOutOfScope(old, next *lock.File) {
+	for _, im := range old.Images {
+		var outside []string
+		for _, src := range im.Sources {
+			if !e.scope.contains(src) {
+				outside = append(outside, src)
+			}
+		}
+		if len(outside) == 0 {
+			continue
+		}
+		if n := next.Find(im.Name, im.Tag); n != nil && (im.Tag != "" || n.Digest == im.Digest) {
+			n.Sources = uniq(append(n.Sources, outside...))
+			continue
+		}
+		im.Sources = outside
+		next.Images = append(next.Images, im)
+	}
+	next.Sort()
+}
+
+// diffLocks lists the keys added, changed (digest) and removed.
+func diffLocks(old, next *lock.File) (added, changed, removed []string) {
+	was := map[string]v1.Hash{}
+	for _, im := range old.Images {
+		was[im.Key()] = im.Digest
+	}
+	now := map[string]bool{}
+	for _, im := range next.Images {
+		now[im.Key()] = true
+		d, ok := was[im.Key()]
+		switch {
+		case !ok:
+			added = append(added, im.Key())
+		case d != im.Digest:
+			changed = append(changed, im.Key())
+		}
+	}
+	for _, im := range old.Images {
+		if !now[im.Key()] {
+			removed = append(removed, im.Key())
+		}
+	}
+	return added, changed, removed
+}
+
+// readLock reads the lock; with must, a missing lock is an error.
+func (e *env) readLock(must bool) (*lock.File, error) {
+	f, ok, err := lock.Read(e.lockPath, e.lockName)
+	if err != nil {
+		return nil, err
+	}
+	if !ok && must {
+		return nil, &UsageError{Msg: fmt.Sprintf("%s: no such lock: run 'imagelock lock' first", e.lockName)}
+	}
+	return f, nil
+}
+
+func uniq(s []string) []string {
+	sort.Strings(s)
+	out := s[:0]
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}

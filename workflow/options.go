@@ -1,0 +1,93 @@
+package workflow
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/imagelock/imagelock/resolve"
+)
+
+// Options are what every command shares.
+type Options struct {
+	// Dir is the directory the command runs in (-C); default ".".
+	Dir string
+	// Paths limit the command to files under them, relative to Dir.
+	Paths []string
+	// Lockfile is the lock's path, relative to Dir; default "images.lock".
+	// Source paths in the lock are relative to its directory, which is
+	// also the root of the walk.
+	Lockfile string
+	// Platforms limits the platforms recorded; empty means the config's,
+	// or every platform.
+	Platforms []string
+	// Resolver asks registries; nil for commands that run offline.
+	Resolver resolve.Resolver
+	// Jobs bounds concurrent registry requests; default 16.
+	Jobs int
+	// Env looks up the environment for compose interpolation; nil is an
+	// empty environment.
+	Env func(string) (string, bool)
+}
+
+// UsageError is a problem with how the command was called.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// env is the prepared form of Options for one run.
+type env struct {
+	Options
+	root     string // absolute directory of the lock: the walk root
+	lockPath string // absolute path of the lock
+	lockName string // the lock's name as the user gave it, for messages
+	cfg      *Config
+	scope    scope
+}
+
+func prepare(o Options) (*env, error) {
+	if o.Dir == "" {
+		o.Dir = "."
+	}
+	if o.Lockfile == "" {
+		o.Lockfile = "images.lock"
+	}
+	if o.Jobs <= 0 {
+		o.Jobs = 16
+	}
+	dir, err := filepath.Abs(o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return nil, &UsageError{Msg: fmt.Sprintf("%s is not a directory", o.Dir)}
+	}
+	e := &env{Options: o, lockName: o.Lockfile}
+	e.lockPath = o.Lockfile
+	if !filepath.IsAbs(e.lockPath) {
+		e.lockPath = filepath.Join(dir, e.lockPath)
+	}
+	e.root = filepath.Dir(e.lockPath)
+	if e.cfg, err = LoadConfig(e.root); err != nil {
+		return nil, err
+	}
+	if len(e.Platforms) == 0 {
+		e.Platforms = e.cfg.Platforms
+	}
+	paths := o.Paths
+	abs := make([]string, len(paths))
+	for i, p := range paths {
+		if filepath.IsAbs(p) {
+			abs[i] = p
+		} else {
+			abs[i] = filepath.Join(dir, p)
+		}
+	}
+	if len(paths) == 0 && dir != e.root {
+		abs = []string{dir}
+	}
+	if e.scope, err = newScope(e.root, abs); err != nil {
+		return nil, err
+	}
+	return e, nil
+}

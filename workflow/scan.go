@@ -1,0 +1,114 @@
+package workflow
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"sync"
+
+	"github.com/imagelock/imagelock/resolve"
+	"github.com/imagelock/imagelock/rewrite"
+)
+
+// Found is a reference with its parsed image.
+type Found struct {
+	rewrite.Ref
+	resolve.Parsed
+}
+
+// scanResult is every reference in scope, in file order.
+type scanResult struct {
+	refs     []Found
+	warnings []rewrite.Warning
+	files    map[string][]byte // sources read, by slash path
+}
+
+// scan finds the references in every source in scope. Files are read and
+// parsed in parallel; the result is in path order whatever the timing.
+// Every unreadable or malformed file is reported, joined.
+func (e *env) scan() (*scanResult, error) {
+	files, err := discover(e.root, e.scope, e.cfg, func(p string) bool {
+		_, _, ok := rewrite.FinderFor(p)
+		return ok
+	})
+	if err != nil {
+		return nil, fmt.Errorf("walking %s: %w", e.root, err)
+	}
+	type result struct {
+		src   []byte
+		refs  []rewrite.Ref
+		warns []rewrite.Warning
+		err   error
+	}
+	results := make([]result, len(files))
+	fsys := os.DirFS(e.root)
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				r := &results[i]
+				r.src, r.err = os.ReadFile(filepath.Join(e.root, filepath.FromSlash(files[i])))
+				if r.err != nil {
+					continue
+				}
+				_, find, _ := rewrite.FinderFor(files[i])
+				r.refs, r.warns, r.err = find(rewrite.Input{FS: fsys, Path: files[i], Src: r.src, Env: e.Env})
+			}
+		}()
+	}
+	for i := range files {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+
+	s := &scanResult{files: map[string][]byte{}}
+	var errs []error
+	seen := map[string]bool{}
+	for i, r := range results {
+		if r.err != nil {
+			errs = append(errs, r.err)
+			continue
+		}
+		s.files[files[i]] = r.src
+		s.warnings = append(s.warnings, r.warns...)
+		for _, ref := range r.refs {
+			// A compose build's Dockerfile is found twice: from the
+			// compose file and on its own. One reference per span.
+			id := fmt.Sprintf("%s\x00%d\x00%d\x00%s", ref.File, ref.Span.Start, ref.Span.End, ref.Image)
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			p, err := resolve.Parse(ref.Image)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %v", ref.Pos(), err))
+				continue
+			}
+			if e.cfg.ignored(p.Key) {
+				continue
+			}
+			s.refs = append(s.refs, Found{Ref: ref, Parsed: p})
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	sort.SliceStable(s.refs, func(i, j int) bool {
+		a, b := s.refs[i], s.refs[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Col < b.Col
+	})
+	return s, nil
+}

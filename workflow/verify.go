@@ -1,0 +1,273 @@
+package workflow
+
+import (
+	"context"
+	"errors"
+	"sort"
+
+	"github.com/imagelock/imagelock/lock"
+	"github.com/imagelock/imagelock/resolve"
+	"github.com/imagelock/imagelock/rewrite"
+)
+
+// Severity orders findings: a Failure fails verify, a Notice only with
+// --strict.
+type Severity string
+
+// The severities of a finding.
+const (
+	Failure Severity = "error"
+	Notice  Severity = "notice"
+)
+
+// The codes of findings, stable for machines.
+const (
+	CodeNotLocked   = "not-locked"   // a reference whose key is not in the lock
+	CodePinMismatch = "pin-mismatch" // a pinned digest that differs from the lock
+	CodeUnused      = "unused"       // a lock entry no source uses
+	CodeMoved       = "moved"        // a tag a source relies on points elsewhere now
+	CodeVanished    = "vanished"     // a tag or digest the registry no longer has
+	CodeUpdate      = "update"       // a tag moved, but every source pins the digest
+)
+
+// Finding is one thing verify found, at a place.
+type Finding struct {
+	Severity Severity `json:"severity"`
+	Code     string   `json:"code"`
+	File     string   `json:"file"`
+	Line     int      `json:"line,omitempty"`
+	Col      int      `json:"column,omitempty"`
+	// Image is the normalized key, e.g. docker.io/library/alpine:3.20.
+	Image string `json:"image"`
+	// Written is the reference as the source writes it.
+	Written string `json:"written,omitempty"`
+	Msg     string `json:"message"`
+	// Locked and Current are the digests of a mismatch: the lock's, and
+	// the source's or the registry's.
+	Locked  string `json:"locked,omitempty"`
+	Current string `json:"current,omitempty"`
+	// CurrentFrom says where Current comes from: "source" or "registry".
+	CurrentFrom string `json:"current_from,omitempty"`
+	// Fix is the command that resolves the finding.
+	Fix string `json:"fix"`
+}
+
+// VerifyOptions tune Verify.
+type VerifyOptions struct {
+	// Offline skips the registry: only sources against the lock.
+	Offline bool
+}
+
+// VerifyResult is every finding, in file order.
+type VerifyResult struct {
+	Findings []Finding        `json:"findings"`
+	Warnings []rewrite.Warning `json:"-"`
+	// Refs and Images count the references checked and the lock entries.
+	Refs   int `json:"references"`
+	Images int `json:"images"`
+	// Online is false when the registry was not asked.
+	Online bool `json:"online"`
+}
+
+// Failed reports whether verify should fail: on any Failure, and with
+// strict on any Notice too.
+func (r *VerifyResult) Failed(strict bool) bool {
+	for _, f := range r.Findings {
+		if f.Severity == Failure || strict {
+			return true
+		}
+	}
+	return false
+}
+
+// Verify checks the sources against the lock (offline) and the lock
+// against the registries (online, one HEAD per tag), and reports every
+// finding at once.
+func Verify(ctx context.Context, o Options, vo VerifyOptions) (*VerifyResult, error) {
+	e, err := prepare(o)
+	if err != nil {
+		return nil, err
+	}
+	if vo.Offline {
+		e.Resolver = nil
+	}
+	lk, err := e.readLock(true)
+	if err != nil {
+		return nil, err
+	}
+	s, err := e.scan()
+	if err != nil {
+		return nil, err
+	}
+	res := &VerifyResult{Warnings: s.warnings, Refs: len(s.refs), Images: len(lk.Images), Online: e.Resolver != nil}
+	groups := groupRefs(s.refs)
+
+	used := map[string]bool{}
+	var live []*group // groups whose entry is in the lock
+	entries := map[string]*lock.Image{}
+	for _, g := range groups {
+		im := entryFor(lk, g)
+		if im == nil {
+			for _, r := range g.refs {
+				res.Findings = append(res.Findings, Finding{Severity: Failure, Code: CodeNotLocked,
+					File: r.File, Line: r.Line, Col: r.Col, Image: g.id(), Written: r.Written,
+					Msg: "not in " + e.lockName, Fix: "run 'imagelock lock' to add it"})
+			}
+			continue
+		}
+		used[im.Key()] = true
+		entries[g.id()] = im
+		live = append(live, g)
+		for _, r := range g.refs {
+			if g.key.Tag != "" && r.Digest != nil && *r.Digest != im.Digest {
+				res.Findings = append(res.Findings, Finding{Severity: Failure, Code: CodePinMismatch,
+					File: r.File, Line: r.Line, Col: r.Col, Image: g.id(), Written: r.Written,
+					Msg: "pinned digest differs from " + e.lockName, Locked: im.Digest.String(), Current: r.Digest.String(), CurrentFrom: "source",
+					Fix: "run 'imagelock pin' to write the locked digest, or 'imagelock lock' if the source is right"})
+			}
+		}
+	}
+	for _, im := range lk.Images {
+		if used[im.Key()] || !e.anyInScope(im.Sources) {
+			continue
+		}
+		res.Findings = append(res.Findings, Finding{Severity: Failure, Code: CodeUnused,
+			File: e.lockName, Line: im.Line, Image: im.Key(),
+			Msg: "no source uses it", Fix: "run 'imagelock lock' to drop it"})
+	}
+
+	if e.Resolver != nil {
+		found, err := e.verifyOnline(ctx, live, entries)
+		if err != nil {
+			return nil, err
+		}
+		res.Findings = append(res.Findings, found...)
+	}
+	sortFindings(res.Findings)
+	return res, nil
+}
+
+// verifyOnline asks the registry, one HEAD per tag in use, whether each
+// locked tag still points at its digest, and whether each digest-only
+// image is still there.
+func (e *env) verifyOnline(ctx context.Context, live []*group, entries map[string]*lock.Image) ([]Finding, error) {
+	type answer struct {
+		desc resolve.Descriptor
+		gone bool
+	}
+	answers := make([]answer, len(live))
+	err := forEach(ctx, len(live), e.Jobs, func(ctx context.Context, i int) error {
+		g := live[i]
+		var err error
+		if g.digest != nil {
+			err = e.Resolver.Exists(ctx, g.key.Name, *g.digest)
+		} else {
+			answers[i].desc, err = e.Resolver.Head(ctx, g.key)
+		}
+		if errors.Is(err, resolve.ErrNotFound) {
+			answers[i].gone = true
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []Finding
+	for i, g := range live {
+		im, a := entries[g.id()], answers[i]
+		short := shortName(g.key)
+		if !a.gone && (g.digest != nil || a.desc.Digest == im.Digest) {
+			continue
+		}
+		relying := tagReliant(g.refs)
+		f := Finding{Image: g.id(), Locked: im.Digest.String()}
+		switch {
+		case a.gone && g.digest != nil:
+			f.Code, f.Msg, f.Fix = CodeVanished, "digest no longer in the registry", "pin another digest, or check the registry's retention"
+		case a.gone:
+			f.Code, f.Msg, f.Fix = CodeVanished, "tag no longer in the registry", "change the tag in the sources, then run 'imagelock lock'"
+		case len(relying) > 0:
+			f.Code, f.Msg, f.Current, f.CurrentFrom = CodeMoved, "tag moved", a.desc.Digest.String(), "registry"
+			f.Fix = "run 'imagelock update --image " + short + "' to accept it"
+		default:
+			f.Code, f.Msg, f.Current, f.CurrentFrom = CodeUpdate, "tag moved; every source pins the locked digest, so builds do not change", a.desc.Digest.String(), "registry"
+			f.Fix = "run 'imagelock update --image " + short + "' to take the update"
+		}
+		f.Severity = Failure
+		if len(relying) == 0 && g.digest == nil {
+			f.Severity = Notice
+			relying = g.refs
+		}
+		if g.digest != nil {
+			relying = g.refs
+		}
+		for _, r := range relying {
+			ff := f
+			ff.File, ff.Line, ff.Col, ff.Written = r.File, r.Line, r.Col, r.Written
+			out = append(out, ff)
+		}
+	}
+	return out, nil
+}
+
+// entryFor returns the lock entry of a group, or nil.
+func entryFor(lk *lock.File, g *group) *lock.Image {
+	for i := range lk.Images {
+		im := &lk.Images[i]
+		if im.Name == g.key.Name && im.Tag == g.key.Tag && (g.digest == nil || im.Digest == *g.digest) {
+			return im
+		}
+	}
+	return nil
+}
+
+// tagReliant returns the references that pull by tag: a moved tag changes
+// what they build.
+func tagReliant(refs []Found) []Found {
+	var out []Found
+	for _, r := range refs {
+		if r.Digest == nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (e *env) anyInScope(files []string) bool {
+	if len(files) == 0 {
+		return e.scope.contains(".")
+	}
+	for _, f := range files {
+		if e.scope.contains(f) {
+			return true
+		}
+	}
+	return false
+}
+
+// shortName is the name a person would type: "alpine" for
+// docker.io/library/alpine.
+func shortName(k resolve.Key) string {
+	const hub = "docker.io/library/"
+	if len(k.Name) > len(hub) && k.Name[:len(hub)] == hub {
+		return k.Name[len(hub):]
+	}
+	if len(k.Name) > 10 && k.Name[:10] == "docker.io/" {
+		return k.Name[10:]
+	}
+	return k.Name
+}
+
+func sortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Col < b.Col
+	})
+}
