@@ -23,7 +23,7 @@ type LockResult struct {
 	Refs, Images int
 	// Added, Changed and Removed list the keys whose entries changed.
 	Added, Changed, Removed []string
-	Warnings               []rewrite.Warning
+	Warnings                []rewrite.Warning
 }
 
 // group is the references that share one lock entry.

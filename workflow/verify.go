@@ -60,7 +60,7 @@ type VerifyOptions struct {
 
 // VerifyResult is every finding, in file order.
 type VerifyResult struct {
-	Findings []Finding        `json:"findings"`
+	Findings []Finding         `json:"findings"`
 	Warnings []rewrite.Warning `json:"-"`
 	// Refs and Images count the references checked and the lock entries.
 	Refs   int `json:"references"`
