@@ -95,12 +95,29 @@ func Lock(ctx context.Context, o Options, offline bool) (*LockResult, error) {
 	if offline {
 		e.Resolver = nil
 	}
-	return e.lock(ctx, false)
+	p, err := e.plan(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	if p.res.Wrote, err = lock.Write(e.lockPath, p.next); err != nil {
+		return nil, err
+	}
+	return p.res, nil
 }
 
-// lock does Lock's work; with update, tags are re-resolved even where
-// every source pins a digest.
-func (e *env) lock(ctx context.Context, update bool) (*LockResult, error) {
+// lockPlan is a new lock, resolved and not yet written.
+type lockPlan struct {
+	old, next *lock.File
+	scan      *scanResult
+	groups    []*group
+	res       *LockResult
+}
+
+// plan resolves the references in scope into a new lock. With refresh nil
+// (lock), a tag is resolved unless every source pins one digest for it.
+// With refresh (update), the tags refresh selects are resolved even where
+// pinned, and the others keep their old entries where they have one.
+func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool) (*lockPlan, error) {
 	old, err := e.readLock(false)
 	if err != nil {
 		return nil, err
@@ -120,7 +137,9 @@ func (e *env) lock(ctx context.Context, update bool) (*LockResult, error) {
 		switch {
 		case g.digest != nil:
 			digests[g.id()] = *g.digest
-		case !update && g.pinnedDigest() != nil:
+		case refresh != nil && !refresh(g.key) && old.Find(g.key.Name, g.key.Tag) != nil:
+			digests[g.id()] = old.Find(g.key.Name, g.key.Tag).Digest
+		case refresh == nil && g.pinnedDigest() != nil:
 			digests[g.id()] = *g.pinnedDigest()
 		case e.Resolver == nil:
 			for _, r := range g.refs {
@@ -177,10 +196,7 @@ func (e *env) lock(ctx context.Context, update bool) (*LockResult, error) {
 	e.keepOutOfScope(old, next)
 	res.Images = len(next.Images)
 	res.Added, res.Changed, res.Removed = diffLocks(old, next)
-	if res.Wrote, err = lock.Write(e.lockPath, next); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return &lockPlan{old: old, next: next, scan: s, groups: groups, res: res}, nil
 }
 
 // keepOutOfScope carries over what the old lock says of files this run

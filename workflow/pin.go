@@ -1,0 +1,170 @@
+package workflow
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/aymanbagabas/go-udiff"
+
+	"github.com/imagelock/imagelock/internal/atomicfile"
+	"github.com/imagelock/imagelock/lock"
+	"github.com/imagelock/imagelock/rewrite"
+)
+
+// FileChange is one source's bytes before and after an edit.
+type FileChange struct {
+	File     string
+	Old, New []byte
+}
+
+// Diff returns the change as a unified diff.
+func (c FileChange) Diff() string {
+	return udiff.Unified("a/"+c.File, "b/"+c.File, string(c.Old), string(c.New))
+}
+
+// EditResult says what Pin or Unpin changed, or would change.
+type EditResult struct {
+	Changes  []FileChange
+	Refs     int // references looked at
+	Wrote    bool
+	Warnings []rewrite.Warning
+}
+
+// Pin writes each reference's locked digest into the sources
+// (tag@digest), from the lock alone. Nothing is written when any
+// reference lacks a lock entry. With write false, it reports what it
+// would change.
+func Pin(ctx context.Context, o Options, write bool) (*EditResult, error) {
+	return edit(o, write, "pin", func(src []byte, r Found, im *lock.Image) ([]rewrite.Edit, error) {
+		if r.Key.Tag == "" {
+			return nil, nil
+		}
+		return rewrite.PinEdits(src, r.Ref, im.Digest.String())
+	})
+}
+
+// Unpin takes the digests out of references that also name a tag, so
+// the sources read as tags again; digest-only references stay. Nothing is
+// written when any pinned reference lacks a lock entry: the lock must keep
+// what the sources stop saying.
+func Unpin(ctx context.Context, o Options, write bool) (*EditResult, error) {
+	return edit(o, write, "unpin", func(src []byte, r Found, im *lock.Image) ([]rewrite.Edit, error) {
+		return rewrite.UnpinEdits(src, r.Ref)
+	})
+}
+
+type editFunc func(src []byte, r Found, im *lock.Image) ([]rewrite.Edit, error)
+
+func edit(o Options, write bool, verb string, f editFunc) (*EditResult, error) {
+	e, err := prepare(o)
+	if err != nil {
+		return nil, err
+	}
+	lk, err := e.readLock(true)
+	if err != nil {
+		return nil, err
+	}
+	s, err := e.scan()
+	if err != nil {
+		return nil, err
+	}
+	res := &EditResult{Refs: len(s.refs), Warnings: s.warnings}
+	var missing []string
+	edits := map[string][]rewrite.Edit{}
+	for _, g := range groupRefs(s.refs) {
+		im := entryFor(lk, g)
+		if im == nil {
+			for _, r := range g.refs {
+				missing = append(missing, fmt.Sprintf("%s: %s", r.Pos(), r.Written))
+			}
+			continue
+		}
+		for _, r := range g.refs {
+			es, err := f(s.files[r.File], r, im)
+			if err != nil {
+				return nil, err
+			}
+			edits[r.File] = append(edits[r.File], es...)
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return nil, fmt.Errorf("%s changed nothing: not in %s:\n  %s\nrun 'imagelock lock' to add them", verb, e.lockName, strings.Join(missing, "\n  "))
+	}
+	files := make([]string, 0, len(edits))
+	for file := range edits {
+		files = append(files, file)
+	}
+	sort.Strings(files)
+	for _, file := range files {
+		src := s.files[file]
+		out, err := rewrite.Splice(src, edits[file])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", file, err)
+		}
+		if string(out) != string(src) {
+			res.Changes = append(res.Changes, FileChange{File: file, Old: src, New: out})
+		}
+	}
+	if write && len(res.Changes) > 0 {
+		if err := e.writeChanges(res.Changes); err != nil {
+			return nil, err
+		}
+		res.Wrote = true
+	}
+	return res, nil
+}
+
+// writeChanges writes each changed source atomically. Every edit was
+// computed before the first write.
+func (e *env) writeChanges(cs []FileChange) error {
+	for _, c := range cs {
+		if err := atomicfile.WriteFile(filepath.Join(e.root, filepath.FromSlash(c.File)), c.New, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Reference is one reference as List shows it.
+type Reference struct {
+	File  string       `json:"file"`
+	Line  int          `json:"line"`
+	Col   int          `json:"column"`
+	Kind  rewrite.Kind `json:"kind"`
+	Image string       `json:"image"`
+	// Key is the normalized image key the lock uses.
+	Key    string `json:"key"`
+	Digest string `json:"digest,omitempty"`
+	Var    string `json:"variable,omitempty"`
+}
+
+// ListResult is every reference found, in file order.
+type ListResult struct {
+	Refs     []Reference
+	Warnings []rewrite.Warning
+}
+
+// List finds every reference in scope, with no network and no lock.
+func List(ctx context.Context, o Options) (*ListResult, error) {
+	e, err := prepare(o)
+	if err != nil {
+		return nil, err
+	}
+	s, err := e.scan()
+	if err != nil {
+		return nil, err
+	}
+	res := &ListResult{Warnings: s.warnings}
+	for _, r := range s.refs {
+		ref := Reference{File: r.File, Line: r.Line, Col: r.Col, Kind: r.Kind, Image: r.Image, Key: r.Key.String(), Var: r.Var}
+		if r.Digest != nil {
+			ref.Digest = r.Digest.String()
+		}
+		res.Refs = append(res.Refs, ref)
+	}
+	return res, nil
+}

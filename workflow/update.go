@@ -1,0 +1,155 @@
+package workflow
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/imagelock/imagelock/lock"
+	"github.com/imagelock/imagelock/resolve"
+	"github.com/imagelock/imagelock/rewrite"
+)
+
+// UpdateOptions tune Update.
+type UpdateOptions struct {
+	// Images limits the refresh to these images, each a name as written
+	// or normalized ("alpine", "docker.io/library/alpine"), with or
+	// without a tag. Empty refreshes every tag.
+	Images []string
+}
+
+// ImageChange is one lock entry whose digest changed.
+type ImageChange struct {
+	Image string `json:"image"`
+	Old   string `json:"old_digest"`
+	New   string `json:"new_digest"`
+	// PlatformsChanged lists the locked platforms whose manifest changed;
+	// PlatformsAdded and PlatformsRemoved those only in the new or the
+	// old index.
+	PlatformsChanged []string `json:"platforms_changed"`
+	PlatformsAdded   []string `json:"platforms_added"`
+	PlatformsRemoved []string `json:"platforms_removed"`
+	// SameImages is true when the index changed but no platform's
+	// manifest did: the index was re-published with the same images.
+	SameImages bool     `json:"same_images"`
+	Files      []string `json:"files"`
+}
+
+// UpdateResult says what Update changed.
+type UpdateResult struct {
+	Lockfile string        `json:"lockfile"`
+	Wrote    bool          `json:"wrote"`
+	Changes  []ImageChange `json:"changes"`
+	// Repinned are the sources whose pins now name the new digests.
+	Repinned []FileChange      `json:"-"`
+	Warnings []rewrite.Warning `json:"-"`
+}
+
+// Update re-resolves tags, pinned or not, rewrites the lock and re-pins
+// the sources that pinned the old digests. Nothing moved: nothing is
+// written.
+func Update(ctx context.Context, o Options, uo UpdateOptions) (*UpdateResult, error) {
+	e, err := prepare(o)
+	if err != nil {
+		return nil, err
+	}
+	if e.Resolver == nil {
+		return nil, ErrOffline
+	}
+	filter, err := imageFilter(uo.Images)
+	if err != nil {
+		return nil, err
+	}
+	p, err := e.plan(ctx, filter)
+	if err != nil {
+		return nil, err
+	}
+	res := &UpdateResult{Lockfile: e.lockName, Warnings: p.res.Warnings}
+	edits := map[string][]rewrite.Edit{}
+	for _, g := range p.groups {
+		if g.key.Tag == "" {
+			continue
+		}
+		im := p.next.Find(g.key.Name, g.key.Tag)
+		for _, r := range g.refs {
+			if r.Digest == nil || *r.Digest == im.Digest || !filter(g.key) {
+				continue
+			}
+			es, err := rewrite.PinEdits(p.scan.files[r.File], r.Ref, im.Digest.String())
+			if err != nil {
+				return nil, err
+			}
+			edits[r.File] = append(edits[r.File], es...)
+		}
+		if was := p.old.Find(g.key.Name, g.key.Tag); was != nil && was.Digest != im.Digest {
+			res.Changes = append(res.Changes, change(was, im))
+		}
+	}
+	for file, es := range edits {
+		src := p.scan.files[file]
+		out, err := rewrite.Splice(src, es)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", file, err)
+		}
+		res.Repinned = append(res.Repinned, FileChange{File: file, Old: src, New: out})
+	}
+	sort.Slice(res.Repinned, func(i, j int) bool { return res.Repinned[i].File < res.Repinned[j].File })
+	if err := e.writeChanges(res.Repinned); err != nil {
+		return nil, err
+	}
+	if res.Wrote, err = lock.Write(e.lockPath, p.next); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// imageFilter returns whether a key is one of the images asked for.
+func imageFilter(images []string) (func(resolve.Key) bool, error) {
+	if len(images) == 0 {
+		return func(resolve.Key) bool { return true }, nil
+	}
+	var want []resolve.Key
+	for _, s := range images {
+		p, err := resolve.Parse(s)
+		if err != nil {
+			return nil, &UsageError{Msg: fmt.Sprintf("--image %s: %v", s, err)}
+		}
+		k := p.Key
+		if !hasExplicitTag(s) {
+			k.Tag = ""
+		}
+		want = append(want, k)
+	}
+	return func(k resolve.Key) bool {
+		for _, w := range want {
+			if w.Name == k.Name && (w.Tag == "" || w.Tag == k.Tag) {
+				return true
+			}
+		}
+		return false
+	}, nil
+}
+
+func change(was, now *lock.Image) ImageChange {
+	c := ImageChange{Image: now.Key(), Old: was.Digest.String(), New: now.Digest.String(), Files: now.Sources,
+		PlatformsChanged: []string{}, PlatformsAdded: []string{}, PlatformsRemoved: []string{}}
+	for p, d := range now.Platforms {
+		old, ok := was.Platforms[p]
+		switch {
+		case !ok:
+			c.PlatformsAdded = append(c.PlatformsAdded, p)
+		case old != d:
+			c.PlatformsChanged = append(c.PlatformsChanged, p)
+		}
+	}
+	for p := range was.Platforms {
+		if _, ok := now.Platforms[p]; !ok {
+			c.PlatformsRemoved = append(c.PlatformsRemoved, p)
+		}
+	}
+	sort.Strings(c.PlatformsChanged)
+	sort.Strings(c.PlatformsAdded)
+	sort.Strings(c.PlatformsRemoved)
+	c.SameImages = len(now.Platforms) > 0 && len(c.PlatformsChanged)+len(c.PlatformsAdded)+len(c.PlatformsRemoved) == 0
+	return c
+}
