@@ -1,0 +1,144 @@
+package testregistry
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// Remote returns the go-containerregistry options that reach the registry:
+// its credentials and a transport that trusts the test CA.
+func (s *Server) Remote() []remote.Option {
+	auth := authn.Anonymous
+	if s.mode != modePlain {
+		auth = &authn.Basic{Username: s.User, Password: s.Password}
+	}
+	return []remote.Option{remote.WithAuth(auth), remote.WithTransport(s.Transport())}
+}
+
+// Ref parses repoTag ("team/app:1.0", "team/app@sha256:...") as a reference
+// on this registry.
+func (s *Server) Ref(t testing.TB, repoTag string) name.Reference {
+	t.Helper()
+	var opts []name.Option
+	if s.mode == modePlain {
+		opts = append(opts, name.Insecure)
+	}
+	ref, err := name.ParseReference(s.Host+"/"+repoTag, opts...)
+	if err != nil {
+		t.Fatalf("testregistry: parsing %q: %v", repoTag, err)
+	}
+	return ref
+}
+
+// PushImage pushes a small random single-platform image as repoTag
+// ("team/app:1.0", on this registry) and returns its manifest digest.
+func (s *Server) PushImage(t testing.TB, repoTag string) v1.Hash {
+	t.Helper()
+	img, err := random.Image(256, 1)
+	if err != nil {
+		t.Fatalf("testregistry: making a random image: %v", err)
+	}
+	ref := s.Ref(t, repoTag)
+	if err := remote.Write(ref, img, s.Remote()...); err != nil {
+		t.Fatalf("testregistry: pushing %s: %v", ref, err)
+	}
+	return digest(t, img)
+}
+
+// PushIndex pushes a multi-platform image as repoTag: one small random image
+// per platform ("linux/amd64", "linux/arm64/v8"), gathered in a Docker
+// manifest list. It returns the index digest and each platform's manifest
+// digest, keyed by the platform as given.
+func (s *Server) PushIndex(t testing.TB, repoTag string, platforms ...string) (v1.Hash, map[string]v1.Hash) {
+	t.Helper()
+	idx := mutate.IndexMediaType(empty.Index, types.DockerManifestList)
+	manifests := make(map[string]v1.Hash, len(platforms))
+	for _, p := range platforms {
+		plat, err := v1.ParsePlatform(p)
+		if err != nil {
+			t.Fatalf("testregistry: parsing platform %q: %v", p, err)
+		}
+		img, err := random.Image(256, 1)
+		if err != nil {
+			t.Fatalf("testregistry: making a random image: %v", err)
+		}
+		cf, err := img.ConfigFile()
+		if err != nil {
+			t.Fatalf("testregistry: reading image config: %v", err)
+		}
+		cf = cf.DeepCopy()
+		cf.OS, cf.Architecture, cf.Variant = plat.OS, plat.Architecture, plat.Variant
+		img, err = mutate.ConfigFile(img, cf)
+		if err != nil {
+			t.Fatalf("testregistry: setting platform %s: %v", p, err)
+		}
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{
+			Add:        img,
+			Descriptor: v1.Descriptor{Platform: plat},
+		})
+		manifests[p] = digest(t, img)
+	}
+	ref := s.Ref(t, repoTag)
+	if err := remote.WriteIndex(ref, idx, s.Remote()...); err != nil {
+		t.Fatalf("testregistry: pushing %s: %v", ref, err)
+	}
+	return digest(t, idx), manifests
+}
+
+// DockerConfig writes a docker config.json holding the registry's
+// credentials into a new directory and returns the directory, for
+// DOCKER_CONFIG.
+func (s *Server) DockerConfig(t testing.TB) string {
+	t.Helper()
+	type entry struct {
+		Auth string `json:"auth"`
+	}
+	cfg := struct {
+		Auths map[string]entry `json:"auths"`
+	}{Auths: map[string]entry{
+		s.Host: {Auth: base64.StdEncoding.EncodeToString([]byte(s.User + ":" + s.Password))},
+	}}
+	data, err := json.MarshalIndent(cfg, "", "\t")
+	if err != nil {
+		t.Fatalf("testregistry: encoding docker config: %v", err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), data, 0o600); err != nil {
+		t.Fatalf("testregistry: writing docker config: %v", err)
+	}
+	return dir
+}
+
+// Env returns the environment a child process (the imagelock binary) needs
+// to reach the registry: SSL_CERT_FILE naming the test CA (Go programs on
+// Linux then trust it instead of the system roots) and DOCKER_CONFIG naming
+// a fresh DockerConfig directory.
+func (s *Server) Env(t testing.TB) []string {
+	t.Helper()
+	env := []string{"DOCKER_CONFIG=" + s.DockerConfig(t)}
+	if s.CAFile != "" {
+		env = append(env, "SSL_CERT_FILE="+s.CAFile)
+	}
+	return env
+}
+
+func digest(t testing.TB, d interface{ Digest() (v1.Hash, error) }) v1.Hash {
+	t.Helper()
+	h, err := d.Digest()
+	if err != nil {
+		t.Fatalf("testregistry: computing digest: %v", err)
+	}
+	return h
+}
