@@ -1,0 +1,41 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"runtime/debug"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// configDir is where .imagelock.toml lives: beside the lock.
+func configDir(dir, lockfile string) string {
+	if filepath.IsAbs(lockfile) {
+		return filepath.Dir(lockfile)
+	}
+	return filepath.Dir(filepath.Join(dir, lockfile))
+}
+
+func parsePlatform(s string) (*v1.Platform, error) {
+	p, err := v1.ParsePlatform(s)
+	if err != nil || p.OS == "" || p.Architecture == "" {
+		return nil, fmt.Errorf("--platform %q: want os/arch[/variant], e.g. linux/arm64/v8", s)
+	}
+	return p, nil
+}
+
+// version is the module version the binary was built from.
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
