@@ -1,6 +1,906 @@
 package rewrite
 
-// FindDockerfile returns the image references in a Dockerfile.
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
+)
+
+// FindDockerfile returns the image references in a Dockerfile: the FROM
+// images, COPY --from and RUN --mount=...,from= images, and the
+// "# syntax=" frontend, with the defaults of the ARGs before the first FROM
+// expanded. Stage names, stage indexes, scratch, heredoc bodies, comments
+// and ONBUILD triggers are not references.
 func FindDockerfile(in Input) ([]Ref, []Warning, error) {
-	return nil, nil, nil
+	return FindDockerfileArgs(in, nil)
+}
+
+// FindDockerfileArgs is FindDockerfile with build args (compose
+// build.args, --build-arg) overriding ARG defaults. An image that comes
+// whole from an overridden variable is pinned at its FROM, since the
+// default is not what the build uses.
+func FindDockerfileArgs(in Input, args map[string]string) ([]Ref, []Warning, error) {
+	if bytes.IndexByte(in.Src, 0) >= 0 || !utf8.Valid(in.Src) {
+		return nil, []Warning{{File: in.Path, Msg: "not a text file, skipped"}}, nil
+	}
+	res, err := parser.Parse(bytes.NewReader(in.Src))
+	if err != nil {
+		return nil, nil, &Error{File: in.Path, Line: errorLine(err), Err: errors.New(errorText(err))}
+	}
+	d := &dockerfile{
+		in:      in,
+		lines:   lineStarts(in.Src),
+		escape:  res.EscapeToken,
+		lex:     shell.NewLex(res.EscapeToken),
+		args:    args,
+		globals: map[string]*globalArg{},
+		stages:  map[string]bool{},
+		named:   map[string]bool{},
+	}
+	d.syntax()
+	for _, n := range res.AST.Children {
+		if strings.EqualFold(n.Value, "from") && stageName(n) != "" {
+			d.named[stageName(n)] = true
+		}
+	}
+	for _, n := range res.AST.Children {
+		if err := d.instruction(n); err != nil {
+			return nil, nil, err
+		}
+	}
+	sort.SliceStable(d.refs, func(i, j int) bool { return d.refs[i].Span.Start < d.refs[j].Span.Start })
+	return d.refs, d.warns, nil
+}
+
+// errorLine returns the first line a buildkit parse error names, or 0.
+func errorLine(err error) int {
+	var le *parser.LocationError
+	if errors.As(err, &le) {
+		for _, rs := range le.Locations {
+			for _, r := range rs {
+				if r.Start.Line > 0 {
+					return r.Start.Line
+				}
+			}
+		}
+	}
+	return 0
+}
+
+// errorText is a buildkit error's message without its location wrapper.
+func errorText(err error) string {
+	var le *parser.LocationError
+	if errors.As(err, &le) && le.Unwrap() != nil {
+		return le.Unwrap().Error()
+	}
+	return err.Error()
+}
+
+// stageName returns the lower-case AS name of a FROM node, or "".
+func stageName(n *parser.Node) string {
+	args := nextValues(n)
+	if len(args) == 3 && strings.EqualFold(args[1], "as") {
+		return strings.ToLower(args[2])
+	}
+	return ""
+}
+
+// dockerfile is the state of one scan: the global ARGs seen so far and the
+// stage names, which FROM, COPY --from and RUN --mount consult.
+type dockerfile struct {
+	in      Input
+	lines   []int // byte offset of each line's start; lines[0] is line 1
+	escape  rune
+	lex     *shell.Lex
+	args    map[string]string
+	globals map[string]*globalArg
+	sawFrom bool
+	stages  map[string]bool // stage names defined so far (lower case)
+	named   map[string]bool // every stage name in the file (lower case)
+	refs    []Ref
+	warns   []Warning
+}
+
+// globalArg is an ARG declared before the first FROM.
+type globalArg struct {
+	value string
+	set   bool // it has a value: a default or a build arg
+	// span is the default's text, when the value is the default and the
+	// default sits on one line; pin writes there.
+	span     Span
+	pinnable bool
+	// unset names the variables without a value that the default reads.
+	unset []string
+}
+
+// Get and Keys make the global ARGs the lexer's environment.
+func (d *dockerfile) Get(name string) (string, bool) {
+	if g, ok := d.globals[name]; ok && g.set {
+		return g.value, true
+	}
+	return "", false
+}
+
+func (d *dockerfile) Keys() []string {
+	var keys []string
+	for k, g := range d.globals {
+		if g.set {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func (d *dockerfile) instruction(n *parser.Node) error {
+	cmd := strings.ToLower(n.Value)
+	switch {
+	case cmd == "arg" && d.sawFrom:
+		return nil
+	case cmd != "from" && cmd != "arg" && cmd != "copy" && cmd != "run":
+		return nil
+	}
+	line := d.logical(n.StartLine)
+	in, ok := d.split(line, n)
+	if !ok {
+		d.warn(n.StartLine, fmt.Sprintf("cannot locate the text of this %s instruction: pin its images by hand", strings.ToUpper(cmd)))
+		return nil
+	}
+	switch cmd {
+	case "from":
+		d.sawFrom = true
+		err := d.from(n, in)
+		if len(in.words) == 3 {
+			d.stages[strings.ToLower(in.words[2].text)] = true
+		}
+		return err
+	case "arg":
+		return d.arg(in)
+	case "copy":
+		d.copyFrom(in)
+	case "run":
+		d.runMounts(in)
+	}
+	return nil
+}
+
+// nextValues returns the argument values the parser put after node n.
+func nextValues(n *parser.Node) []string {
+	var vs []string
+	for a := n.Next; a != nil; a = a.Next {
+		vs = append(vs, a.Value)
+	}
+	return vs
+}
+
+// sameTexts reports whether words hold the texts vs.
+func sameTexts(words []word, vs []string) bool {
+	if len(words) != len(vs) {
+		return false
+	}
+	for i, w := range words {
+		if w.text != vs[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func (d *dockerfile) warn(line int, msg string) {
+	d.warns = append(d.warns, Warning{File: d.in.Path, Line: line, Msg: msg})
+}
+
+// from handles FROM [--platform=...] image [AS name].
+func (d *dockerfile) from(n *parser.Node, in instr) error {
+	words := in.words
+	if len(words) == 0 {
+		return &Error{File: d.in.Path, Line: n.StartLine, Err: errors.New("FROM has no image: write FROM <image> [AS <name>]")}
+	}
+	if len(words) != 1 && !(len(words) == 3 && strings.EqualFold(words[1].text, "as")) {
+		return &Error{File: d.in.Path, Line: n.StartLine, Err: errors.New("FROM takes an image and optionally AS <name>, and nothing else")}
+	}
+	tok := words[0]
+	line := d.lineAt(in.line, tok.start)
+	res, err := d.lex.ProcessWordWithMatches(tok.text, d)
+	if err != nil {
+		return &Error{File: d.in.Path, Line: line, Err: fmt.Errorf("expanding FROM %s: %v", tok.text, err)}
+	}
+	if unset := d.unsetVars(tok.text, res); len(unset) > 0 || res.Result == "" {
+		if len(unset) == 0 {
+			unset = sortedKeys(res.Matched)
+			for v := range res.Unmatched {
+				unset = append(unset, v)
+			}
+			sort.Strings(unset)
+		}
+		if len(unset) == 0 {
+			return &Error{File: d.in.Path, Line: line, Err: fmt.Errorf("FROM %s names no image", tok.text)}
+		}
+		for _, v := range unset {
+			d.warn(line, d.noValue("FROM", v))
+		}
+		return nil
+	}
+	if d.isStage(res.Result, d.stages) {
+		return nil
+	}
+	a, b := unquote(in.line.text, tok.start, tok.end)
+	if m := wholeVar.FindStringSubmatch(in.line.text[a:b]); m != nil {
+		name := m[1] + m[2]
+		if g := d.globals[name]; g != nil && g.pinnable {
+			d.add(g.span, res.Result, name)
+			return nil
+		}
+		d.addToken(in.line, a, b, res.Result, name)
+		return nil
+	}
+	d.addToken(in.line, a, b, res.Result, "")
+	return nil
+}
+
+// lineAt returns the source line of byte a of a logical line.
+func (d *dockerfile) lineAt(l logicalLine, a int) int {
+	if a >= len(l.off) {
+		a = len(l.off) - 1
+	}
+	return d.lineOf(l.off[a])
+}
+
+// wholeVar matches text that is one variable and nothing else: $X or ${X}.
+var wholeVar = regexp.MustCompile(`^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$`)
+
+// unsetVars returns the variables without a value that an expansion of
+// text relied on: those written bare ($X, ${X}) among the unmatched, and
+// those a matched global ARG's default relied on. A variable read with a
+// modifier (${X:-default}, ${X:+alt}) has its unset case handled.
+func (d *dockerfile) unsetVars(text string, res shell.ProcessWordResult) []string {
+	set := map[string]bool{}
+	for v := range res.Unmatched {
+		if bareRef(text, v) {
+			set[v] = true
+		}
+	}
+	for v := range res.Matched {
+		if g := d.globals[v]; g != nil {
+			for _, u := range g.unset {
+				set[u] = true
+			}
+		}
+	}
+	return sortedKeys(set)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// bareRef reports whether text reads name as $name or ${name}.
+func bareRef(text, name string) bool {
+	if strings.Contains(text, "${"+name+"}") {
+		return true
+	}
+	for rest := text; ; {
+		i := strings.Index(rest, "$"+name)
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+1+len(name):]
+		if rest == "" || !isNameByte(rest[0]) {
+			return true
+		}
+	}
+}
+
+func isNameByte(c byte) bool {
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
+// noValue is the warning for an image that reads a variable with no value.
+func (d *dockerfile) noValue(what, v string) string {
+	g := d.globals[v]
+	switch {
+	case g == nil:
+		return fmt.Sprintf("%s uses $%s, which no ARG before the first FROM declares: declare it with a default or pin the %s by hand", what, v, what)
+	case g.set:
+		return fmt.Sprintf("%s uses $%s, which is empty: give the ARG a default or pin the %s by hand", what, v, what)
+	}
+	return fmt.Sprintf("%s uses $%s, which has no default: give the ARG a default or pin the %s by hand", what, v, what)
+}
+
+// isStage reports whether image names a build stage or scratch.
+func (d *dockerfile) isStage(image string, stages map[string]bool) bool {
+	return strings.EqualFold(image, "scratch") || stages[strings.ToLower(image)]
+}
+
+// arg records the global ARGs of one ARG instruction before the first FROM.
+func (d *dockerfile) arg(in instr) error {
+	for _, w := range in.words {
+		key, val, hasVal := strings.Cut(w.text, "=")
+		if v, ok := d.args[key]; ok {
+			d.globals[key] = &globalArg{value: v, set: true}
+			continue
+		}
+		if !hasVal {
+			if d.globals[key] == nil {
+				d.globals[key] = &globalArg{}
+			}
+			continue
+		}
+		res, err := d.lex.ProcessWordWithMatches(val, d)
+		if err != nil {
+			return &Error{File: d.in.Path, Line: d.lineAt(in.line, w.start), Err: fmt.Errorf("expanding ARG %s: %v", w.text, err)}
+		}
+		g := &globalArg{value: res.Result, set: true, unset: d.unsetVars(val, res)}
+		raw := in.line.text[w.start:w.end]
+		if eq := strings.IndexByte(raw, '='); raw == w.text && eq >= 0 {
+			a, b := unquote(in.line.text, w.start+eq+1, w.end)
+			if sp, ok := in.line.span(a, b); ok && appendable(in.line.text[a:b], d.escape) {
+				g.span, g.pinnable = sp, true
+			}
+		}
+		d.globals[key] = g
+	}
+	return nil
+}
+
+// copyFrom handles COPY --from=<image>.
+func (d *dockerfile) copyFrom(in instr) {
+	for _, f := range in.flags {
+		if v, ok := strings.CutPrefix(f.text, "--from="); ok {
+			d.flagImage(in.line, f, "--from=", v, "COPY --from")
+		}
+	}
+}
+
+// flagImage adds the image of a flag's value, raw being the flag's text
+// as written from its value on.
+func (d *dockerfile) flagImage(line logicalLine, f word, prefix, value, what string) {
+	if value == "" || d.isStage(value, d.named) {
+		return
+	}
+	if _, err := strconv.Atoi(value); err == nil {
+		return
+	}
+	lineNo := d.lineAt(line, f.start)
+	if res, err := d.lex.ProcessWordWithMatches(value, shell.EnvsFromSlice(nil)); err != nil || res.Result != value {
+		d.warn(lineNo, fmt.Sprintf("%s=%s: buildkit expands no variables there; name a stage instead", what, value))
+		return
+	}
+	raw := line.text[f.start:f.end]
+	if !strings.HasPrefix(raw, prefix) {
+		d.warn(lineNo, fmt.Sprintf("cannot locate %s=%s: write it unquoted to pin it", what, value))
+		return
+	}
+	d.rawImage(line, f.start+len(prefix), f.end, value, what)
+}
+
+// rawImage adds image text that no lexer expands, found at [a, b) of the
+// logical line, quotes aside.
+func (d *dockerfile) rawImage(line logicalLine, a, b int, value, what string) {
+	a, b = unquote(line.text, a, b)
+	if line.text[a:b] != value {
+		d.warn(d.lineAt(line, a), fmt.Sprintf("cannot locate %s=%s: write it unquoted to pin it", what, value))
+		return
+	}
+	sp, ok := line.span(a, b)
+	if !ok {
+		d.warn(d.lineAt(line, a), fmt.Sprintf("%s=%s is split across lines: join it to pin it", what, value))
+		return
+	}
+	d.add(sp, value, "")
+}
+
+// runMounts handles RUN --mount=...,from=<image>,...
+func (d *dockerfile) runMounts(in instr) {
+	for _, f := range in.flags {
+		v, ok := strings.CutPrefix(f.text, "--mount=")
+		if !ok {
+			continue
+		}
+		fields, err := csv.NewReader(strings.NewReader(v)).Read()
+		if err != nil {
+			continue
+		}
+		raw := in.line.text[f.start:f.end]
+		if !strings.HasPrefix(raw, "--mount=") {
+			continue
+		}
+		rawFields := splitFields(in.line.text, f.start+len("--mount="), f.end, d.escape)
+		for i, field := range fields {
+			key, val, ok := strings.Cut(field, "=")
+			if !ok || !strings.EqualFold(key, "from") {
+				continue
+			}
+			if val == "" || d.isStage(val, d.named) {
+				continue
+			}
+			if _, err := strconv.Atoi(val); err == nil {
+				continue
+			}
+			lineNo := d.lineAt(in.line, f.start)
+			if strings.Contains(val, "$") {
+				d.warn(lineNo, fmt.Sprintf("RUN --mount from=%s: buildkit expands no variables there; name a stage instead", val))
+				continue
+			}
+			if len(rawFields) != len(fields) {
+				d.warn(lineNo, fmt.Sprintf("cannot locate RUN --mount from=%s: write the mount unquoted to pin it", val))
+				continue
+			}
+			rf := rawFields[i]
+			eq := strings.IndexByte(in.line.text[rf.start:rf.end], '=')
+			if eq < 0 {
+				d.warn(lineNo, fmt.Sprintf("cannot locate RUN --mount from=%s: write the mount unquoted to pin it", val))
+				continue
+			}
+			d.rawImage(in.line, rf.start+eq+1, rf.end, val, "RUN --mount from")
+		}
+	}
+}
+
+// splitFields splits text[a:b] at the commas outside quotes, skipping
+// escaped characters, and returns the fields' positions.
+func splitFields(text string, a, b int, escape rune) []word {
+	var out []word
+	start := a
+	var quote byte
+	for i := a; i < b; i++ {
+		c := text[i]
+		switch {
+		case rune(c) == escape && quote != '\'':
+			i++
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == ',':
+			out = append(out, word{start: start, end: i})
+			start = i + 1
+		}
+	}
+	return append(out, word{start: start, end: b})
+}
+
+// addToken adds image text that the lexer expands, at [a, b) of the
+// logical line.
+func (d *dockerfile) addToken(line logicalLine, a, b int, image, v string) {
+	sp, ok := line.span(a, b)
+	switch {
+	case !ok:
+		d.warn(d.lineAt(line, a), fmt.Sprintf("FROM %s is split across lines: join it to pin it", line.text[a:b]))
+	case !appendable(line.text[a:b], d.escape):
+		d.warn(d.lineAt(line, a), fmt.Sprintf("FROM %s ends with an escape character: remove it to pin the image", line.text[a:b]))
+	default:
+		d.add(sp, image, v)
+	}
+}
+
+// appendable reports whether "@digest" written after text extends it.
+func appendable(text string, escape rune) bool {
+	return !strings.HasSuffix(text, string(escape))
+}
+
+func (d *dockerfile) add(sp Span, image, v string) {
+	line := d.lineOf(sp.Start)
+	d.refs = append(d.refs, Ref{
+		File:    d.in.Path,
+		Line:    line,
+		Col:     sp.Start - d.lines[line-1] + 1,
+		Kind:    Dockerfile,
+		Image:   image,
+		Written: string(d.in.Src[sp.Start:sp.End]),
+		Span:    sp,
+		Var:     v,
+		Style:   Inline,
+	})
+}
+
+// lineOf returns the 1-based line of a byte offset.
+func (d *dockerfile) lineOf(off int) int {
+	return sort.Search(len(d.lines), func(i int) bool { return d.lines[i] > off })
+}
+
+func lineStarts(src []byte) []int {
+	starts := []int{0}
+	for i, c := range src {
+		if c == '\n' && i+1 < len(src) {
+			starts = append(starts, i+1)
+		}
+	}
+	return starts
+}
+
+// rawLine returns line n (1-based) without its line ending.
+func (d *dockerfile) rawLine(n int) (start int, text string) {
+	start = d.lines[n-1]
+	end := len(d.in.Src)
+	if n < len(d.lines) {
+		end = d.lines[n]
+	}
+	return start, strings.TrimRight(string(d.in.Src[start:end]), "\r\n")
+}
+
+// syntax adds the image of a "# syntax=" parser directive, found the way
+// buildkit's frontend finds it: among the comments that open the file,
+// after a byte order mark and a shebang line.
+func (d *dockerfile) syntax() {
+	seen := map[string]bool{}
+	for n := 1; n <= len(d.lines); n++ {
+		start, text := d.rawLine(n)
+		if n == 1 {
+			if rest, ok := strings.CutPrefix(text, "\uFEFF"); ok {
+				start, text = start+3, rest
+			}
+			if strings.HasPrefix(text, "#!") {
+				continue
+			}
+		}
+		rest, ok := strings.CutPrefix(text, "#")
+		if !ok {
+			return
+		}
+		trimmed := strings.TrimLeftFunc(rest, unicode.IsSpace)
+		base := start + 1 + len(rest) - len(trimmed)
+		m := directive.FindStringSubmatchIndex(trimmed)
+		if m == nil {
+			return
+		}
+		key := strings.ToLower(trimmed[m[2]:m[3]])
+		if !validDirectives[key] || seen[key] {
+			return
+		}
+		seen[key] = true
+		if key != "syntax" {
+			continue
+		}
+		val := trimmed[m[4]:m[5]]
+		image, _, _ := strings.Cut(val, " ")
+		d.add(Span{base + m[4], base + m[4] + len(image)}, image, "")
+		return
+	}
+}
+
+// directive and validDirectives are buildkit's parser directive rules.
+var (
+	directive       = regexp.MustCompile(`^([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$`)
+	validDirectives = map[string]bool{"syntax": true, "escape": true, "check": true}
+)
+
+// logicalLine is an instruction with its line continuations joined, as
+// buildkit's parser joins them, with the source offset of every byte.
+type logicalLine struct {
+	text string
+	off  []int
+}
+
+// span returns the source span of text[a:b], if its bytes are contiguous
+// in the source.
+func (l logicalLine) span(a, b int) (Span, bool) {
+	if a == b {
+		if a < len(l.off) {
+			return Span{l.off[a], l.off[a]}, true
+		}
+		return Span{}, false
+	}
+	if l.off[b-1]-l.off[a] != b-1-a {
+		return Span{}, false
+	}
+	return Span{l.off[a], l.off[b-1] + 1}, true
+}
+
+// continuation returns buildkit's line continuation pattern for an escape
+// token.
+func continuation(escape rune) *regexp.Regexp {
+	if escape == '`' {
+		return continueBacktick
+	}
+	return continueBackslash
+}
+
+var (
+	continueBackslash = regexp.MustCompile(`([^\\])\\[ \t]*$|^\\[ \t]*$`)
+	continueBacktick  = regexp.MustCompile("([^`])`[ \\t]*$|^`[ \\t]*$")
+)
+
+// logical joins the instruction that starts at line n.
+func (d *dockerfile) logical(n int) logicalLine {
+	var l logicalLine
+	re := continuation(d.escape)
+	appendLine := func(start int, text string) bool {
+		more := false
+		if m := re.FindStringSubmatchIndex(text); m != nil {
+			more = true
+			if m[2] >= 0 {
+				text = text[:m[3]]
+			} else {
+				text = text[:m[0]]
+			}
+		}
+		l.text += text
+		for i := range len(text) {
+			l.off = append(l.off, start+i)
+		}
+		return more
+	}
+	start, text := d.rawLine(n)
+	if n == 1 {
+		if rest, ok := strings.CutPrefix(text, "\uFEFF"); ok {
+			start, text = start+3, rest
+		}
+	}
+	trimmed := strings.TrimLeftFunc(text, unicode.IsSpace)
+	more := appendLine(start+len(text)-len(trimmed), trimmed)
+	for n++; more && n <= len(d.lines); n++ {
+		start, text := d.rawLine(n)
+		trimmed := strings.TrimLeftFunc(text, unicode.IsSpace)
+		if strings.HasPrefix(trimmed, "#") || trimmed == "" {
+			continue
+		}
+		more = appendLine(start, text)
+	}
+	return l
+}
+
+// word is a token of a logical line: the text buildkit's parser makes of
+// it, and where it is written.
+type word struct {
+	text       string
+	start, end int
+}
+
+// instr is an instruction split as buildkit splits it: flags, then the
+// arguments, at [args.start, args.end), split into words for FROM and ARG.
+type instr struct {
+	line  logicalLine
+	flags []word
+	args  word
+	words []word
+}
+
+// split splits a logical line as buildkit's parser does, and checks the
+// result against the parser's node.
+func (d *dockerfile) split(l logicalLine, n *parser.Node) (instr, bool) {
+	in := instr{line: l}
+	s := l.text
+	start := len(s) - len(strings.TrimLeftFunc(s, unicode.IsSpace))
+	end := max(start, len(strings.TrimRightFunc(s, unicode.IsSpace)))
+	cmdEnd, argStart := end, end
+	if loc := whitespace.FindStringIndex(s[start:end]); loc != nil {
+		cmdEnd = start + loc[0]
+		in.flags, argStart = extractFlags(s[:end], start+loc[1], d.escape)
+	}
+	for argStart < end {
+		r, size := utf8.DecodeRuneInString(s[argStart:])
+		if !unicode.IsSpace(r) {
+			break
+		}
+		argStart += size
+	}
+	in.args = word{text: s[argStart:end], start: argStart, end: end}
+	switch strings.ToLower(n.Value) {
+	case "from":
+		in.words = fields(l, in.args)
+	case "arg":
+		in.words = parseWords(in.args.text, in.args.start, d.escape)
+	}
+	if s[start:cmdEnd] != n.Value || len(in.flags) != len(n.Flags) {
+		return in, false
+	}
+	for i, f := range in.flags {
+		if f.text != n.Flags[i] {
+			return in, false
+		}
+	}
+	return in, in.words == nil || sameTexts(in.words, nextValues(n))
+}
+
+var whitespace = regexp.MustCompile(`[\t\v\f\r ]+`)
+
+// fields splits FROM's arguments as buildkit's
+// parseStringsWhitespaceDelimited does.
+func fields(l logicalLine, args word) []word {
+	if args.start == args.end {
+		return nil
+	}
+	var out []word
+	pos := args.start
+	for _, m := range whitespace.FindAllStringIndex(l.text[args.start:args.end], -1) {
+		out = append(out, word{text: l.text[pos : args.start+m[0]], start: pos, end: args.start + m[0]})
+		pos = args.start + m[1]
+	}
+	return append(out, word{text: l.text[pos:args.end], start: pos, end: args.end})
+}
+
+// unquote returns [a, b) without the quotes around it, when text[a:b] is
+// one quoted string.
+func unquote(text string, a, b int) (int, int) {
+	if b-a < 2 {
+		return a, b
+	}
+	q := text[a]
+	if (q == '"' || q == '\'') && text[b-1] == q && !strings.ContainsRune(text[a+1:b-1], rune(q)) {
+		return a + 1, b - 1
+	}
+	return a, b
+}
+
+// extractFlags is buildkit's extractBuilderFlags over line[pos:], keeping
+// each flag's position; it returns the flags and where the arguments start.
+func extractFlags(line string, pos int, escape rune) ([]word, int) {
+	const (
+		inSpaces = iota
+		inWord
+		inQuote
+	)
+	var words []word
+	phase := inSpaces
+	var sb strings.Builder
+	var quote byte
+	blankOK := false
+	wstart := pos
+	for ; pos <= len(line); pos++ {
+		var ch byte
+		if pos != len(line) {
+			ch = line[pos]
+		}
+		if phase == inSpaces {
+			if pos == len(line) {
+				break
+			}
+			if unicode.IsSpace(rune(ch)) {
+				continue
+			}
+			if ch != '-' || pos+1 == len(line) || line[pos+1] != '-' {
+				return words, pos
+			}
+			phase = inWord
+			wstart = pos
+		}
+		if (phase == inWord || phase == inQuote) && pos == len(line) {
+			if w := sb.String(); w != "--" && (blankOK || len(w) > 0) {
+				words = append(words, word{text: w, start: wstart, end: pos})
+			}
+			break
+		}
+		if phase == inWord {
+			if unicode.IsSpace(rune(ch)) {
+				w := sb.String()
+				phase = inSpaces
+				if w == "--" {
+					return words, pos
+				}
+				if blankOK || len(w) > 0 {
+					words = append(words, word{text: w, start: wstart, end: pos})
+				}
+				sb.Reset()
+				blankOK = false
+				continue
+			}
+			if ch == '\'' || ch == '"' {
+				quote = ch
+				blankOK = true
+				phase = inQuote
+				continue
+			}
+			if rune(ch) == escape {
+				if pos+1 == len(line) {
+					continue
+				}
+				pos++
+				ch = line[pos]
+			}
+			sb.WriteRune(rune(ch))
+			continue
+		}
+		if ch == quote {
+			phase = inWord
+			continue
+		}
+		if rune(ch) == escape {
+			if pos+1 == len(line) {
+				phase = inWord
+				continue
+			}
+			pos++
+			ch = line[pos]
+		}
+		sb.WriteRune(rune(ch))
+	}
+	return words, len(line)
+}
+
+// parseWords is buildkit's parseWords (the ARG splitter) over s, keeping
+// each word's position, base being s's offset in the logical line.
+func parseWords(s string, base int, escape rune) []word {
+	const (
+		inSpaces = iota
+		inWord
+		inQuote
+	)
+	var words []word
+	phase := inSpaces
+	var quote rune
+	blankOK := false
+	var sb strings.Builder
+	var ch rune
+	var width int
+	wstart := 0
+	emit := func(end int) {
+		if blankOK || sb.Len() > 0 {
+			words = append(words, word{text: sb.String(), start: base + wstart, end: base + end})
+		}
+	}
+	for pos := 0; pos <= len(s); pos += width {
+		if pos != len(s) {
+			ch, width = utf8.DecodeRuneInString(s[pos:])
+		}
+		if phase == inSpaces {
+			if pos == len(s) {
+				break
+			}
+			if unicode.IsSpace(ch) {
+				continue
+			}
+			phase = inWord
+			wstart = pos
+		}
+		if (phase == inWord || phase == inQuote) && pos == len(s) {
+			emit(pos)
+			break
+		}
+		if phase == inWord {
+			if unicode.IsSpace(ch) {
+				phase = inSpaces
+				emit(pos)
+				sb.Reset()
+				blankOK = false
+				continue
+			}
+			if ch == '\'' || ch == '"' {
+				quote = ch
+				blankOK = true
+				phase = inQuote
+			}
+			if ch == escape {
+				if pos+width == len(s) {
+					continue
+				}
+				sb.WriteRune(ch)
+				pos += width
+				ch, width = utf8.DecodeRuneInString(s[pos:])
+			}
+			sb.WriteRune(ch)
+			continue
+		}
+		if ch == quote {
+			phase = inWord
+		}
+		if ch == escape && quote != '\'' {
+			if pos+width == len(s) {
+				phase = inWord
+				continue
+			}
+			pos += width
+			sb.WriteRune(ch)
+			ch, width = utf8.DecodeRuneInString(s[pos:])
+		}
+		sb.WriteRune(ch)
+	}
+	return words
 }
