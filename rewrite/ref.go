@@ -32,7 +32,34 @@ const (
 	// Inline: the span holds the image text (name[:tag][@digest]); pin
 	// writes "@digest" after the tag inside the span, unpin removes it.
 	Inline Style = iota
+	// Tag: the span holds a tag alone (Helm's tag:, the default of a
+	// compose ${TAG:-1.2} after "image:"); pin writes "@digest" after it,
+	// unpin removes it.
+	Tag
+	// DigestField: the digest has a field of its own beside the name and
+	// tag (kustomize images:, Helm values); Span is the tag (else the
+	// name) the reference is reported at, and pin and unpin edit Field.
+	DigestField
+	// External: the image text comes from outside the file (a compose
+	// variable set in the environment or .env); Span is the scalar that
+	// names the variable. Lock and verify use the reference, pin and
+	// unpin leave it as it is.
+	External
 )
+
+// Field is where a DigestField reference keeps its digest.
+type Field struct {
+	// Value is the span of the digest field's value, which pin replaces
+	// with Before, the digest, and After. When the field is missing, Value
+	// is the empty span where pin inserts it, and Before and After carry
+	// the key, indentation and line break ("  digest: ", "\n").
+	Value         Span
+	Before, After string
+	// Unpin takes the digest out: it deletes the field's whole line
+	// (kustomize) or empties its value (Helm). Zero when there is nothing
+	// to take out or no tag to keep.
+	Unpin Edit
+}
 
 // Ref is one occurrence of an image in a source file.
 type Ref struct {
@@ -55,6 +82,8 @@ type Ref struct {
 	Var string
 	// Style says how pin and unpin edit Span.
 	Style Style
+	// Field is set for the DigestField style.
+	Field *Field
 }
 
 // Pos returns "file:line:col".
@@ -115,7 +144,7 @@ func FinderFor(path string) (kind Kind, find Finder, ok bool) {
 	if isDockerfileName(base) {
 		return Dockerfile, FindDockerfile, true
 	}
-	return "", nil, false
+	return yamlFinderFor(path, base)
 }
 
 func isDockerfileName(base string) bool {

@@ -63,8 +63,15 @@ func StripDigest(written string) string {
 // PinEdits returns the edits that make r name digest.
 func PinEdits(src []byte, r Ref, digest string) ([]Edit, error) {
 	switch r.Style {
-	case Inline:
+	case Inline, Tag:
 		return []Edit{{Span: r.Span, New: PinText(r.Written, digest)}}, nil
+	case DigestField:
+		if r.Field == nil {
+			return nil, fmt.Errorf("%s: digest field reference without a field", r.Pos())
+		}
+		return []Edit{{Span: r.Field.Value, New: r.Field.Before + digest + r.Field.After}}, nil
+	case External:
+		return nil, nil
 	}
 	return nil, fmt.Errorf("%s: no pin edit for style %d", r.Pos(), r.Style)
 }
@@ -79,6 +86,19 @@ func UnpinEdits(src []byte, r Ref) ([]Edit, error) {
 			return nil, nil
 		}
 		return []Edit{{Span: r.Span, New: r.Written[:at]}}, nil
+	case Tag:
+		at := strings.LastIndex(r.Written, "@")
+		if at <= 0 {
+			return nil, nil
+		}
+		return []Edit{{Span: r.Span, New: r.Written[:at]}}, nil
+	case DigestField:
+		if r.Field == nil || r.Field.Unpin == (Edit{}) {
+			return nil, nil
+		}
+		return []Edit{r.Field.Unpin}, nil
+	case External:
+		return nil, nil
 	}
 	return nil, fmt.Errorf("%s: no unpin edit for style %d", r.Pos(), r.Style)
 }

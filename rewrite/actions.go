@@ -1,0 +1,108 @@
+package rewrite
+
+import (
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// dockerScheme prefixes an image in a step's uses: or an action's runs.image.
+const dockerScheme = "docker://"
+
+// FindGitHubActions returns the images of a GitHub Actions workflow (each
+// job's container, string or image:, its services' images, and steps that
+// use docker://) or of an action.yml (runs.image: docker://..., and steps
+// of a composite action). "uses: owner/action@ref" is an action, not an
+// image; a value with a ${{ }} expression is skipped with a warning.
+func FindGitHubActions(in Input) ([]Ref, []Warning, error) {
+	f, warns, err := parseYAML(in)
+	if f == nil {
+		return nil, warns, err
+	}
+	a := &actionsFinder{f: f}
+	for _, doc := range f.docs {
+		r := root(doc)
+		if r == nil {
+			continue
+		}
+		if r.Kind != yaml.MappingNode {
+			return nil, nil, f.errNotMapping(r, "the workflow")
+		}
+		for _, job := range pairs(value(r, "jobs")) {
+			if err := a.job(job.Value); err != nil {
+				return nil, nil, err
+			}
+		}
+		if runs := value(r, "runs"); runs != nil {
+			if err := a.image(value(runs, "image"), true); err != nil {
+				return nil, nil, err
+			}
+			if err := a.steps(value(runs, "steps")); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	return inOrder(a.refs), append(warns, a.warns...), nil
+}
+
+type actionsFinder struct {
+	f     *yamlFile
+	refs  []Ref
+	warns []Warning
+}
+
+func (a *actionsFinder) job(job *yaml.Node) error {
+	if c := value(job, "container"); c != nil {
+		if c.Kind == yaml.MappingNode {
+			c = value(c, "image")
+		}
+		if err := a.image(c, false); err != nil {
+			return err
+		}
+	}
+	for _, svc := range pairs(value(job, "services")) {
+		if err := a.image(value(svc.Value, "image"), false); err != nil {
+			return err
+		}
+	}
+	return a.steps(value(job, "steps"))
+}
+
+func (a *actionsFinder) steps(steps *yaml.Node) error {
+	if steps == nil || steps.Kind != yaml.SequenceNode {
+		return nil
+	}
+	for _, step := range steps.Content {
+		if err := a.image(value(deref(step), "uses"), true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// image adds the image named by scalar n. With scheme, only a value that
+// starts with docker:// names an image (the rest of it), as in uses: and
+// runs.image:; without, the whole value does.
+func (a *actionsFinder) image(n *yaml.Node, scheme bool) error {
+	s, ok := stringValue(n)
+	if !ok || s == "" {
+		return nil
+	}
+	skip := 0
+	if scheme {
+		if !strings.HasPrefix(s, dockerScheme) {
+			return nil
+		}
+		skip = len(dockerScheme)
+	}
+	if strings.Contains(s, "${{") {
+		a.warns = append(a.warns, Warning{File: a.f.path, Line: n.Line, Msg: "image " + s + " uses an expression, skipped"})
+		return nil
+	}
+	r, err := a.f.ref(GitHubActions, n, skip)
+	if err != nil {
+		return err
+	}
+	a.refs = append(a.refs, r)
+	return nil
+}

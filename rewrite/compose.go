@@ -1,0 +1,364 @@
+package rewrite
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/dotenv"
+	"github.com/compose-spec/compose-go/v2/template"
+	"gopkg.in/yaml.v3"
+)
+
+// FindCompose returns the images of a compose file: each service's image,
+// interpolated as compose does from the environment and the .env beside
+// the file, or, for a service with build:, the images of its Dockerfile
+// (with build.args), since its image: names the build's output. Anchors
+// and merge keys are followed. An image taken from a ${VAR:-default}
+// default is pinned inside the default; one taken from a variable that is
+// set has the External style; one that needs a variable nobody set is a
+// warning; a required variable that is unset (${VAR:?err}) is an error.
+func FindCompose(in Input) ([]Ref, []Warning, error) {
+	f, warns, err := parseYAML(in)
+	if f == nil {
+		return nil, warns, err
+	}
+	env, err := composeEnv(in)
+	if err != nil {
+		return nil, nil, err
+	}
+	c := &composeFinder{in: in, f: f, env: env}
+	for _, doc := range f.docs {
+		r := root(doc)
+		if r == nil {
+			continue
+		}
+		if r.Kind != yaml.MappingNode {
+			return nil, nil, f.errNotMapping(r, "the compose file")
+		}
+		services := value(r, "services")
+		if isNull(services) {
+			continue
+		}
+		if services.Kind != yaml.MappingNode {
+			return nil, nil, f.errNotMapping(services, "services")
+		}
+		for _, svc := range pairs(services) {
+			if err := c.service(svc); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	return c.refs, append(warns, c.warns...), nil
+}
+
+// composeEnv returns the variables compose interpolates with: the
+// environment, then the .env file beside the compose file.
+func composeEnv(in Input) (template.Mapping, error) {
+	lookup := in.Env
+	if lookup == nil {
+		lookup = func(string) (string, bool) { return "", false }
+	}
+	dotEnv := map[string]string{}
+	if in.FS != nil {
+		p := path.Join(path.Dir(in.Path), ".env")
+		data, err := fs.ReadFile(in.FS, p)
+		switch {
+		case err == nil:
+			dotEnv, err = dotenv.UnmarshalBytesWithLookup(data, lookup)
+			if err != nil {
+				return nil, &Error{File: p, Err: fmt.Errorf("parsing .env: %w", err)}
+			}
+		case !errors.Is(err, fs.ErrNotExist):
+			return nil, &Error{File: p, Err: fmt.Errorf("reading .env: %w", err)}
+		}
+	}
+	return func(name string) (string, bool) {
+		if v, ok := lookup(name); ok {
+			return v, true
+		}
+		v, ok := dotEnv[name]
+		return v, ok
+	}, nil
+}
+
+type composeFinder struct {
+	in    Input
+	f     *yamlFile
+	env   template.Mapping
+	refs  []Ref
+	warns []Warning
+}
+
+func (c *composeFinder) service(svc pair) error {
+	if svc.Value == nil || svc.Value.Kind != yaml.MappingNode {
+		return nil
+	}
+	if build := value(svc.Value, "build"); !isNull(build) {
+		return c.build(svc.Key.Value, build)
+	}
+	img := value(svc.Value, "image")
+	if isNull(img) {
+		return nil
+	}
+	if img.Kind != yaml.ScalarNode {
+		return &Error{File: c.f.path, Line: img.Line, Err: fmt.Errorf("image of service %s is not a string", svc.Key.Value)}
+	}
+	return c.image(img)
+}
+
+// interpolate expands compose variables in s, as compose does.
+func (c *composeFinder) interpolate(n *yaml.Node, s string) (string, error) {
+	v, err := template.SubstituteWithOptions(s, c.env, template.WithoutLogging)
+	if err != nil {
+		return "", &Error{File: c.f.path, Line: n.Line, Err: fmt.Errorf("interpolating %q: %w", s, err)}
+	}
+	return v, nil
+}
+
+// unset returns the variables s uses with no default that are not set.
+func (c *composeFinder) unset(s string) []string {
+	var names []string
+	for name, v := range template.ExtractVariables(map[string]any{"v": s}, nil) {
+		if v.DefaultValue == "" && v.PresenceValue == "" && !v.Required {
+			if _, ok := c.env(name); !ok {
+				names = append(names, name)
+			}
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// image adds the reference of a service's image: scalar n.
+func (c *composeFinder) image(n *yaml.Node) error {
+	raw := n.Value
+	if raw == "" {
+		return nil
+	}
+	sp, err := c.f.scalar(n)
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(raw, "$") {
+		c.refs = append(c.refs, c.f.refAt(Compose, sp.Value, raw, Inline))
+		return nil
+	}
+	image, err := c.interpolate(n, raw)
+	if err != nil {
+		return err
+	}
+	if names := c.unset(raw); len(names) > 0 {
+		c.warns = append(c.warns, Warning{File: c.f.path, Line: n.Line, Msg: fmt.Sprintf("image %s uses %s, which is not set; set it in the environment or .env, or give it a default (${%s:-image})", raw, strings.Join(names, ", "), names[0])})
+		return nil
+	}
+	if image == "" {
+		return nil
+	}
+	start, name, op, def := lastExpr(raw)
+	switch {
+	case start < 0:
+		c.refs = append(c.refs, c.f.refAt(Compose, sp.Value, image, Inline))
+		return nil
+	case op != "" && !strings.ContainsAny(def, "${}") && c.defaults(name, op):
+		style := Inline
+		if start > 0 && raw[start-1] == ':' {
+			style = Tag
+		}
+		d := sp.Value.Start + len(raw) - 1 - len(def)
+		r := c.f.refAt(Compose, Span{d, d + len(def)}, image, style)
+		r.Var = name
+		c.refs = append(c.refs, r)
+		return nil
+	}
+	r := c.f.refAt(Compose, sp.Value, image, External)
+	r.Var = name
+	c.refs = append(c.refs, r)
+	return nil
+}
+
+// defaults reports whether ${name<op>default} takes its default.
+func (c *composeFinder) defaults(name, op string) bool {
+	v, ok := c.env(name)
+	return !ok || (op == ":-" && v == "")
+}
+
+// lastExpr finds the variable expression that ends s: its start (where
+// "$" is), the variable's name, and for ${NAME:-default} and
+// ${NAME-default} the operator and default. start is -1 when s ends with
+// literal text, where pin can append a digest.
+func lastExpr(s string) (start int, name, op, def string) {
+	start = -1
+	end := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] != '$' || i+1 >= len(s) {
+			continue
+		}
+		switch {
+		case s[i+1] == '$':
+			i++
+		case s[i+1] == '{':
+			j := closingBrace(s, i+1)
+			if j < 0 {
+				return -1, "", "", ""
+			}
+			start, end = i, j+1
+			i = j
+		case isVarStart(s[i+1]):
+			j := i + 1
+			for j < len(s) && isVarByte(s[j]) {
+				j++
+			}
+			start, end = i, j
+			i = j - 1
+		}
+	}
+	if start < 0 || end != len(s) {
+		return -1, "", "", ""
+	}
+	if s[start+1] != '{' {
+		return start, s[start+1:], "", ""
+	}
+	inner := s[start+2 : len(s)-1]
+	n := 0
+	for n < len(inner) && isVarByte(inner[n]) {
+		n++
+	}
+	name, rest := inner[:n], inner[n:]
+	for _, o := range []string{":-", "-"} {
+		if d, ok := strings.CutPrefix(rest, o); ok {
+			return start, name, o, d
+		}
+	}
+	return start, name, "", ""
+}
+
+// closingBrace returns the index of the "}" that closes the "{" at open,
+// counting nested braces as compose does, or -1.
+func closingBrace(s string, open int) int {
+	depth := 0
+	for i := open; i < len(s); i++ {
+		switch s[i] {
+		case '{':
+			depth++
+		case '}':
+			depth--
+			if depth == 0 {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+func isVarStart(c byte) bool {
+	return c == '_' || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z')
+}
+
+func isVarByte(c byte) bool { return isVarStart(c) || ('0' <= c && c <= '9') }
+
+// build adds the images of the Dockerfile a service builds: build: is a
+// context path, or a mapping with context, dockerfile and args.
+func (c *composeFinder) build(service string, b *yaml.Node) error {
+	context, dockerfile := ".", "Dockerfile"
+	args := map[string]string{}
+	switch b.Kind {
+	case yaml.ScalarNode:
+		context = b.Value
+	case yaml.MappingNode:
+		if s, ok := stringValue(value(b, "context")); ok {
+			context = s
+		}
+		if s, ok := stringValue(value(b, "dockerfile")); ok {
+			dockerfile = s
+		}
+		if _, ok := stringValue(value(b, "dockerfile_inline")); ok {
+			c.warns = append(c.warns, Warning{File: c.f.path, Line: b.Line, Msg: "service " + service + " builds from dockerfile_inline, which imagelock does not read"})
+			return nil
+		}
+		if err := c.buildArgs(value(b, "args"), args); err != nil {
+			return err
+		}
+	default:
+		return c.f.errNotMapping(b, "build of service "+service)
+	}
+	context, err := c.interpolate(b, context)
+	if err != nil {
+		return err
+	}
+	if dockerfile, err = c.interpolate(b, dockerfile); err != nil {
+		return err
+	}
+	if strings.Contains(context, "://") || strings.HasPrefix(context, "git@") {
+		c.warns = append(c.warns, Warning{File: c.f.path, Line: b.Line, Msg: "service " + service + " builds from remote context " + context + ", not scanned"})
+		return nil
+	}
+	p := path.Join(path.Dir(c.in.Path), context, dockerfile)
+	if path.IsAbs(dockerfile) || path.IsAbs(context) || !fs.ValidPath(p) || c.in.FS == nil {
+		c.warns = append(c.warns, Warning{File: c.f.path, Line: b.Line, Msg: "service " + service + " builds " + p + ", outside the scanned tree"})
+		return nil
+	}
+	src, err := fs.ReadFile(c.in.FS, p)
+	if err != nil {
+		return &Error{File: c.f.path, Line: b.Line, Err: fmt.Errorf("reading the Dockerfile of service %s: %w", service, err)}
+	}
+	refs, warns, err := FindDockerfileArgs(Input{FS: c.in.FS, Path: p, Src: src, Env: c.in.Env}, args)
+	if err != nil {
+		return err
+	}
+	c.refs = append(c.refs, refs...)
+	c.warns = append(c.warns, warns...)
+	return nil
+}
+
+// buildArgs reads build.args, a mapping or a list of NAME=value; an arg
+// without a value takes it from the environment, and is left out when the
+// environment has none.
+func (c *composeFinder) buildArgs(n *yaml.Node, args map[string]string) error {
+	set := func(at *yaml.Node, name string, v *string) error {
+		if v == nil {
+			if e, ok := c.env(name); ok {
+				args[name] = e
+			}
+			return nil
+		}
+		s, err := c.interpolate(at, *v)
+		if err != nil {
+			return err
+		}
+		args[name] = s
+		return nil
+	}
+	switch {
+	case n == nil:
+	case n.Kind == yaml.MappingNode:
+		for _, p := range pairs(n) {
+			var v *string
+			if s, ok := stringValue(p.Value); ok {
+				v = &s
+			}
+			if err := set(p.Value, p.Key.Value, v); err != nil {
+				return err
+			}
+		}
+	case n.Kind == yaml.SequenceNode:
+		for _, item := range n.Content {
+			s, ok := stringValue(deref(item))
+			if !ok {
+				continue
+			}
+			name, val, hasVal := strings.Cut(s, "=")
+			var v *string
+			if hasVal {
+				v = &val
+			}
+			if err := set(item, name, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

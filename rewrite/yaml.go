@@ -1,0 +1,452 @@
+package rewrite
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
+
+// maxYAMLSize is the largest YAML file a finder parses; larger files are
+// skipped with a warning (no hand-written manifest comes near it).
+const maxYAMLSize = 10 << 20
+
+// maxAliasChain bounds how many aliases in a row a lookup follows.
+const maxAliasChain = 64
+
+// yamlFile is a parsed YAML source: its documents as yaml.v3 nodes, and
+// what it takes to turn a node's line and column into a byte offset. The
+// documents are only read, never encoded again: edits are byte splices.
+type yamlFile struct {
+	path string
+	src  []byte
+	// lines[i] is the byte offset where line i+1 starts.
+	lines []int
+	docs  []*yaml.Node
+}
+
+// yamlErrLine matches the position yaml.v3 puts in its error messages.
+var yamlErrLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// parseYAML parses every document of in.Src. A file over maxYAMLSize comes
+// back nil with a warning; malformed YAML is an *Error naming the line.
+// Aliases are kept as alias nodes, never expanded, so an alias bomb costs
+// no more than its text.
+func parseYAML(in Input) (*yamlFile, []Warning, error) {
+	if len(in.Src) > maxYAMLSize {
+		return nil, []Warning{{File: in.Path, Msg: fmt.Sprintf("YAML file of %d bytes is over the %d MiB limit, skipped", len(in.Src), maxYAMLSize>>20)}}, nil
+	}
+	f := &yamlFile{path: in.Path, src: in.Src, lines: yamlLineStarts(in.Src)}
+	dec := yaml.NewDecoder(bytes.NewReader(in.Src))
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if err == io.EOF {
+			return f, nil, nil
+		}
+		if err != nil {
+			return nil, nil, yamlError(in.Path, err)
+		}
+		f.docs = append(f.docs, &doc)
+	}
+}
+
+// yamlError turns a yaml.v3 error into an *Error with its line.
+func yamlError(path string, err error) *Error {
+	msg := err.Error()
+	if m := yamlErrLine.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &Error{File: path, Line: line, Err: fmt.Errorf("parsing YAML: %s", m[2])}
+	}
+	return &Error{File: path, Err: fmt.Errorf("parsing YAML: %s", strings.TrimPrefix(msg, "yaml: "))}
+}
+
+// yamlLineStarts returns the byte offset of each line's start, breaking lines
+// where yaml.v3 does: CRLF, CR, LF, NEL, LS and PS. A leading byte order
+// mark is not part of line 1, as yaml.v3 does not count it.
+func yamlLineStarts(src []byte) []int {
+	start := 0
+	if bytes.HasPrefix(src, []byte("\ufeff")) {
+		start = 3
+	}
+	lines := []int{start}
+	for i := start; i < len(src); {
+		n := 0
+		switch {
+		case src[i] == '\r' && i+1 < len(src) && src[i+1] == '\n':
+			n = 2
+		case src[i] == '\r', src[i] == '\n':
+			n = 1
+		case bytes.HasPrefix(src[i:], []byte("\u0085")):
+			n = 2
+		case bytes.HasPrefix(src[i:], []byte("\u2028")), bytes.HasPrefix(src[i:], []byte("\u2029")):
+			n = 3
+		}
+		if n == 0 {
+			i++
+			continue
+		}
+		i += n
+		lines = append(lines, i)
+	}
+	return lines
+}
+
+// offset converts yaml.v3's 1-based line and column (counted in
+// characters) into a byte offset.
+func (f *yamlFile) offset(line, col int) (int, bool) {
+	if line < 1 || line > len(f.lines) || col < 1 {
+		return 0, false
+	}
+	off := f.lines[line-1]
+	for range col - 1 {
+		if off >= len(f.src) {
+			return 0, false
+		}
+		_, size := utf8.DecodeRune(f.src[off:])
+		off += size
+	}
+	return off, true
+}
+
+// lineCol returns the 1-based line and byte column of off.
+func (f *yamlFile) lineCol(off int) (int, int) {
+	lo, hi := 0, len(f.lines)-1
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if f.lines[mid] <= off {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return lo + 1, off - f.lines[lo] + 1
+}
+
+// scalarSpan is where a scalar sits in the source: Value is its text
+// inside any quotes, Token includes the quotes.
+type scalarSpan struct {
+	Value, Token Span
+}
+
+// scalar locates the exact bytes of a scalar node. Only scalars whose
+// source text is their value can be located: plain, single- or
+// double-quoted on one line without escapes, which is how every image is
+// written in practice. Anything else is an *Error saying how to write it.
+func (f *yamlFile) scalar(n *yaml.Node) (scalarSpan, error) {
+	fail := func() (scalarSpan, error) {
+		return scalarSpan{}, &Error{File: f.path, Line: n.Line, Err: fmt.Errorf("%q is written across lines, as a block or with escapes; write it on one line, plain or quoted, so imagelock can edit it", n.Value)}
+	}
+	if n.Kind != yaml.ScalarNode || n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+		return fail()
+	}
+	off, ok := f.offset(n.Line, n.Column)
+	if !ok {
+		return fail()
+	}
+	off = f.skipProperties(off, n)
+	quote := byte(0)
+	switch {
+	case n.Style&yaml.DoubleQuotedStyle != 0:
+		quote = '"'
+	case n.Style&yaml.SingleQuotedStyle != 0:
+		quote = '\''
+	}
+	start := off
+	if quote != 0 {
+		if off >= len(f.src) || f.src[off] != quote {
+			return fail()
+		}
+		start++
+	}
+	end := start + len(n.Value)
+	if end > len(f.src) || string(f.src[start:end]) != n.Value {
+		return fail()
+	}
+	tokEnd := end
+	if quote != 0 {
+		if end >= len(f.src) || f.src[end] != quote {
+			return fail()
+		}
+		tokEnd++
+	}
+	return scalarSpan{Value: Span{start, end}, Token: Span{off, tokEnd}}, nil
+}
+
+// skipProperties moves off past a node's tag and anchor ("!!str &a "),
+// where yaml.v3 puts the position of a node that has them.
+func (f *yamlFile) skipProperties(off int, n *yaml.Node) int {
+	if n.Anchor == "" && n.Style&yaml.TaggedStyle == 0 {
+		return off
+	}
+	for off < len(f.src) && (f.src[off] == '!' || f.src[off] == '&') {
+		for off < len(f.src) && !isYAMLSpace(f.src[off]) {
+			off++
+		}
+		for off < len(f.src) && isYAMLSpace(f.src[off]) {
+			off++
+		}
+	}
+	return off
+}
+
+func isYAMLSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n'
+}
+
+// ref returns an Inline reference to the whole scalar n, or part of it:
+// skip bytes cut from its start (as "docker://").
+func (f *yamlFile) ref(kind Kind, n *yaml.Node, skip int) (Ref, error) {
+	sp, err := f.scalar(n)
+	if err != nil {
+		return Ref{}, err
+	}
+	span := Span{sp.Value.Start + skip, sp.Value.End}
+	return f.refAt(kind, span, n.Value[skip:], Inline), nil
+}
+
+// refAt returns a reference at span, whose image is image.
+func (f *yamlFile) refAt(kind Kind, span Span, image string, style Style) Ref {
+	line, col := f.lineCol(span.Start)
+	return Ref{
+		File: f.path, Line: line, Col: col, Kind: kind,
+		Image: image, Written: string(f.src[span.Start:span.End]),
+		Span: span, Style: style,
+	}
+}
+
+// deref follows alias nodes to the node they name; nil for nil or for a
+// chain of aliases too long to be honest.
+func deref(n *yaml.Node) *yaml.Node {
+	for range maxAliasChain {
+		if n == nil || n.Kind != yaml.AliasNode {
+			return n
+		}
+		n = n.Alias
+	}
+	return nil
+}
+
+// root returns a document's top node with aliases followed, or nil for an
+// empty document.
+func root(doc *yaml.Node) *yaml.Node {
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return nil
+	}
+	return deref(doc.Content[0])
+}
+
+// pair is one key and value of a mapping, aliases followed.
+type pair struct {
+	Key, Value *yaml.Node
+}
+
+// pairs returns the entries of mapping m, merge keys ("<<: *base")
+// resolved: keys written in m win over merged ones, and earlier merges
+// over later ones, as YAML's merge key type says. Each mapping is merged
+// at most once, so an alias bomb made of merges stays linear. A node that
+// is not a mapping has no pairs.
+func pairs(m *yaml.Node) []pair {
+	var out []pair
+	seen := map[string]bool{}
+	visited := map[*yaml.Node]bool{}
+	var walk func(m *yaml.Node)
+	walk = func(m *yaml.Node) {
+		m = deref(m)
+		if m == nil || m.Kind != yaml.MappingNode || visited[m] {
+			return
+		}
+		visited[m] = true
+		var merges []*yaml.Node
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			k, v := deref(m.Content[i]), m.Content[i+1]
+			if k == nil || k.Kind != yaml.ScalarNode {
+				continue
+			}
+			if k.Tag == "!!merge" {
+				merges = append(merges, v)
+				continue
+			}
+			if seen[k.Value] {
+				continue
+			}
+			seen[k.Value] = true
+			out = append(out, pair{Key: k, Value: deref(v)})
+		}
+		for _, v := range merges {
+			v = deref(v)
+			if v != nil && v.Kind == yaml.SequenceNode {
+				for _, item := range v.Content {
+					walk(item)
+				}
+				continue
+			}
+			walk(v)
+		}
+	}
+	walk(m)
+	return out
+}
+
+// lookup returns the key and value nodes of key in mapping m (merge keys
+// resolved), or nils.
+func lookup(m *yaml.Node, key string) (k, v *yaml.Node) {
+	for _, p := range pairs(m) {
+		if p.Key.Value == key {
+			return p.Key, p.Value
+		}
+	}
+	return nil, nil
+}
+
+// value returns the value node of key in mapping m, or nil.
+func value(m *yaml.Node, key string) *yaml.Node {
+	_, v := lookup(m, key)
+	return v
+}
+
+// isNull reports whether n is absent or YAML null.
+func isNull(n *yaml.Node) bool {
+	return n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null")
+}
+
+// stringValue returns the text of a non-null scalar.
+func stringValue(n *yaml.Node) (string, bool) {
+	if isNull(n) || n.Kind != yaml.ScalarNode {
+		return "", false
+	}
+	return n.Value, true
+}
+
+// errNotMapping is the *Error for a document or value that must be a mapping.
+func (f *yamlFile) errNotMapping(n *yaml.Node, what string) error {
+	return &Error{File: f.path, Line: n.Line, Err: fmt.Errorf("%s is not a mapping", what)}
+}
+
+// lineEnd returns the offset just past the line break that ends the line
+// holding off (len(src) on the last line) and that break: "\n", "\r\n",
+// or "" on a last line without one.
+func (f *yamlFile) lineEnd(off int) (end int, eol string) {
+	line, _ := f.lineCol(off)
+	if line >= len(f.lines) {
+		return len(f.src), ""
+	}
+	end = f.lines[line]
+	switch {
+	case bytes.HasSuffix(f.src[:end], []byte("\r\n")):
+		return end, "\r\n"
+	case f.src[end-1] == '\n' || f.src[end-1] == '\r':
+		return end, string(f.src[end-1])
+	}
+	return end, f.eol()
+}
+
+// eol returns the file's line ending: the first one in it, else "\n".
+func (f *yamlFile) eol() string {
+	if i := bytes.IndexByte(f.src, '\n'); i > 0 && f.src[i-1] == '\r' {
+		return "\r\n"
+	}
+	return "\n"
+}
+
+// yamlFinderFor routes YAML files by name: compose, workflows and actions,
+// GitLab CI, kustomize, Helm values (which fall back to Kubernetes outside
+// a chart), and every other YAML file to the Kubernetes finder, which finds
+// nothing in documents without apiVersion and kind.
+func yamlFinderFor(path, base string) (Kind, Finder, bool) {
+	lower := strings.ToLower(base)
+	stem, ok := cutYAMLExt(lower)
+	switch {
+	case isComposeName(lower):
+		return Compose, FindCompose, true
+	case !ok:
+		return "", nil, false
+	case stem == "action" || isWorkflowPath(path):
+		return GitHubActions, FindGitHubActions, true
+	case lower == ".gitlab-ci.yml" || lower == ".gitlab-ci.yaml" || strings.HasSuffix(stem, ".gitlab-ci"):
+		return GitLabCI, FindGitLabCI, true
+	case stem == "kustomization":
+		return Kustomize, FindKustomize, true
+	case strings.HasPrefix(stem, "values"):
+		return Helm, FindHelmValues, true
+	}
+	return Kubernetes, FindKubernetes, true
+}
+
+// cutYAMLExt returns name without its .yaml or .yml extension.
+func cutYAMLExt(name string) (string, bool) {
+	if s, ok := strings.CutSuffix(name, ".yaml"); ok {
+		return s, true
+	}
+	return strings.CutSuffix(name, ".yml")
+}
+
+// isComposeName reports whether a lower-case base name is a compose file:
+// compose.yaml, compose.prod.yaml, docker-compose.yml, docker-compose-dev.yml.
+func isComposeName(lower string) bool {
+	stem, ok := cutYAMLExt(lower)
+	if !ok {
+		return false
+	}
+	return stem == "compose" || strings.HasPrefix(stem, "compose.") || strings.HasPrefix(stem, "docker-compose")
+}
+
+// isWorkflowPath reports whether path is a GitHub Actions workflow: a file
+// directly in .github/workflows.
+func isWorkflowPath(path string) bool {
+	dir := path[:max(strings.LastIndex(path, "/"), 0)]
+	return dir == ".github/workflows" || strings.HasSuffix(dir, "/.github/workflows")
+}
+
+// lineSpan returns the span of the whole line holding off with its line
+// break; for a last line without one, the break before it instead, so that
+// deleting the span leaves the lines around it as they were.
+func (f *yamlFile) lineSpan(off int) Span {
+	line, _ := f.lineCol(off)
+	start := f.lines[line-1]
+	end, eol := f.lineEnd(off)
+	if eol == "" && line > 1 {
+		start--
+		if start > 0 && f.src[start] == '\n' && f.src[start-1] == '\r' {
+			start--
+		}
+	}
+	return Span{start, end}
+}
+
+// indentBefore reports whether only spaces come before off on its line.
+func (f *yamlFile) indentBefore(off int) bool {
+	line, _ := f.lineCol(off)
+	return strings.Trim(string(f.src[f.lines[line-1]:off]), " ") == ""
+}
+
+// fieldValue returns the Field for an existing digest value node v: pin
+// replaces the value (a bare "digest:" gets a space before the digest).
+func (f *yamlFile) fieldValue(v *yaml.Node) (*Field, scalarSpan, error) {
+	sp, err := f.scalar(v)
+	if err != nil {
+		return nil, sp, err
+	}
+	fd := &Field{Value: sp.Value}
+	if sp.Value.Start == sp.Value.End && v.Style == 0 && sp.Value.Start > 0 && f.src[sp.Value.Start-1] == ':' {
+		fd.Before = " "
+	}
+	return fd, sp, nil
+}
+
+// colonAfter returns the offset of the ':' that ends a mapping key whose
+// token ends at off, or -1.
+func (f *yamlFile) colonAfter(off int) int {
+	for off < len(f.src) && (f.src[off] == ' ' || f.src[off] == '\t') {
+		off++
+	}
+	if off < len(f.src) && f.src[off] == ':' {
+		return off
+	}
+	return -1
+}
