@@ -18,16 +18,14 @@ type scope struct {
 	paths []string // slash paths relative to the root; "." is everything
 }
 
-func newScope(root string, args []string) (scope, error) {
-	if len(args) == 0 {
+// newScope takes the paths as given (for messages) and made absolute.
+func newScope(root string, given, abs []string) (scope, error) {
+	if len(abs) == 0 {
 		return scope{paths: []string{"."}}, nil
 	}
 	var s scope
-	for _, a := range args {
-		abs, err := filepath.Abs(a)
-		if err != nil {
-			return s, err
-		}
+	for i, abs := range abs {
+		a := given[i]
 		rel, err := filepath.Rel(root, abs)
 		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 			return s, &UsageError{Msg: "path " + a + " is outside " + root + ", where the lock is: run imagelock from the repository root or pass -C"}

@@ -84,9 +84,9 @@ func prepare(o Options) (*env, error) {
 		}
 	}
 	if len(paths) == 0 && dir != e.root {
-		abs = []string{dir}
+		paths, abs = []string{o.Dir}, []string{dir}
 	}
-	if e.scope, err = newScope(e.root, abs); err != nil {
+	if e.scope, err = newScope(e.root, paths, abs); err != nil {
 		return nil, err
 	}
 	return e, nil

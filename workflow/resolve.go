@@ -44,6 +44,9 @@ func forEach(ctx context.Context, n, jobs int, f func(ctx context.Context, i int
 
 // headAll asks the registry, once per key, what each tag points at now.
 func (e *env) headAll(ctx context.Context, keys []resolve.Key) (map[resolve.Key]resolve.Descriptor, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
 	if e.Resolver == nil {
 		return nil, ErrOffline
 	}

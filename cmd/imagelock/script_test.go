@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"imagelock": func() { os.Exit(run(context.Background(), os.Args, os.Stdout, os.Stderr)) },
+	})
+}
+
+// The scripts in testdata/script drive the CLI: exit codes, output and
+// the files left behind. Each gets its own in-process registry at
+// $REGISTRY, and these commands:
+//
+//	push [-env VAR] REPO:TAG [PLATFORM...]  push a random image (an index when platforms are given), digest in $VAR
+//	subst FILE...                           replace $REGISTRY and the $VARs of push -env in files
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+			env.Defer(srv.Close)
+			env.Setenv("REGISTRY", strings.TrimPrefix(srv.URL, "http://"))
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"push":  push,
+			"subst": subst,
+		},
+	})
+}
+
+func push(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! push")
+	}
+	envVar := ""
+	if len(args) > 1 && args[0] == "-env" {
+		envVar, args = args[1], args[2:]
+	}
+	if len(args) < 1 {
+		ts.Fatalf("usage: push [-env VAR] REPO:TAG [PLATFORM...]")
+	}
+	ref, err := name.NewTag(ts.Getenv("REGISTRY") + "/" + args[0])
+	ts.Check(err)
+	var digest v1.Hash
+	if len(args) == 1 {
+		img, err := random.Image(256, 1)
+		ts.Check(err)
+		ts.Check(remote.Write(ref, img))
+		digest, err = img.Digest()
+		ts.Check(err)
+	} else {
+		var adds []mutate.IndexAddendum
+		for _, p := range args[1:] {
+			plat, err := v1.ParsePlatform(p)
+			ts.Check(err)
+			img, err := random.Image(256, 1)
+			ts.Check(err)
+			adds = append(adds, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: plat}})
+		}
+		idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex), adds...)
+		ts.Check(remote.WriteIndex(ref, idx))
+		digest, err = idx.Digest()
+		ts.Check(err)
+	}
+	if envVar != "" {
+		ts.Setenv(envVar, digest.String())
+		ts.Setenv("PUSHED", ts.Getenv("PUSHED")+" "+envVar)
+	}
+	fmt.Fprintln(ts.Stdout(), digest)
+}
+
+func subst(ts *testscript.TestScript, neg bool, args []string) {
+	vars := append([]string{"REGISTRY"}, strings.Fields(ts.Getenv("PUSHED"))...)
+	for _, f := range args {
+		data := ts.ReadFile(f)
+		for _, v := range vars {
+			data = strings.ReplaceAll(data, "$"+v, ts.Getenv(v))
+		}
+		ts.Check(os.WriteFile(ts.MkAbs(f), []byte(data), 0o644))
+	}
+}
