@@ -441,13 +441,13 @@ func (d *dockerfile) runMounts(in instr) {
 				d.warn(lineNo, fmt.Sprintf("cannot locate RUN --mount from=%s: write the mount unquoted to pin it", val))
 				continue
 			}
-			rf := rawFields[i]
-			eq := strings.IndexByte(in.line.text[rf.start:rf.end], '=')
+			a, b := unquote(in.line.text, rawFields[i].start, rawFields[i].end)
+			eq := strings.IndexByte(in.line.text[a:b], '=')
 			if eq < 0 {
 				d.warn(lineNo, fmt.Sprintf("cannot locate RUN --mount from=%s: write the mount unquoted to pin it", val))
 				continue
 			}
-			d.rawImage(in.line, rf.start+eq+1, rf.end, val, "RUN --mount from")
+			d.rawImage(in.line, a+eq+1, b, val, "RUN --mount from")
 		}
 	}
 }
