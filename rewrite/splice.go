@@ -77,12 +77,14 @@ func PinEdits(src []byte, r Ref, digest string) ([]Edit, error) {
 }
 
 // UnpinEdits returns the edits that take r's digest out, keeping its tag;
-// none when r is written without a digest or with a digest alone.
+// none when r is written without a digest or with a digest alone. Whether
+// there is a tag is read from Image, the text after expansion: written as
+// "${BASE}@sha256:...", the tag is in BASE's value.
 func UnpinEdits(src []byte, r Ref) ([]Edit, error) {
 	switch r.Style {
 	case Inline:
 		at := strings.LastIndex(r.Written, "@")
-		if at < 0 || !hasTagBefore(r.Written[:at]) {
+		if at < 0 || !hasTagBefore(StripDigest(r.Image)) {
 			return nil, nil
 		}
 		return []Edit{{Span: r.Span, New: r.Written[:at]}}, nil
