@@ -1,0 +1,154 @@
+package resolve
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+)
+
+// Fake is a Resolver backed by maps, for tests. It fails on any key or
+// index it was not told about, so a test notices a lookup it did not
+// expect, and it counts calls, so a test can assert what was asked. The
+// zero value is ready to use and safe for concurrent use.
+type Fake struct {
+	mu        sync.Mutex
+	tags      map[Key]Descriptor
+	errs      map[Key]error
+	indexes   map[string]map[string]v1.Hash // by name@digest
+	heads     map[Key]int
+	platforms map[string]int // by name@digest
+	exists    map[string]int // by name@digest
+}
+
+var _ Resolver = (*Fake)(nil)
+
+// SetImage makes k's tag point at a single-platform manifest.
+func (f *Fake) SetImage(k Key, digest v1.Hash) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.init()
+	f.tags[k] = Descriptor{Digest: digest}
+	delete(f.errs, k)
+}
+
+// SetIndex makes k's tag point at an index whose manifests are platforms.
+func (f *Fake) SetIndex(k Key, digest v1.Hash, platforms map[string]v1.Hash) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.init()
+	f.tags[k] = Descriptor{Digest: digest, Index: true}
+	delete(f.errs, k)
+	f.indexes[k.Name+"@"+digest.String()] = maps.Clone(platforms)
+}
+
+// SetError makes Head of k fail with err: to make a tag vanish, pass
+// &Error{Image: k.String(), Status: 404, Code: "MANIFEST_UNKNOWN"}.
+func (f *Fake) SetError(k Key, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.init()
+	f.errs[k] = err
+	delete(f.tags, k)
+}
+
+// HeadCalls returns how many times Head was called for k.
+func (f *Fake) HeadCalls(k Key) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.heads[k]
+}
+
+// PlatformsCalls returns how many times Platforms was called for the index
+// at digest in the repository name.
+func (f *Fake) PlatformsCalls(name string, digest v1.Hash) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.platforms[name+"@"+digest.String()]
+}
+
+// ExistsCalls returns how many times Exists was called for the manifest at
+// digest in the repository name.
+func (f *Fake) ExistsCalls(name string, digest v1.Hash) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.exists[name+"@"+digest.String()]
+}
+
+// Head returns what k was set to.
+func (f *Fake) Head(ctx context.Context, k Key) (Descriptor, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.init()
+	f.heads[k]++
+	if err := ctx.Err(); err != nil {
+		return Descriptor{}, err
+	}
+	if err, ok := f.errs[k]; ok {
+		return Descriptor{}, err
+	}
+	d, ok := f.tags[k]
+	if !ok {
+		return Descriptor{}, fmt.Errorf("fake resolver: Head of %s, which the test did not set", k)
+	}
+	return d, nil
+}
+
+// Platforms returns the platforms given to SetIndex for the index.
+func (f *Fake) Platforms(ctx context.Context, name string, digest v1.Hash) (map[string]v1.Hash, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.init()
+	id := name + "@" + digest.String()
+	f.platforms[id]++
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	p, ok := f.indexes[id]
+	if !ok {
+		return nil, fmt.Errorf("fake resolver: Platforms of %s, which the test did not set", id)
+	}
+	return maps.Clone(p), nil
+}
+
+// Exists finds digest among what the repository name was set to hold: the
+// digests of its tags and the manifests of its indexes. Any other digest
+// is ErrNotFound.
+func (f *Fake) Exists(ctx context.Context, name string, digest v1.Hash) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.init()
+	id := name + "@" + digest.String()
+	f.exists[id]++
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for k, d := range f.tags {
+		if k.Name == name && d.Digest == digest {
+			return nil
+		}
+	}
+	for idx, p := range f.indexes {
+		if strings.HasPrefix(idx, name+"@") && slices.Contains(slices.Collect(maps.Values(p)), digest) {
+			return nil
+		}
+	}
+	return &Error{Image: id, Op: "checking", Status: http.StatusNotFound, Code: string(transport.ManifestUnknownErrorCode)}
+}
+
+func (f *Fake) init() {
+	if f.tags == nil {
+		f.tags = map[Key]Descriptor{}
+		f.errs = map[Key]error{}
+		f.indexes = map[string]map[string]v1.Hash{}
+		f.heads = map[Key]int{}
+		f.platforms = map[string]int{}
+		f.exists = map[string]int{}
+	}
+}

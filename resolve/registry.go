@@ -1,0 +1,316 @@
+package resolve
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// Options configure a Registry. The zero value asks registries over HTTPS
+// with the credentials docker and podman use.
+type Options struct {
+	Keychain  authn.Keychain                   // default authn.DefaultKeychain
+	Insecure  []string                         // hosts allowed plain HTTP, besides localhost, 127.0.0.1 and [::1]
+	Jobs      int                              // concurrent requests per registry (default 8)
+	Transport http.RoundTripper                // base transport; default a tuned clone of http.DefaultTransport
+	Logf      func(format string, args ...any) // one line per request; nil is silent
+	Timeout   time.Duration                    // total time per image, retries included (default 2m)
+	Mirrors   map[string]string                // registry -> mirror host, e.g. "docker.io" -> "mirror.local:5000"
+	UserAgent string
+}
+
+// Registry is the Resolver that asks real registries. It keeps one
+// authenticated transport per repository and one /v2/ ping per host for its
+// lifetime, so keep one Registry for a whole run. It is safe for concurrent
+// use.
+type Registry struct {
+	o        Options
+	puller   *remote.Puller
+	insecure map[string]bool
+	mirrors  map[string]string
+
+	mu    sync.Mutex
+	slots map[string]chan struct{} // by host: Jobs requests at a time
+}
+
+var _ Resolver = (*Registry)(nil)
+
+// New returns a Registry configured by o.
+func New(o Options) *Registry {
+	return newRegistry(o, defaultRetry)
+}
+
+func newRegistry(o Options, retry retryPolicy) *Registry {
+	if o.Keychain == nil {
+		o.Keychain = authn.DefaultKeychain
+	}
+	if o.Jobs <= 0 {
+		o.Jobs = 8
+	}
+	if o.Transport == nil {
+		o.Transport = defaultTransport()
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 2 * time.Minute
+	}
+	r := &Registry{
+		o:        o,
+		insecure: map[string]bool{},
+		mirrors:  map[string]string{},
+		slots:    map[string]chan struct{}{},
+	}
+	for _, h := range o.Insecure {
+		r.insecure[strings.ToLower(h)] = true
+	}
+	for reg, m := range o.Mirrors {
+		if reg == name.DefaultRegistry || reg == "registry-1.docker.io" {
+			reg = "docker.io"
+		}
+		r.mirrors[reg] = m
+	}
+
+	// Outermost first: pings answered from memory, then retries, each
+	// attempt logged, plain HTTP refused where not allowed.
+	var rt http.RoundTripper = &schemeGuard{inner: o.Transport, insecure: r.insecure}
+	if o.Logf != nil {
+		rt = &logTransport{inner: rt, logf: o.Logf}
+	}
+	rt = &retryTransport{inner: rt, policy: retry, logf: o.Logf}
+	rt = &pingCache{inner: rt}
+
+	opts := []remote.Option{
+		remote.WithTransport(rt),
+		remote.WithAuthFromKeychain(o.Keychain),
+		// Our transport retries; go-containerregistry's retries would multiply them.
+		remote.WithRetryPredicate(func(error) bool { return false }),
+		remote.WithRetryStatusCodes(),
+		remote.WithRetryBackoff(remote.Backoff{Steps: 1}),
+	}
+	if o.UserAgent != "" {
+		opts = append(opts, remote.WithUserAgent(o.UserAgent))
+	}
+	p, err := remote.NewPuller(opts...)
+	if err != nil {
+		// NewPuller fails only on contradictory options, and these are not.
+		panic("resolve: " + err.Error())
+	}
+	r.puller = p
+	return r
+}
+
+// Head returns the digest k's tag points at, from one HEAD request. A
+// registry that leaves out the Docker-Content-Digest header costs a GET, and
+// the digest is then the hash of the manifest it sends.
+func (r *Registry) Head(ctx context.Context, k Key) (Descriptor, error) {
+	const op = "resolving"
+	image := k.String()
+	if k.Tag == "" {
+		return Descriptor{}, &Error{Image: image, Op: op, Err: errors.New("no tag to resolve: the reference pins a digest")}
+	}
+	ref, host, err := r.target(k, nil)
+	if err != nil {
+		return Descriptor{}, &Error{Image: image, Op: op, Err: err}
+	}
+	desc, err := r.head(ctx, image, ref, host)
+	if err != nil {
+		return Descriptor{}, newError(ctx, image, host, op, r.o.Timeout, err)
+	}
+	return Descriptor{Digest: desc.Digest, Index: desc.MediaType.IsIndex()}, nil
+}
+
+// Exists checks with one HEAD that the repository nm still has the manifest
+// or index at digest; the error is ErrNotFound when it does not.
+func (r *Registry) Exists(ctx context.Context, nm string, digest v1.Hash) error {
+	const op = "checking"
+	image := nm + "@" + digest.String()
+	ref, host, err := r.digestTarget(nm, digest)
+	if err != nil {
+		return &Error{Image: image, Op: op, Err: err}
+	}
+	if _, err := r.head(ctx, image, ref, host); err != nil {
+		return newError(ctx, image, host, op, r.o.Timeout, err)
+	}
+	return nil
+}
+
+// head asks for ref with one HEAD. A GET follows only when the HEAD's
+// answer cannot be used, or to learn why it was refused.
+func (r *Registry) head(ctx context.Context, image string, ref name.Reference, host string) (v1.Descriptor, error) {
+	var desc v1.Descriptor
+	err := r.do(ctx, host, func(ctx context.Context) error {
+		d, err := r.puller.Head(ctx, ref)
+		if err == nil {
+			desc = *d
+			return nil
+		}
+		switch {
+		case incompleteHead(err):
+			r.logf("%s: %s; falling back to GET", image, firstLine(err.Error()))
+		case bodiless(err):
+			r.logf("%s: %s; asking with GET for the registry's error code", image, firstLine(err.Error()))
+		default:
+			return err
+		}
+		rd, err := r.puller.Get(ctx, ref)
+		if err != nil {
+			return err
+		}
+		desc = rd.Descriptor
+		desc.MediaType = mediaType(rd)
+		return nil
+	})
+	return desc, err
+}
+
+// Platforms fetches the index at digest in the repository nm, with one GET,
+// and maps each platform to its manifest digest. Attestation manifests
+// (platform unknown/unknown) are left out.
+func (r *Registry) Platforms(ctx context.Context, nm string, digest v1.Hash) (map[string]v1.Hash, error) {
+	const op = "listing platforms"
+	image := nm + "@" + digest.String()
+	ref, host, err := r.digestTarget(nm, digest)
+	if err != nil {
+		return nil, &Error{Image: image, Op: op, Err: err}
+	}
+	var rd *remote.Descriptor
+	err = r.do(ctx, host, func(ctx context.Context) error {
+		var err error
+		rd, err = r.puller.Get(ctx, ref)
+		return err
+	})
+	if err != nil {
+		return nil, newError(ctx, image, host, op, r.o.Timeout, err)
+	}
+	if mt := mediaType(rd); !mt.IsIndex() {
+		return nil, &Error{Image: image, Op: op, Err: fmt.Errorf("a %s is not an index", mt), host: host}
+	}
+	im, err := v1.ParseIndexManifest(bytes.NewReader(rd.Manifest))
+	if err != nil {
+		return nil, &Error{Image: image, Op: op, Err: fmt.Errorf("parsing index: %w", err), host: host}
+	}
+	return platforms(im), nil
+}
+
+// platforms maps each platform of an index to its manifest, leaving out
+// attestations and entries that name no platform.
+func platforms(im *v1.IndexManifest) map[string]v1.Hash {
+	out := map[string]v1.Hash{}
+	for _, m := range im.Manifests {
+		if m.Platform == nil || m.Platform.OS == "" || m.Platform.OS == "unknown" && m.Platform.Architecture == "unknown" ||
+			m.Annotations["vnd.docker.reference.type"] == "attestation-manifest" {
+			continue
+		}
+		p := m.Platform.String()
+		if _, dup := out[p]; !dup {
+			out[p] = m.Digest
+		}
+	}
+	return out
+}
+
+// target returns the reference to ask for k (at digest d when not nil) and
+// the host to ask: k's registry, or its mirror when one is set.
+func (r *Registry) target(k Key, d *v1.Hash) (name.Reference, string, error) {
+	host := k.Registry()
+	if m, ok := r.mirrors[host]; ok {
+		k.Name = m + k.Name[len(host):]
+		host = m
+	}
+	var opts []name.Option
+	h := strings.ToLower(host)
+	hostname, _, _ := strings.Cut(h, ":")
+	if r.insecure[h] || r.insecure[hostname] {
+		opts = append(opts, name.Insecure)
+	}
+	ref, err := k.Reference(d, opts...)
+	return ref, host, err
+}
+
+// digestTarget is target for the manifest at digest in the repository nm.
+func (r *Registry) digestTarget(nm string, digest v1.Hash) (name.Reference, string, error) {
+	if !strings.Contains(nm, "/") {
+		return nil, "", fmt.Errorf("%q is not a normalized image name", nm)
+	}
+	return r.target(Key{Name: nm}, &digest)
+}
+
+// do runs f with one of host's Jobs slots, within the time budget. The
+// budget starts once a slot is free: waiting for one is not the registry's
+// slowness.
+func (r *Registry) do(ctx context.Context, host string, f func(context.Context) error) error {
+	r.mu.Lock()
+	slots := r.slots[host]
+	if slots == nil {
+		slots = make(chan struct{}, r.o.Jobs)
+		r.slots[host] = slots
+	}
+	r.mu.Unlock()
+	select {
+	case slots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-slots }()
+	ctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
+	defer cancel()
+	return f(ctx)
+}
+
+func (r *Registry) logf(format string, args ...any) {
+	if r.o.Logf != nil {
+		r.o.Logf(format, args...)
+	}
+}
+
+// incompleteHead reports whether a HEAD was answered but cannot be used:
+// no digest, type or length header, or HEAD not supported. A GET can do.
+func incompleteHead(err error) bool {
+	var te *transport.Error
+	if errors.As(err, &te) {
+		return te.StatusCode == http.StatusMethodNotAllowed
+	}
+	return strings.Contains(err.Error(), "response did not include")
+}
+
+// bodiless reports whether err is a refusal whose reason a GET would tell:
+// a HEAD answer has no body to carry the registry's error code, and
+// "repository not found" is worth telling apart from "tag not found".
+func bodiless(err error) bool {
+	var te *transport.Error
+	if !errors.As(err, &te) || len(te.Errors) > 0 {
+		return false
+	}
+	switch te.StatusCode {
+	case http.StatusNotFound, http.StatusUnauthorized, http.StatusForbidden:
+		return true
+	}
+	return false
+}
+
+// mediaType is the media type of a fetched manifest: the Content-Type the
+// registry sent, or the manifest's own mediaType field when it sent none.
+func mediaType(rd *remote.Descriptor) types.MediaType {
+	if rd.MediaType != "" && rd.MediaType != "application/octet-stream" {
+		return rd.MediaType
+	}
+	var m struct {
+		MediaType types.MediaType `json:"mediaType"`
+	}
+	if json.Unmarshal(rd.Manifest, &m) == nil && m.MediaType != "" {
+		return m.MediaType
+	}
+	return rd.MediaType
+}
