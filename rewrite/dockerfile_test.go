@@ -1,8 +1,252 @@
 package rewrite
 
-import "testing"
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
 
 func TestDockerfileGolden(t *testing.T) {
 	t.Parallel()
 	runGolden(t, "../testdata/dockerfile", FindDockerfile, "Dockerfile")
+}
+
+// briefRefs writes each reference as "line:col written => image [var=X]".
+func briefRefs(refs []Ref) []string {
+	var out []string
+	for _, r := range refs {
+		s := fmt.Sprintf("%d:%d %s => %s", r.Line, r.Col, r.Written, r.Image)
+		if r.Var != "" {
+			s += " var=" + r.Var
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func briefWarnings(warns []Warning) []string {
+	var out []string
+	for _, w := range warns {
+		out = append(out, w.String())
+	}
+	return out
+}
+
+func TestFindDockerfile(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		args  map[string]string
+		src   string
+		refs  []string
+		warns []string
+	}{
+		{
+			name: "whole variable default is pinned at the ARG",
+			src:  "ARG BASE=golang:1.26\nFROM ${BASE}\nFROM $BASE AS b\n",
+			refs: []string{"1:10 golang:1.26 => golang:1.26 var=BASE", "1:10 golang:1.26 => golang:1.26 var=BASE"},
+		},
+		{
+			name: "quoted default spans the text inside the quotes",
+			src:  "ARG A=\"alpine:3.20\" B='redis:7'\nFROM $A\nFROM ${B}\n",
+			refs: []string{"1:8 alpine:3.20 => alpine:3.20 var=A", "1:24 redis:7 => redis:7 var=B"},
+		},
+		{
+			name: "composed image spans the FROM token",
+			src:  "ARG REG=ghcr.io TAG=1\nFROM ${REG}/app:${TAG}\n",
+			refs: []string{"2:6 ${REG}/app:${TAG} => ghcr.io/app:1"},
+		},
+		{
+			name: "build arg overrides a whole variable: span moves to the FROM",
+			args: map[string]string{"BASE": "golang:1.27"},
+			src:  "ARG BASE=golang:1.26\nFROM ${BASE}\n",
+			refs: []string{"2:6 ${BASE} => golang:1.27 var=BASE"},
+		},
+		{
+			name: "build arg gives a value to an ARG without default",
+			args: map[string]string{"V": "3.21"},
+			src:  "ARG V\nFROM alpine:$V\n",
+			refs: []string{"2:6 alpine:$V => alpine:3.21"},
+		},
+		{
+			name: "build arg for an undeclared variable is ignored",
+			args: map[string]string{"X": "alpine:3"},
+			src:  "FROM $X\n",
+			warns: []string{
+				"Dockerfile:1: FROM uses $X, which no ARG before the first FROM declares: declare it with a default or pin the FROM by hand",
+			},
+		},
+		{
+			name: "default built from another ARG",
+			src:  "ARG V=1.26\nARG BASE=golang:${V}\nFROM $BASE\n",
+			refs: []string{"2:10 golang:${V} => golang:1.26 var=BASE"},
+		},
+		{
+			name: "ARG redeclared without a value keeps its default",
+			src:  "ARG BASE=golang:1.26\nARG BASE\nFROM $BASE\n",
+			refs: []string{"1:10 golang:1.26 => golang:1.26 var=BASE"},
+		},
+		{
+			name: "later default wins",
+			src:  "ARG BASE=golang:1.26\nARG BASE=golang:1.27\nFROM $BASE\n",
+			refs: []string{"2:10 golang:1.27 => golang:1.27 var=BASE"},
+		},
+		{
+			name: "ARG after the first FROM does not reach a FROM",
+			src:  "FROM alpine:3 AS a\nARG BASE=golang:1.26\nFROM ${BASE:-busybox:1}\n",
+			refs: []string{"1:6 alpine:3 => alpine:3", "3:6 ${BASE:-busybox:1} => busybox:1"},
+		},
+		{
+			name: "variable with no default",
+			src:  "ARG BASE\nFROM $BASE\nFROM alpine:3\n",
+			refs: []string{"3:6 alpine:3 => alpine:3"},
+			warns: []string{
+				"Dockerfile:2: FROM uses $BASE, which has no default: give the ARG a default or pin the FROM by hand",
+			},
+		},
+		{
+			name: "default split across lines is pinned at the FROM",
+			src:  "ARG BASE=golang:\\\n1.26\nFROM $BASE\n",
+			refs: []string{"3:6 $BASE => golang:1.26 var=BASE"},
+		},
+		{
+			name: "image split across lines cannot be pinned",
+			src:  "FROM golang:\\\n1.26\n",
+			warns: []string{
+				"Dockerfile:1: FROM golang:1.26 is split across lines: join it to pin it",
+			},
+		},
+		{
+			name: "stage names, indexes and scratch are not images",
+			src:  "FROM scratch AS Base\nFROM base\nFROM SCRATCH\nCOPY --from=0 / /\nCOPY --from=BASE / /\nRUN --mount=from=Base true\n",
+		},
+		{
+			name: "a stage named later is an image in FROM, a stage in COPY --from",
+			src:  "FROM app:1\nCOPY --from=later / /\nFROM later:1 AS later\n",
+			refs: []string{"1:6 app:1 => app:1", "3:6 later:1 => later:1"},
+		},
+		{
+			name: "COPY --from with a variable",
+			src:  "FROM alpine:3\nCOPY --from=$IMG / /\n",
+			refs: []string{"1:6 alpine:3 => alpine:3"},
+			warns: []string{
+				"Dockerfile:2: COPY --from=$IMG: buildkit expands no variables there; name a stage instead",
+			},
+		},
+		{
+			name: "quoted COPY --from",
+			src:  "FROM alpine:3\nCOPY --from=\"busybox:1\" / /\n",
+			refs: []string{"1:6 alpine:3 => alpine:3", "2:14 busybox:1 => busybox:1"},
+		},
+		{
+			name: "mount from first in the list",
+			src:  "FROM alpine:3\nRUN --mount=from=busybox:1,target=/b true\n",
+			refs: []string{"1:6 alpine:3 => alpine:3", "2:18 busybox:1 => busybox:1"},
+		},
+		{
+			name: "ADD and ONBUILD are not read",
+			src:  "FROM alpine:3\nADD --from=x:1 a b\nONBUILD FROM y:1\nONBUILD COPY --from=z:1 / /\n",
+			refs: []string{"1:6 alpine:3 => alpine:3"},
+		},
+		{
+			name: "leading whitespace and lower case",
+			src:  "  \tfrom  alpine:3   as   x\n",
+			refs: []string{"1:10 alpine:3 => alpine:3"},
+		},
+		{
+			name: "syntax directive after blank line is a comment",
+			src:  "\n# syntax=docker/dockerfile:1\nFROM alpine:3\n",
+			refs: []string{"3:6 alpine:3 => alpine:3"},
+		},
+		{
+			name: "syntax directive with options",
+			src:  "#syntax=docker/dockerfile:1 --opt=x\nFROM alpine:3\n",
+			refs: []string{"1:9 docker/dockerfile:1 => docker/dockerfile:1", "2:6 alpine:3 => alpine:3"},
+		},
+		{
+			name:  "not a text file",
+			src:   "FROM alpine:3\x00\n",
+			warns: []string{"Dockerfile: not a text file, skipped"},
+		},
+		{
+			name:  "invalid UTF-8",
+			src:   "FROM alpine:3\xff\n",
+			warns: []string{"Dockerfile: not a text file, skipped"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			refs, warns, err := FindDockerfileArgs(Input{Path: "Dockerfile", Src: []byte(tt.src)}, tt.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkRefs(t, "Dockerfile", []byte(tt.src), refs)
+			if diff := cmp.Diff(tt.refs, briefRefs(refs)); diff != "" {
+				t.Errorf("refs (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.warns, briefWarnings(warns)); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestFindDockerfileErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		src  string
+		line int
+		msg  string
+	}{
+		{"FROM with no image", "ARG A=1\nFROM\n", 2, "FROM has no image"},
+		{"FROM with extra words", "FROM alpine:3 AS a b\n", 1, "FROM takes an image"},
+		{"FROM that expands to nothing", "FROM \"\"\n", 1, "names no image"},
+		{"unterminated heredoc", "FROM alpine:3\nRUN <<EOF\necho\n", 2, "unterminated heredoc"},
+		{"bad substitution", "FROM ${:x}\n", 1, "bad substitution"},
+		{"no instructions", "# just a comment\n", 1, "no instructions"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, _, err := FindDockerfile(Input{Path: "Dockerfile", Src: []byte(tt.src)})
+			var fe *Error
+			if !errors.As(err, &fe) {
+				t.Fatalf("got %v, want an *Error", err)
+			}
+			if fe.File != "Dockerfile" || fe.Line != tt.line || !strings.Contains(fe.Error(), tt.msg) {
+				t.Errorf("got %q (line %d), want line %d and %q", fe.Error(), fe.Line, tt.line, tt.msg)
+			}
+		})
+	}
+}
+
+// TestDockerfileArgOverrideRoundTrip pins and unpins an image that a build
+// arg overrides: the digest goes after the variable at the FROM, and unpin
+// takes it out again though the written text holds no tag.
+func TestDockerfileArgOverrideRoundTrip(t *testing.T) {
+	t.Parallel()
+	src := []byte("ARG BASE=golang:1.26\nFROM ${BASE} AS build\n")
+	args := map[string]string{"BASE": "golang:1.27"}
+	find := func(in Input) ([]Ref, []Warning, error) { return FindDockerfileArgs(in, args) }
+	refs, _, err := find(Input{Path: "Dockerfile", Src: src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned := pinAll(t, src, refs)
+	want := "ARG BASE=golang:1.26\nFROM ${BASE}@" + fakeDigest("golang:1.27") + " AS build\n"
+	if diff := cmp.Diff(want, string(pinned)); diff != "" {
+		t.Fatalf("pinned (-want +got):\n%s", diff)
+	}
+	pinnedRefs, _, err := find(Input{Path: "Dockerfile", Src: pinned})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := unpinAll(t, pinned, pinnedRefs); string(got) != string(src) {
+		t.Errorf("unpin gave %q, want %q", got, src)
+	}
 }
