@@ -52,7 +52,7 @@ func FindCompose(in Input) ([]Ref, []Warning, error) {
 			}
 		}
 	}
-	return c.refs, append(warns, c.warns...), nil
+	return dedupe(c.refs), append(warns, c.warns...), nil
 }
 
 // composeEnv returns the variables compose interpolates with: the

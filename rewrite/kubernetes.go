@@ -135,9 +135,16 @@ func (w *podWalker) containers(list *yaml.Node) error {
 	return nil
 }
 
-// inOrder drops references identical to an earlier one (one scalar
-// reached through several aliases) and sorts the rest into file order.
+// inOrder drops duplicate references and sorts the rest into file order.
 func inOrder(refs []Ref) []Ref {
+	out := dedupe(refs)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Span.Start < out[j].Span.Start })
+	return out
+}
+
+// dedupe drops references identical to an earlier one: one scalar reached
+// through several aliases, one Dockerfile built by several services.
+func dedupe(refs []Ref) []Ref {
 	type key struct {
 		file  string
 		span  Span
@@ -153,6 +160,5 @@ func inOrder(refs []Ref) []Ref {
 		seen[k] = true
 		out = append(out, r)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Span.Start < out[j].Span.Start })
 	return out
 }

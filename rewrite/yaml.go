@@ -33,6 +33,9 @@ type yamlFile struct {
 // yamlErrLine matches the position yaml.v3 puts in its error messages.
 var yamlErrLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
+// yamlUnknownAnchor matches the one yaml.v3 error that carries no line.
+var yamlUnknownAnchor = regexp.MustCompile(`^yaml: unknown anchor '(.*)' referenced$`)
+
 // parseYAML parses every document of in.Src. A file over maxYAMLSize comes
 // back nil with a warning; malformed YAML is an *Error naming the line.
 // Aliases are kept as alias nodes, never expanded, so an alias bomb costs
@@ -50,20 +53,26 @@ func parseYAML(in Input) (*yamlFile, []Warning, error) {
 			return f, nil, nil
 		}
 		if err != nil {
-			return nil, nil, yamlError(in.Path, err)
+			return nil, nil, yamlError(in.Path, in.Src, err)
 		}
 		f.docs = append(f.docs, &doc)
 	}
 }
 
 // yamlError turns a yaml.v3 error into an *Error with its line.
-func yamlError(path string, err error) *Error {
+func yamlError(path string, src []byte, err error) *Error {
 	msg := err.Error()
 	if m := yamlErrLine.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		return &Error{File: path, Line: line, Err: fmt.Errorf("parsing YAML: %s", m[2])}
 	}
-	return &Error{File: path, Err: fmt.Errorf("parsing YAML: %s", strings.TrimPrefix(msg, "yaml: "))}
+	e := &Error{File: path, Err: fmt.Errorf("parsing YAML: %s", strings.TrimPrefix(msg, "yaml: "))}
+	if m := yamlUnknownAnchor.FindStringSubmatch(msg); m != nil {
+		if i := bytes.Index(src, []byte("*"+m[1])); i >= 0 {
+			e.Line = 1 + bytes.Count(src[:i], []byte("\n"))
+		}
+	}
+	return e
 }
 
 // yamlLineStarts returns the byte offset of each line's start, breaking lines

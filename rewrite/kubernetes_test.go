@@ -1,0 +1,134 @@
+package rewrite
+
+import (
+	"testing"
+	"testing/fstest"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestFindKubernetes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, src string
+		want      []string
+		warns     []string
+	}{
+		{
+			name: "deployment with init and sidecar",
+			src: `apiVersion: apps/v1
+kind: Deployment
+spec:
+  template:
+    spec:
+      initContainers:
+        - name: migrate
+          image: "ghcr.io/acme/migrate:2.1"
+      containers:
+        - name: app
+          image: nginx:1.25 # the web server
+          env:
+            - name: image
+              value: redis:7
+        - name: sidecar
+          image: 'envoyproxy/envoy:v1.30'
+`,
+			want: []string{"8:19 ghcr.io/acme/migrate:2.1", "11:18 nginx:1.25", "16:19 envoyproxy/envoy:v1.30"},
+		},
+		{
+			name: "cronjob nests a job template",
+			src: `apiVersion: batch/v1
+kind: CronJob
+spec:
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers: [{name: c, image: busybox:1.36}]
+`,
+			want: []string{"8:41 busybox:1.36"},
+		},
+		{
+			name: "pod with ephemeral containers",
+			src:  "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: alpine:3.20\n  ephemeralContainers:\n  - image: busybox@sha256:0000000000000000000000000000000000000000000000000000000000000000\n",
+			want: []string{"5:12 alpine:3.20", "7:12 busybox@sha256:0000000000000000000000000000000000000000000000000000000000000000"},
+		},
+		{
+			name: "list of workloads",
+			src:  "apiVersion: v1\nkind: List\nitems:\n- apiVersion: apps/v1\n  kind: DaemonSet\n  spec: {template: {spec: {containers: [{image: fluentd:1}]}}}\n- apiVersion: apps/v1\n  kind: StatefulSet\n  spec:\n    template:\n      spec:\n        containers:\n        - image: postgres:16\n",
+			want: []string{"6:49 fluentd:1", "13:18 postgres:16"},
+		},
+		{
+			name: "custom resource embedding a pod template",
+			src:  "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nspec:\n  template:\n    spec:\n      containers:\n      - image: registry.example.com:5000/team/app:3\n",
+			want: []string{"7:16 registry.example.com:5000/team/app:3"},
+		},
+		{
+			name: "multi-document with CRLF and a non-workload",
+			src:  "apiVersion: v1\r\nkind: ConfigMap\r\ndata:\r\n  image: nope:1\r\n  containers: nothing\r\n---\r\n---\r\napiVersion: v1\r\nkind: Pod\r\nspec:\r\n  containers:\r\n  - image: nginx:1\r\n",
+			want: []string{"12:12 nginx:1"},
+		},
+		{
+			name: "documents without apiVersion and kind are not manifests",
+			src:  "containers:\n- image: nginx:1\n---\nkind: Pod\ncontainers:\n- image: redis:7\n",
+		},
+		{
+			name: "a document that is not a mapping",
+			src:  "- apiVersion: v1\n  kind: Pod\n---\njust text\n",
+		},
+		{
+			name: "anchors are followed once",
+			src:  "apiVersion: v1\nkind: List\nx: &c\n  - image: nginx:1\nitems:\n- spec: {containers: *c}\n- spec: {initContainers: *c}\n",
+			want: []string{"4:12 nginx:1"},
+		},
+		{
+			name:  "templated image",
+			src:   "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: \"{{ .Values.image }}\"\n",
+			warns: []string{"k.yaml:5: image {{ .Values.image }} is a template, skipped"},
+		},
+		{
+			name:  "malformed YAML is skipped with a warning",
+			src:   "apiVersion: v1\nkind: Pod\nspec: [\n",
+			warns: []string{"k.yaml:3: not valid YAML, skipped: parsing YAML: did not find expected node content"},
+		},
+		{
+			name:  "binary file",
+			src:   "\x00\x01\xff\xfe garbage",
+			warns: []string{"k.yaml: not valid YAML, skipped: parsing YAML: control characters are not allowed"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			files := fstest.MapFS{"k.yaml": {Data: []byte(tt.src)}}
+			refs, warns, err := findIn(t, files, "k.yaml", Kubernetes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, brief(t, files, refs)); diff != "" {
+				t.Errorf("refs (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.warns, warnings(warns)); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestFindKubernetesSkipsChartTemplates(t *testing.T) {
+	t.Parallel()
+	pod := []byte("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: \"{{ .Values.image.repository }}:{{ .Values.image.tag }}\"\n")
+	files := fstest.MapFS{
+		"chart/Chart.yaml":             {Data: []byte("apiVersion: v2\nname: c\n")},
+		"chart/templates/sub/pod.yaml": {Data: pod},
+		"notachart/templates/pod.yaml": {Data: pod},
+	}
+	refs, warns, err := findIn(t, files, "chart/templates/sub/pod.yaml", Kubernetes)
+	if err != nil || len(refs) != 0 || len(warns) != 0 {
+		t.Errorf("chart template: got %v, %v, %v; want nothing", refs, warns, err)
+	}
+	_, warns, _ = findIn(t, files, "notachart/templates/pod.yaml", Kubernetes)
+	if len(warns) != 1 {
+		t.Errorf("template outside a chart: warnings %v, want the template warning", warns)
+	}
+}

@@ -1,0 +1,247 @@
+package rewrite
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/google/go-cmp/cmp"
+	"gopkg.in/yaml.v3"
+)
+
+// styleNames names the styles in test output.
+var styleNames = map[Style]string{Inline: "", Tag: " tag", DigestField: " field", External: " external"}
+
+// brief writes each reference as "line:col image", with its style unless
+// Inline and its variable if any, and checks the span invariant.
+func brief(t *testing.T, files fstest.MapFS, refs []Ref) []string {
+	t.Helper()
+	var out []string
+	for _, r := range refs {
+		src := files[r.File].Data
+		if r.Span.End > len(src) || string(src[r.Span.Start:r.Span.End]) != r.Written {
+			t.Errorf("%s: src[Span] = %q, Written = %q", r.Pos(), src[r.Span.Start:min(r.Span.End, len(src))], r.Written)
+		}
+		s := fmt.Sprintf("%d:%d %s%s", r.Line, r.Col, r.Image, styleNames[r.Style])
+		if r.Var != "" {
+			s += " var=" + r.Var
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// findIn runs the finder FinderFor picks for name, in files, and checks
+// that it picked kind.
+func findIn(t *testing.T, files fstest.MapFS, name string, kind Kind) ([]Ref, []Warning, error) {
+	t.Helper()
+	k, find, ok := FinderFor(name)
+	if !ok || k != kind {
+		t.Fatalf("FinderFor(%q) = %q, %v; want %q", name, k, ok, kind)
+	}
+	return find(Input{FS: files, Path: name, Src: files[name].Data})
+}
+
+func warnings(ws []Warning) []string {
+	var out []string
+	for _, w := range ws {
+		out = append(out, w.String())
+	}
+	return out
+}
+
+func TestFinderFor(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		path string
+		want Kind
+	}{
+		{"compose.yaml", Compose},
+		{"deploy/compose.prod.yml", Compose},
+		{"docker-compose.yml", Compose},
+		{"docker-compose-dev.yaml", Compose},
+		{"docker-compose.override.yml", Compose},
+		{".github/workflows/ci.yml", GitHubActions},
+		{"sub/.github/workflows/release.yaml", GitHubActions},
+		{"tools/lint/action.yml", GitHubActions},
+		{".gitlab-ci.yml", GitLabCI},
+		{"ci/build.gitlab-ci.yml", GitLabCI},
+		{"overlays/prod/kustomization.yaml", Kustomize},
+		{"chart/values.yaml", Helm},
+		{"chart/values-prod.yml", Helm},
+		{"k8s/deploy.yaml", Kubernetes},
+		{".github/dependabot.yml", Kubernetes},
+		{".github/workflows/nested/ci.yml", Kubernetes},
+		{"composer.yaml", Kubernetes},
+		{"Chart.yaml", Kubernetes},
+		{"Dockerfile", Dockerfile},
+		{"README.md", ""},
+		{"compose.json", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			t.Parallel()
+			kind, find, ok := FinderFor(tt.path)
+			if kind != tt.want || ok != (tt.want != "") || ok != (find != nil) {
+				t.Errorf("FinderFor(%q) = %q, %v; want %q", tt.path, kind, ok, tt.want)
+			}
+		})
+	}
+}
+
+func TestScalarSpan(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, src string
+	}{
+		{"plain", "image: nginx:1.25\n"},
+		{"plain with comment", "image: nginx:1.25   # pinned later\n"},
+		{"single quoted", "image: 'nginx:1.25'\n"},
+		{"double quoted", "image: \"nginx:1.25\"\n"},
+		{"tagged", "image: !!str nginx:1.25\n"},
+		{"anchored", "image: &img 'nginx:1.25'\n"},
+		{"flow mapping", "{a: [b, c], image: nginx:1.25}\n"},
+		{"flow over lines", "{a: b,\n  image: \"nginx:1.25\" }\n"},
+		{"CRLF", "a: b\r\nc: d\r\nimage: nginx:1.25\r\n"},
+		{"CR alone", "a: b\rimage: nginx:1.25\r"},
+		{"byte order mark", "\ufeffimage: nginx:1.25\n"},
+		{"multi-byte before", "{ä: ö, é: ü, image: nginx:1.25}\n"},
+		{"NEL breaks lines", "a: b\u0085image: nginx:1.25\n"},
+		{"line separator", "a: b\u2028image: nginx:1.25\n"},
+		{"second document", "a: b\n---\n# c\nimage: nginx:1.25\n...\n"},
+		{"tab before value", "image:\tnginx:1.25\n"},
+		{"key on its own line", "? image\n: nginx:1.25\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f, _, err := parseYAML(Input{Path: "f.yaml", Src: []byte(tt.src)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := value(root(f.docs[len(f.docs)-1]), "image")
+			sp, err := f.scalar(n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := tt.src[sp.Value.Start:sp.Value.End]; got != "nginx:1.25" {
+				t.Errorf("value span holds %q", got)
+			}
+			tok := tt.src[sp.Token.Start:sp.Token.End]
+			if strings.Trim(tok, `"'`) != "nginx:1.25" || len(tok)-len("nginx:1.25") > 2 {
+				t.Errorf("token span holds %q", tok)
+			}
+		})
+	}
+}
+
+func TestScalarSpanRefusesRewrittenText(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, src string
+	}{
+		{"escape", `image: "nginx\x3a1.25"` + "\n"},
+		{"doubled quote", "image: 'it''s:1'\n"},
+		{"literal block", "image: |\n  nginx:1.25\n"},
+		{"folded block", "image: >-\n  nginx:1.25\n"},
+		{"plain over lines", "image: nginx\n  :1.25\n"},
+		{"quoted over lines", "image: \"nginx\n  :1.25\"\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f, _, err := parseYAML(Input{Path: "f.yaml", Src: []byte(tt.src)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = f.scalar(value(root(f.docs[0]), "image"))
+			var e *Error
+			if !errors.As(err, &e) || e.Line != 1 || !strings.Contains(e.Error(), "f.yaml:1: ") {
+				t.Errorf("err = %v, want an *Error at f.yaml:1", err)
+			}
+		})
+	}
+}
+
+func TestParseYAMLBadInput(t *testing.T) {
+	t.Parallel()
+	t.Run("malformed names the line", func(t *testing.T) {
+		t.Parallel()
+		_, _, err := parseYAML(Input{Path: "x.yaml", Src: []byte("a: 1\nb: [2\nc: 3\n")})
+		var e *Error
+		if !errors.As(err, &e) || e.File != "x.yaml" || e.Line == 0 {
+			t.Fatalf("err = %#v, want an *Error with a line", err)
+		}
+	})
+	t.Run("over the size limit is skipped unparsed", func(t *testing.T) {
+		t.Parallel()
+		src := []byte("a: [" + strings.Repeat("x", maxYAMLSize))
+		f, warns, err := parseYAML(Input{Path: "big.yaml", Src: src})
+		if f != nil || err != nil || len(warns) != 1 || !strings.Contains(warns[0].String(), "big.yaml: YAML file of") {
+			t.Fatalf("got %v, %v, %v; want one size warning", f, warns, err)
+		}
+	})
+}
+
+// aliasBomb returns a billion-laughs document whose expansion has 10^depth
+// leaves, with a container list and a merge-key chain inside.
+func aliasBomb(depth int) string {
+	var b strings.Builder
+	b.WriteString("apiVersion: v1\nkind: List\nl0: &l0 {containers: [{image: \"nginx:1\"}]}\n")
+	for i := 1; i <= depth; i++ {
+		fmt.Fprintf(&b, "l%d: &l%d [", i, i)
+		for j := range 10 {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "*l%d", i-1)
+		}
+		b.WriteString("]\n")
+		fmt.Fprintf(&b, "m%d: &m%d {<<: [", i, i)
+		for j := range 10 {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			if i == 1 {
+				b.WriteString("*l0")
+			} else {
+				fmt.Fprintf(&b, "*m%d", i-1)
+			}
+		}
+		b.WriteString("]}\n")
+	}
+	return b.String()
+}
+
+func TestAliasBombStaysLinear(t *testing.T) {
+	t.Parallel()
+	src := aliasBomb(12)
+	f, _, err := parseYAML(Input{Path: "bomb.yaml", Src: []byte(src)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(pairs(value(root(f.docs[0]), "m12"))); got != 1 {
+		t.Errorf("merged m12 has %d keys, want 1 (containers)", got)
+	}
+	files := fstest.MapFS{"bomb.yaml": {Data: []byte(src)}}
+	refs, _, err := findIn(t, files, "bomb.yaml", Kubernetes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"3:32 nginx:1"}, brief(t, files, refs)); diff != "" {
+		t.Errorf("refs (-want +got):\n%s", diff)
+	}
+}
+
+func TestDerefStopsOnLongChains(t *testing.T) {
+	t.Parallel()
+	n := &yaml.Node{Kind: yaml.ScalarNode, Value: "x"}
+	for range maxAliasChain + 1 {
+		n = &yaml.Node{Kind: yaml.AliasNode, Alias: n}
+	}
+	if got := deref(n); got != nil {
+		t.Errorf("deref of a chain over the limit = %v, want nil", got)
+	}
+}
