@@ -26,7 +26,7 @@ type Options struct {
 	Insecure  []string                         // hosts allowed plain HTTP, besides localhost, 127.0.0.1 and [::1]
 	Jobs      int                              // concurrent requests per registry (default 8)
 	Transport http.RoundTripper                // base transport; default a tuned clone of http.DefaultTransport
-	Logf      func(format string, args ...any) // one line per request; nil is silent
+	Logf      func(format string, args ...any) // one line per request, from many goroutines; nil is silent
 	Timeout   time.Duration                    // total time per image, retries included (default 2m)
 	Mirrors   map[string]string                // registry -> mirror host, e.g. "docker.io" -> "mirror.local:5000"
 	UserAgent string
@@ -61,7 +61,7 @@ func newRegistry(o Options, retry retryPolicy) *Registry {
 		o.Jobs = 8
 	}
 	if o.Transport == nil {
-		o.Transport = defaultTransport()
+		o.Transport = defaultTransport(o.Jobs)
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 2 * time.Minute
@@ -156,11 +156,11 @@ func (r *Registry) head(ctx context.Context, image string, ref name.Reference, h
 			desc = *d
 			return nil
 		}
-		switch {
+		switch status := bodiless(err); {
 		case incompleteHead(err):
-			r.logf("%s: %s; falling back to GET", image, firstLine(err.Error()))
-		case bodiless(err):
-			r.logf("%s: %s; asking with GET for the registry's error code", image, firstLine(err.Error()))
+			r.logf("%s: unusable HEAD answer (%s); falling back to GET", image, firstLine(err.Error()))
+		case status != 0:
+			r.logf("%s: HEAD answered %d; asking with GET for the registry's reason", image, status)
 		default:
 			return err
 		}
@@ -285,19 +285,19 @@ func incompleteHead(err error) bool {
 	return strings.Contains(err.Error(), "response did not include")
 }
 
-// bodiless reports whether err is a refusal whose reason a GET would tell:
-// a HEAD answer has no body to carry the registry's error code, and
+// bodiless returns the status of a refusal whose reason a GET would tell,
+// or 0: a HEAD answer has no body to carry the registry's error code, and
 // "repository not found" is worth telling apart from "tag not found".
-func bodiless(err error) bool {
+func bodiless(err error) int {
 	var te *transport.Error
 	if !errors.As(err, &te) || len(te.Errors) > 0 {
-		return false
+		return 0
 	}
 	switch te.StatusCode {
 	case http.StatusNotFound, http.StatusUnauthorized, http.StatusForbidden:
-		return true
+		return te.StatusCode
 	}
-	return false
+	return 0
 }
 
 // mediaType is the media type of a fetched manifest: the Content-Type the

@@ -529,7 +529,7 @@ func TestMirror(t *testing.T) {
 // dialTo is a transport that connects every request to addr, whatever the
 // host in the URL, so that tests can use names that are not localhost.
 func dialTo(addr string, roots *x509.CertPool) *http.Transport {
-	t := defaultTransport().(*http.Transport)
+	t := defaultTransport(8)
 	t.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, network, addr)
@@ -703,5 +703,35 @@ func TestDefaultKeychain(t *testing.T) {
 	r := New(Options{})
 	if r.o.Keychain != authn.DefaultKeychain || r.o.Jobs != 8 || r.o.Timeout != 2*time.Minute {
 		t.Errorf("New(Options{}) defaults: keychain %T, jobs %d, timeout %s", r.o.Keychain, r.o.Jobs, r.o.Timeout)
+	}
+}
+
+func TestUserAgent(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var agents []string
+	reg := newTestRegistry(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			agents = append(agents, r.Method+" "+r.UserAgent())
+			mu.Unlock()
+			next.ServeHTTP(w, r)
+		})
+	})
+	reg.pushImage(t, "app", "1")
+	o := testOptions()
+	o.UserAgent = "imagelock/1.0"
+	if _, err := newRegistry(o, fastRetry).Head(ctxFor(t), reg.key("app", "1")); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, a := range agents {
+		if !strings.Contains(a, "imagelock/1.0") {
+			t.Errorf("request %q does not carry the user agent", a)
+		}
+	}
+	if len(agents) != 2 {
+		t.Errorf("requests = %q, want a ping and a HEAD", agents)
 	}
 }

@@ -10,12 +10,12 @@ import (
 )
 
 // defaultTransport is http.DefaultTransport with enough idle connections
-// per host to keep every concurrent request on a warm connection.
-func defaultTransport() http.RoundTripper {
+// per host to keep each of jobs concurrent requests on a warm connection.
+func defaultTransport(jobs int) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.ForceAttemptHTTP2 = true
-	t.MaxIdleConns = 256
-	t.MaxIdleConnsPerHost = 64
+	t.MaxIdleConnsPerHost = max(64, jobs)
+	t.MaxIdleConns = 4 * t.MaxIdleConnsPerHost
 	return t
 }
 
