@@ -101,3 +101,8 @@ func TestFindGitHubActionsErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestGitHubActionsGolden(t *testing.T) {
+	t.Parallel()
+	runGolden(t, "../testdata/actions", FindGitHubActions, "workflow.yml")
+}

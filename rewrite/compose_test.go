@@ -174,3 +174,8 @@ func TestFindComposeErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestComposeGolden(t *testing.T) {
+	t.Parallel()
+	runGolden(t, "../testdata/compose", FindCompose, "compose.yaml")
+}

@@ -69,3 +69,8 @@ func TestFindGitLabCIErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestGitLabCIGolden(t *testing.T) {
+	t.Parallel()
+	runGolden(t, "../testdata/gitlab", FindGitLabCI, ".gitlab-ci.yml")
+}

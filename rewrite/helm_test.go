@@ -81,3 +81,8 @@ func TestFindHelmValuesOutsideAChart(t *testing.T) {
 		}
 	}
 }
+
+func TestHelmGolden(t *testing.T) {
+	t.Parallel()
+	runGolden(t, "../testdata/helm", FindHelmValues, "values.yaml")
+}

@@ -132,3 +132,8 @@ func TestFindKubernetesSkipsChartTemplates(t *testing.T) {
 		t.Errorf("template outside a chart: warnings %v, want the template warning", warns)
 	}
 }
+
+func TestKubernetesGolden(t *testing.T) {
+	t.Parallel()
+	runGolden(t, "../testdata/kubernetes", FindKubernetes, "manifest.yaml")
+}

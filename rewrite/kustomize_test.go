@@ -147,3 +147,8 @@ func TestDigestFieldEdits(t *testing.T) {
 		})
 	}
 }
+
+func TestKustomizeGolden(t *testing.T) {
+	t.Parallel()
+	runGolden(t, "../testdata/kustomize", FindKustomize, "kustomization.yaml")
+}
