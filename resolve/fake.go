@@ -100,7 +100,8 @@ func (f *Fake) Head(ctx context.Context, k Key) (Descriptor, error) {
 	return d, nil
 }
 
-// Platforms returns the platforms given to SetIndex for the index.
+// Platforms returns the platforms given to SetIndex for the index, and nil
+// for a digest a tag was given by SetImage.
 func (f *Fake) Platforms(ctx context.Context, name string, digest v1.Hash) (map[string]v1.Hash, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -112,6 +113,9 @@ func (f *Fake) Platforms(ctx context.Context, name string, digest v1.Hash) (map[
 	}
 	p, ok := f.indexes[id]
 	if !ok {
+		if f.isImage(name, digest) {
+			return nil, nil
+		}
 		return nil, fmt.Errorf("fake resolver: Platforms of %s, which the test did not set", id)
 	}
 	return maps.Clone(p), nil
@@ -151,4 +155,15 @@ func (f *Fake) init() {
 		f.platforms = map[string]int{}
 		f.exists = map[string]int{}
 	}
+}
+
+// isImage reports whether a tag of the repository name was set to the
+// single-platform manifest at digest. The caller holds f.mu.
+func (f *Fake) isImage(name string, digest v1.Hash) bool {
+	for k, d := range f.tags {
+		if k.Name == name && d.Digest == digest && !d.Index {
+			return true
+		}
+	}
+	return false
 }

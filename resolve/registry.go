@@ -194,8 +194,8 @@ func (r *Registry) Platforms(ctx context.Context, nm string, digest v1.Hash) (ma
 	if err != nil {
 		return nil, newError(ctx, image, host, op, r.o.Timeout, err)
 	}
-	if mt := mediaType(rd); !mt.IsIndex() {
-		return nil, &Error{Image: image, Op: op, Err: fmt.Errorf("a %s is not an index", mt), host: host}
+	if !mediaType(rd).IsIndex() {
+		return nil, nil
 	}
 	im, err := v1.ParseIndexManifest(bytes.NewReader(rd.Manifest))
 	if err != nil {

@@ -13,7 +13,8 @@ type Resolver interface {
 	Head(ctx context.Context, k Key) (Descriptor, error)
 	// Platforms fetches the index at digest and maps each platform
 	// ("linux/arm64/v8") to its manifest digest. Platforms with an empty
-	// os (attestation manifests) are left out.
+	// os (attestation manifests) are left out. A single-platform manifest
+	// at digest gives nil and no error: it has no platforms to list.
 	Platforms(ctx context.Context, name string, digest v1.Hash) (map[string]v1.Hash, error)
 	// Exists checks with one HEAD that the registry still has the
 	// manifest or index at digest; ErrNotFound when it does not.

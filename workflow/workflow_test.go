@@ -1,0 +1,184 @@
+package workflow_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/imagelock/imagelock/resolve"
+	"github.com/imagelock/imagelock/workflow"
+)
+
+func digest(t testing.TB, c string) v1.Hash {
+	t.Helper()
+	h, err := v1.NewHash("sha256:" + strings.Repeat(c, 64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func key(s string) resolve.Key {
+	p, err := resolve.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return p.Key
+}
+
+func tree(t testing.TB, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func read(t testing.TB, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// DESIGN: a re-lock with nothing moved costs one HEAD per image key and no
+// GET, and rewrites nothing. A tag every source pins costs nothing at all.
+func TestRelockCostsOneHeadPerKey(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := &resolve.Fake{}
+	f.SetIndex(key("golang:1.26"), digest(t, "a"), map[string]v1.Hash{"linux/amd64": digest(t, "b")})
+	f.SetImage(key("alpine:3.20"), digest(t, "c"))
+	dir := tree(t, map[string]string{
+		"Dockerfile":        "FROM golang:1.26 AS b\nFROM alpine:3.20\n",
+		"ci/Dockerfile":     "FROM docker.io/library/golang:1.26\nFROM index.docker.io/library/alpine:3.20\n",
+		"pinned/Dockerfile": "FROM redis:7@" + digest(t, "d").String() + "\n",
+	})
+	f.SetImage(key("redis:7"), digest(t, "d"))
+	o := workflow.Options{Dir: dir, Resolver: f}
+	if _, err := workflow.Lock(ctx, o, false); err != nil {
+		t.Fatal(err)
+	}
+	first := read(t, filepath.Join(dir, "images.lock"))
+	res, err := workflow.Lock(ctx, o, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Wrote || read(t, filepath.Join(dir, "images.lock")) != first {
+		t.Error("a re-lock with nothing moved rewrote the lock")
+	}
+	got := map[string]int{
+		"HEAD golang":     f.HeadCalls(key("golang:1.26")),
+		"HEAD alpine":     f.HeadCalls(key("alpine:3.20")),
+		"HEAD redis":      f.HeadCalls(key("redis:7")),
+		"GET golang idx":  f.PlatformsCalls("docker.io/library/golang", digest(t, "a")),
+		"GET redis (pin)": f.PlatformsCalls("docker.io/library/redis", digest(t, "d")),
+	}
+	want := map[string]int{"HEAD golang": 2, "HEAD alpine": 2, "HEAD redis": 0, "GET golang idx": 1, "GET redis (pin)": 1}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("registry calls over two locks (-want +got):\n%s", diff)
+	}
+}
+
+// Locking one directory keeps what the lock says of the others.
+func TestLockScopeKeepsOtherEntries(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := &resolve.Fake{}
+	f.SetImage(key("alpine:3.20"), digest(t, "a"))
+	f.SetImage(key("redis:7"), digest(t, "b"))
+	dir := tree(t, map[string]string{
+		"a/Dockerfile": "FROM alpine:3.20\n",
+		"b/Dockerfile": "FROM redis:7\nFROM alpine:3.20\n",
+	})
+	o := workflow.Options{Dir: dir, Resolver: f}
+	if _, err := workflow.Lock(ctx, o, false); err != nil {
+		t.Fatal(err)
+	}
+	before := read(t, filepath.Join(dir, "images.lock"))
+	o.Paths = []string{"a"}
+	if _, err := workflow.Lock(ctx, o, false); err != nil {
+		t.Fatal(err)
+	}
+	if after := read(t, filepath.Join(dir, "images.lock")); after != before {
+		t.Errorf("locking a/ changed what the lock says of b/:\n%s", cmp.Diff(before, after))
+	}
+	o.Paths = []string{"b"}
+	res, err := workflow.Verify(ctx, o, workflow.VerifyOptions{})
+	if err != nil || res.Failed(true) {
+		t.Errorf("verify b/ = %+v, %v", res, err)
+	}
+}
+
+// update --image refreshes only the image named, however it is written.
+func TestUpdateImageFilter(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := &resolve.Fake{}
+	f.SetImage(key("alpine:3.20"), digest(t, "a"))
+	f.SetImage(key("redis:7"), digest(t, "b"))
+	dir := tree(t, map[string]string{"Dockerfile": "FROM alpine:3.20\nFROM redis:7\n"})
+	o := workflow.Options{Dir: dir, Resolver: f}
+	if _, err := workflow.Lock(ctx, o, false); err != nil {
+		t.Fatal(err)
+	}
+	f.SetImage(key("alpine:3.20"), digest(t, "c"))
+	f.SetImage(key("redis:7"), digest(t, "d"))
+	for _, name := range []string{"docker.io/library/redis", "redis:7"} {
+		res, err := workflow.Update(ctx, o, workflow.UpdateOptions{Images: []string{name}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var changed []string
+		for _, c := range res.Changes {
+			changed = append(changed, c.Image+" "+c.New)
+		}
+		want := []string{"docker.io/library/redis:7 " + digest(t, "d").String()}
+		if name == "redis:7" {
+			want = nil // already updated by the first call
+		}
+		if diff := cmp.Diff(want, changed); diff != "" {
+			t.Errorf("update --image %s changes (-want +got):\n%s", name, diff)
+		}
+	}
+	lk := read(t, filepath.Join(dir, "images.lock"))
+	if !strings.Contains(lk, digest(t, "a").String()) {
+		t.Error("update --image redis moved alpine too")
+	}
+}
+
+// A tag that vanished upstream fails verify where a source relies on it.
+func TestVerifyVanishedTag(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := &resolve.Fake{}
+	k := key("alpine:3.20")
+	f.SetImage(k, digest(t, "a"))
+	dir := tree(t, map[string]string{"Dockerfile": "# base\nFROM alpine:3.20\n"})
+	o := workflow.Options{Dir: dir, Resolver: f}
+	if _, err := workflow.Lock(ctx, o, false); err != nil {
+		t.Fatal(err)
+	}
+	f.SetError(k, &resolve.Error{Image: k.String(), Status: 404, Code: "MANIFEST_UNKNOWN"})
+	res, err := workflow.Verify(ctx, o, workflow.VerifyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Findings) != 1 || res.Findings[0].Code != workflow.CodeVanished || res.Findings[0].Line != 2 || !res.Failed(false) {
+		t.Errorf("findings = %+v, want one vanished at line 2", res.Findings)
+	}
+}
