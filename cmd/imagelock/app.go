@@ -43,8 +43,12 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
 		Name:      "imagelock",
 		Usage:     "lock container image tags to digests, like go.sum for images",
+		Version:   version(),
 		Writer:    stdout,
 		ErrWriter: stderr,
+		// Completion scripts (imagelock completion) ask the binary for
+		// candidates with --generate-bash-completion.
+		EnableBashCompletion: true,
 		// Errors are mapped to exit codes in run, never here.
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
@@ -57,6 +61,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			pinCommand("unpin"),
 			updateCommand(),
 			listCommand(),
+			guardCommand(),
+			versionCommand(),
+			completionCommand(),
 		},
 	}
 }

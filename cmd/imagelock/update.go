@@ -2,9 +2,13 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/imagelock/imagelock/internal/atomicfile"
 	"github.com/imagelock/imagelock/workflow"
 )
 
@@ -15,6 +19,7 @@ func updateCommand() *cli.Command {
 		ArgsUsage: "[PATH...]",
 		Flags: append(commonFlags(),
 			&cli.StringSliceFlag{Name: "image", Usage: "refresh only `NAME[:TAG]` (repeatable)"},
+			&cli.StringFlag{Name: "summary", Usage: "write a Markdown summary fit for a pull-request body to `FILE`"},
 		),
 		Action: func(c *cli.Context) error {
 			o, err := options(c)
@@ -29,22 +34,61 @@ func updateCommand() *cli.Command {
 				return err
 			}
 			printWarnings(c.App.ErrWriter, res.Warnings)
-			out := c.App.Writer
+			if f := c.String("summary"); f != "" {
+				if !filepath.IsAbs(f) {
+					f = filepath.Join(defaultDir(o.Dir), f)
+				}
+				if err := atomicfile.WriteFile(f, []byte(workflow.Summary(res)), 0o644); err != nil {
+					return fmt.Errorf("writing the summary: %w", err)
+				}
+			}
 			if c.String("format") == "json" {
-				return writeJSON(out, res)
+				return writeJSON(c.App.Writer, updateJSON(res))
 			}
-			for _, ch := range res.Changes {
-				fmt.Fprintf(out, "%s\n    old: %s\n    new: %s\n", ch.Image, ch.Old, ch.New)
-			}
-			for _, f := range res.Repinned {
-				fmt.Fprintf(out, "re-pinned %s\n", f.File)
-			}
-			if len(res.Changes) == 0 {
-				fmt.Fprintf(out, "%s is up to date: no tag moved\n", res.Lockfile)
-			} else {
-				fmt.Fprintf(out, "updated %s: %s\n", res.Lockfile, plural(len(res.Changes), "image", "images"))
-			}
+			printUpdate(c.App.Writer, res)
 			return nil
 		},
+	}
+}
+
+// updateJSON is the result for bots: empty lists rather than null, and
+// the re-pinned files by name.
+func updateJSON(res *workflow.UpdateResult) any {
+	out := struct {
+		*workflow.UpdateResult
+		Changes  []workflow.ImageChange `json:"changes"`
+		Repinned []string               `json:"repinned"`
+	}{UpdateResult: res, Changes: res.Changes, Repinned: []string{}}
+	if out.Changes == nil {
+		out.Changes = []workflow.ImageChange{}
+	}
+	for _, f := range res.Repinned {
+		out.Repinned = append(out.Repinned, f.File)
+	}
+	return out
+}
+
+func printUpdate(w io.Writer, res *workflow.UpdateResult) {
+	for _, ch := range res.Changes {
+		fmt.Fprintf(w, "%s\n    old: %s\n    new: %s\n", ch.Image, ch.Old, ch.New)
+		for _, x := range []struct {
+			what      string
+			platforms []string
+		}{{"changed", ch.PlatformsChanged}, {"added", ch.PlatformsAdded}, {"removed", ch.PlatformsRemoved}} {
+			if len(x.platforms) > 0 {
+				fmt.Fprintf(w, "    platforms %s: %s\n", x.what, strings.Join(x.platforms, ", "))
+			}
+		}
+		if ch.SameImages {
+			fmt.Fprintln(w, "    same images: the index was re-published; builds do not change")
+		}
+	}
+	for _, f := range res.Repinned {
+		fmt.Fprintf(w, "re-pinned %s\n", f.File)
+	}
+	if len(res.Changes) == 0 {
+		fmt.Fprintf(w, "%s is up to date: no tag moved\n", res.Lockfile)
+	} else {
+		fmt.Fprintf(w, "updated %s: %s\n", res.Lockfile, plural(len(res.Changes), "image", "images"))
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"runtime/debug"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -24,14 +23,6 @@ func parsePlatform(s string) (*v1.Platform, error) {
 		return nil, fmt.Errorf("--platform %q: want os/arch[/variant], e.g. linux/arm64/v8", s)
 	}
 	return p, nil
-}
-
-// version is the module version the binary was built from.
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "(devel)"
 }
 
 func writeJSON(w io.Writer, v any) error {

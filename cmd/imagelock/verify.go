@@ -9,17 +9,21 @@ import (
 	"github.com/imagelock/imagelock/workflow"
 )
 
+// verifyFormats are verify's outputs: for people, for machines, for
+// GitHub Actions annotations, and for code scanning.
+var verifyFormats = []string{"text", "json", "github", "sarif"}
+
 func verifyCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "verify",
 		Usage:     "check sources against the lock, and the lock against registries",
 		ArgsUsage: "[PATH...]",
-		Flags: append(commonFlags(),
+		Flags: append(commonFlags(verifyFormats...),
 			&cli.BoolFlag{Name: "offline", Usage: "check sources against the lock only; no network"},
 			&cli.BoolFlag{Name: "strict", Usage: "fail on available updates too (moved tags every source pins)"},
 		),
 		Action: func(c *cli.Context) error {
-			o, err := options(c)
+			o, err := options(c, verifyFormats...)
 			if err != nil {
 				return err
 			}
@@ -32,15 +36,22 @@ func verifyCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			printWarnings(c.App.ErrWriter, res.Warnings)
-			if c.String("format") == "json" {
-				if err := writeJSON(c.App.Writer, res); err != nil {
-					return err
-				}
-			} else {
-				printFindings(c.App.Writer, res, o.Lockfile)
+			format, strict, out := c.String("format"), c.Bool("strict"), c.App.Writer
+			printWarningsFor(c.App.ErrWriter, format, res.Warnings)
+			switch format {
+			case "json":
+				err = writeJSON(out, res)
+			case "github":
+				printGitHub(out, res, o.Lockfile, strict, repoPaths(o))
+			case "sarif":
+				err = writeSARIF(out, res, o.Lockfile, strict, repoPaths(o))
+			default:
+				printFindings(out, res, o.Lockfile)
 			}
-			if res.Failed(c.Bool("strict")) {
+			if err != nil {
+				return err
+			}
+			if res.Failed(strict) {
 				return errNo
 			}
 			return nil
@@ -51,7 +62,6 @@ func verifyCommand() *cli.Command {
 // printFindings shows each finding with both values of a mismatch
 // aligned, as go.sum's errors do, then a one-line verdict.
 func printFindings(w io.Writer, res *workflow.VerifyResult, lockfile string) {
-	failures, notices := 0, 0
 	for _, f := range res.Findings {
 		pos := f.File
 		if f.Line > 0 {
@@ -63,9 +73,6 @@ func printFindings(w io.Writer, res *workflow.VerifyResult, lockfile string) {
 		label := ""
 		if f.Severity == workflow.Notice {
 			label = "update available: "
-			notices++
-		} else {
-			failures++
 		}
 		fmt.Fprintf(w, "%s: %s%s: %s\n", pos, label, f.Image, f.Msg)
 		if f.Current != "" {
@@ -74,16 +81,29 @@ func printFindings(w io.Writer, res *workflow.VerifyResult, lockfile string) {
 		}
 		fmt.Fprintf(w, "    %s\n", f.Fix)
 	}
+	fmt.Fprintln(w, verdict(res))
+}
+
+// verdict is the last line of verify's text and github output.
+func verdict(res *workflow.VerifyResult) string {
+	failures, notices := 0, 0
+	for _, f := range res.Findings {
+		if f.Severity == workflow.Notice {
+			notices++
+		} else {
+			failures++
+		}
+	}
 	mode := "online"
 	if !res.Online {
 		mode = "offline"
 	}
 	switch {
 	case failures > 0:
-		fmt.Fprintf(w, "verify failed (%s): %s, %s\n", mode, plural(failures, "problem", "problems"), plural(notices, "update available", "updates available"))
+		return fmt.Sprintf("verify failed (%s): %s, %s", mode, plural(failures, "problem", "problems"), plural(notices, "update available", "updates available"))
 	case notices > 0:
-		fmt.Fprintf(w, "verify ok (%s), %s: %s, %s\n", mode, plural(notices, "update available", "updates available"), plural(res.Refs, "reference", "references"), plural(res.Images, "image", "images"))
+		return fmt.Sprintf("verify ok (%s), %s: %s, %s", mode, plural(notices, "update available", "updates available"), plural(res.Refs, "reference", "references"), plural(res.Images, "image", "images"))
 	default:
-		fmt.Fprintf(w, "verify ok (%s): %s, %s\n", mode, plural(res.Refs, "reference", "references"), plural(res.Images, "image", "images"))
+		return fmt.Sprintf("verify ok (%s): %s, %s", mode, plural(res.Refs, "reference", "references"), plural(res.Images, "image", "images"))
 	}
 }

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/imagelock/imagelock/rewrite"
+	"github.com/imagelock/imagelock/workflow"
+)
+
+// repoPaths returns a function that turns a path relative to the lock's
+// directory into one relative to the current directory, which is what
+// GitHub annotations and code scanning resolve against the checkout.
+// Paths outside the current directory are left as the lock writes them.
+func repoPaths(o workflow.Options) func(string) string {
+	same := func(f string) string { return f }
+	dir := configDir(defaultDir(o.Dir), o.Lockfile)
+	if filepath.IsAbs(dir) {
+		cwd, err := os.Getwd()
+		if err != nil {
+			return same
+		}
+		if dir, err = filepath.Rel(cwd, dir); err != nil {
+			return same
+		}
+	}
+	rel := filepath.ToSlash(filepath.Clean(dir))
+	if rel == "." || rel == ".." || strings.HasPrefix(rel, "../") {
+		return same
+	}
+	return func(f string) string { return path.Join(rel, f) }
+}
+
+func defaultDir(dir string) string {
+	if dir == "" {
+		return "."
+	}
+	return dir
+}
+
+// findingText is a finding's message without its position: the image,
+// what is wrong, both digests of a mismatch, and what to run.
+func findingText(f workflow.Finding, lockfile string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s", f.Image, f.Msg)
+	if f.Current != "" {
+		fmt.Fprintf(&b, "\n%-13s%s\n%-13s%s", lockfile+":", f.Locked, f.CurrentFrom+":", f.Current)
+	}
+	fmt.Fprintf(&b, "\n%s", f.Fix)
+	return b.String()
+}
+
+// failing reports whether f fails verify: every finding does with strict.
+func failing(f workflow.Finding, strict bool) bool {
+	return f.Severity == workflow.Failure || strict
+}
+
+// printGitHub writes GitHub Actions workflow commands: an ::error
+// annotation for each failure, a ::warning for each available update and
+// each warning of the scan, then the verdict as plain text.
+func printGitHub(w io.Writer, res *workflow.VerifyResult, lockfile string, strict bool, rel func(string) string) {
+	for _, x := range res.Warnings {
+		fmt.Fprintf(w, "::warning %s::%s\n", ghProperties(rel(x.File), x.Line, 0), ghData(x.Msg))
+	}
+	for _, f := range res.Findings {
+		cmd := "warning"
+		if failing(f, strict) {
+			cmd = "error"
+		}
+		fmt.Fprintf(w, "::%s %s::%s\n", cmd, ghProperties(rel(f.File), f.Line, f.Col), ghData(findingText(f, lockfile)))
+	}
+	fmt.Fprintln(w, verdict(res))
+}
+
+func ghProperties(file string, line, col int) string {
+	props := []string{"file=" + ghProperty(file)}
+	if line > 0 {
+		props = append(props, fmt.Sprintf("line=%d", line))
+		if col > 0 {
+			props = append(props, fmt.Sprintf("col=%d", col))
+		}
+	}
+	return strings.Join(append(props, "title=imagelock"), ",")
+}
+
+// ghData escapes a workflow command's message, as the runner's
+// toolkit does: %, CR and LF.
+func ghData(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+// ghProperty escapes a workflow command's property value: also : and ,.
+func ghProperty(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}
+
+// printWarningsFor prints the scan's warnings to stderr, except with
+// --format github, which annotates them.
+func printWarningsFor(w io.Writer, format string, ws []rewrite.Warning) {
+	if format != "github" {
+		printWarnings(w, ws)
+	}
+}

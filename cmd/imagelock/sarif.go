@@ -1,0 +1,131 @@
+package main
+
+import (
+	"io"
+
+	"github.com/imagelock/imagelock/workflow"
+)
+
+// SARIF 2.1.0, the subset code scanning reads: https://docs.oasis-open.org/sarif/sarif/v2.1.0/
+const (
+	sarifSchema  = "https://json.schemastore.org/sarif-2.1.0.json"
+	sarifVersion = "2.1.0"
+	projectURL   = "https://github.com/imagelock/imagelock"
+)
+
+type sarifLog struct {
+	Schema  string     `json:"$schema"`
+	Version string     `json:"version"`
+	Runs    []sarifRun `json:"runs"`
+}
+
+type sarifRun struct {
+	Tool    sarifTool     `json:"tool"`
+	Results []sarifResult `json:"results"`
+}
+
+type sarifTool struct {
+	Driver sarifDriver `json:"driver"`
+}
+
+type sarifDriver struct {
+	Name           string      `json:"name"`
+	InformationURI string      `json:"informationUri"`
+	Rules          []sarifRule `json:"rules"`
+}
+
+type sarifRule struct {
+	ID                   string        `json:"id"`
+	ShortDescription     sarifText     `json:"shortDescription"`
+	Help                 sarifText     `json:"help"`
+	DefaultConfiguration sarifDefaults `json:"defaultConfiguration"`
+}
+
+type sarifDefaults struct {
+	Level string `json:"level"`
+}
+
+type sarifText struct {
+	Text string `json:"text"`
+}
+
+type sarifResult struct {
+	RuleID    string          `json:"ruleId"`
+	RuleIndex int             `json:"ruleIndex"`
+	Level     string          `json:"level"`
+	Message   sarifText       `json:"message"`
+	Locations []sarifLocation `json:"locations"`
+}
+
+type sarifLocation struct {
+	PhysicalLocation sarifPhysical `json:"physicalLocation"`
+}
+
+type sarifPhysical struct {
+	ArtifactLocation sarifArtifact `json:"artifactLocation"`
+	Region           *sarifRegion  `json:"region,omitempty"`
+}
+
+type sarifArtifact struct {
+	URI string `json:"uri"`
+}
+
+type sarifRegion struct {
+	StartLine   int `json:"startLine"`
+	StartColumn int `json:"startColumn,omitempty"`
+}
+
+// sarifRules describes every finding code, in a fixed order so that rule
+// indexes are stable from run to run.
+var sarifRules = []sarifRule{
+	{ID: workflow.CodeNotLocked, ShortDescription: sarifText{"Image reference not in the lock"},
+		Help: sarifText{"A source references an image the lock does not record. Run 'imagelock lock' to add it."}},
+	{ID: workflow.CodePinMismatch, ShortDescription: sarifText{"Pinned digest differs from the lock"},
+		Help: sarifText{"A source pins a digest other than the locked one. Run 'imagelock pin' to write the locked digest, or 'imagelock lock' if the source is right."}},
+	{ID: workflow.CodeUnused, ShortDescription: sarifText{"Lock entry no source uses"},
+		Help: sarifText{"The lock records an image no source references any more. Run 'imagelock lock' to drop it."}},
+	{ID: workflow.CodeMoved, ShortDescription: sarifText{"Tag moved upstream"},
+		Help: sarifText{"The registry's tag points at another digest than the lock's, and a source pulls by the tag, so builds change. Run 'imagelock update --image NAME' to accept it."}},
+	{ID: workflow.CodeVanished, ShortDescription: sarifText{"Tag or digest gone from the registry"},
+		Help: sarifText{"The registry no longer has the locked tag or digest. Change the reference, then run 'imagelock lock'."}},
+	{ID: workflow.CodeUpdate, ShortDescription: sarifText{"Update available"},
+		Help: sarifText{"The tag moved, but every source pins the locked digest, so builds do not change. Run 'imagelock update --image NAME' to take the update."}, DefaultConfiguration: sarifDefaults{"warning"}},
+}
+
+// writeSARIF writes the findings as a SARIF 2.1.0 log for code scanning:
+// failures at level error, available updates at level warning (error with
+// strict).
+func writeSARIF(w io.Writer, res *workflow.VerifyResult, lockfile string, strict bool, rel func(string) string) error {
+	rules := make([]sarifRule, len(sarifRules))
+	copy(rules, sarifRules)
+	index := map[string]int{}
+	for i := range rules {
+		if rules[i].DefaultConfiguration.Level == "" {
+			rules[i].DefaultConfiguration.Level = "error"
+		}
+		index[rules[i].ID] = i
+	}
+	results := []sarifResult{}
+	for _, f := range res.Findings {
+		i, ok := index[f.Code]
+		if !ok {
+			i = len(rules)
+			index[f.Code] = i
+			rules = append(rules, sarifRule{ID: f.Code, ShortDescription: sarifText{f.Msg}, Help: sarifText{f.Fix}, DefaultConfiguration: sarifDefaults{"error"}})
+		}
+		level := "warning"
+		if failing(f, strict) {
+			level = "error"
+		}
+		loc := sarifPhysical{ArtifactLocation: sarifArtifact{URI: rel(f.File)}}
+		if f.Line > 0 {
+			loc.Region = &sarifRegion{StartLine: f.Line, StartColumn: f.Col}
+		}
+		results = append(results, sarifResult{RuleID: f.Code, RuleIndex: i, Level: level,
+			Message: sarifText{findingText(f, lockfile)}, Locations: []sarifLocation{{PhysicalLocation: loc}}})
+	}
+	return writeJSON(w, sarifLog{Schema: sarifSchema, Version: sarifVersion, Runs: []sarifRun{{
+		Tool:    sarifTool{Driver: sarifDriver{Name: "imagelock", InformationURI: projectURL, Rules: rules}},
+		Results: results,
+	}}})
+}
