@@ -66,6 +66,9 @@ func TestFake(t *testing.T) {
 		if again["linux/amd64"] != hash("b") {
 			t.Error("changing the map Platforms returned changed the fake")
 		}
+		if p, err := f.Platforms(ctx, img.Name, hash("a")); p != nil || err != nil {
+			t.Errorf("Platforms of a single-platform image = %v, %v; want nil, nil", p, err)
+		}
 		if _, err := f.Platforms(ctx, idx.Name, hash("e")); err == nil {
 			t.Error("Platforms of an index never set succeeded")
 		}

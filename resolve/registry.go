@@ -177,7 +177,8 @@ func (r *Registry) head(ctx context.Context, image string, ref name.Reference, h
 
 // Platforms fetches the index at digest in the repository nm, with one GET,
 // and maps each platform to its manifest digest. Attestation manifests
-// (platform unknown/unknown) are left out.
+// (platform unknown/unknown) are left out. A single-platform manifest at
+// digest gives nil: it has no platforms to list.
 func (r *Registry) Platforms(ctx context.Context, nm string, digest v1.Hash) (map[string]v1.Hash, error) {
 	const op = "listing platforms"
 	image := nm + "@" + digest.String()
