@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
 	"net/http/httptest"
 	"os"
+	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -31,7 +34,9 @@ func TestMain(m *testing.M) {
 // the files left behind. Each gets its own in-process registry at
 // $REGISTRY, and these commands:
 //
+//	exits N PROG [ARG...]                   run PROG like exec and require exit code N
 //	push [-env VAR] REPO:TAG [PLATFORM...]  push a random image (an index when platforms are given), digest in $VAR
+//	republish [-env VAR] REPO:TAG           push the tag's index again with a new annotation: a new digest, the same images
 //	subst FILE...                           replace $REGISTRY and the $VARs of push -env in files
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
@@ -43,10 +48,31 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"push":  push,
-			"subst": subst,
+			"exits":     exits,
+			"push":      push,
+			"republish": republish,
+			"subst":     subst,
 		},
 	})
+}
+
+func exits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits N PROG [ARG...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("running %s: %v", args[1], err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
+	}
 }
 
 func push(ts *testscript.TestScript, neg bool, args []string) {
@@ -83,6 +109,32 @@ func push(ts *testscript.TestScript, neg bool, args []string) {
 		digest, err = idx.Digest()
 		ts.Check(err)
 	}
+	if envVar != "" {
+		ts.Setenv(envVar, digest.String())
+		ts.Setenv("PUSHED", ts.Getenv("PUSHED")+" "+envVar)
+	}
+	fmt.Fprintln(ts.Stdout(), digest)
+}
+
+func republish(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! republish")
+	}
+	envVar := ""
+	if len(args) > 1 && args[0] == "-env" {
+		envVar, args = args[1], args[2:]
+	}
+	if len(args) != 1 {
+		ts.Fatalf("usage: republish [-env VAR] REPO:TAG")
+	}
+	ref, err := name.NewTag(ts.Getenv("REGISTRY") + "/" + args[0])
+	ts.Check(err)
+	idx, err := remote.Index(ref)
+	ts.Check(err)
+	idx = mutate.Annotations(idx, map[string]string{"republished": "true"}).(v1.ImageIndex)
+	ts.Check(remote.WriteIndex(ref, idx))
+	digest, err := idx.Digest()
+	ts.Check(err)
 	if envVar != "" {
 		ts.Setenv(envVar, digest.String())
 		ts.Setenv("PUSHED", ts.Getenv("PUSHED")+" "+envVar)
