@@ -1,0 +1,328 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/registry"
+)
+
+// result is one run of the binary.
+type result struct {
+	wall   time.Duration
+	rss    int64 // peak, in KiB
+	stdout []byte
+	counts map[string]int // requests by kind
+	pings  map[string]int // by registry host
+}
+
+// row gathers the repetitions of one run for the table.
+type row struct {
+	name    string
+	network bool
+	results []result
+}
+
+func bench(ctx context.Context, c config, w io.Writer) error {
+	tmp, err := os.MkdirTemp("", "imagelock-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+
+	bin := filepath.Join(tmp, "imagelock")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/imagelock/imagelock/cmd/imagelock")
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("building imagelock: %v\n%s", err, out)
+	}
+	// No credentials of the user's: an empty docker config.
+	dockerConfig := filepath.Join(tmp, "docker")
+	if err := os.Mkdir(dockerConfig, 0o755); err != nil {
+		return err
+	}
+
+	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	defer reg.Close()
+	regURL, err := url.Parse(reg.URL)
+	if err != nil {
+		return err
+	}
+	px := newProxy(regURL, c.latency)
+	ps := httptest.NewServer(px)
+	defer ps.Close()
+	port := strings.TrimPrefix(ps.URL, "http://127.0.0.1:")
+	// Two names for the one proxy: two registries to imagelock, each
+	// allowed plain HTTP.
+	hosts := []string{"127.0.0.1:" + port, "localhost:" + port}
+
+	imgs := plan(c.keys, hosts)
+	start := time.Now()
+	if err := seed(ctx, regURL.Host, imgs); err != nil {
+		return fmt.Errorf("seeding the registry: %w", err)
+	}
+	seeded := time.Since(start)
+
+	mono := filepath.Join(tmp, "mono")
+	refs, err := writeLockTree(mono, c.files, imgs)
+	if err != nil {
+		return fmt.Errorf("writing the lock tree: %w", err)
+	}
+	scanDir := filepath.Join(tmp, "scan")
+	scanRefs, err := writeScanTree(scanDir, c.scanFiles, imgs)
+	if err != nil {
+		return fmt.Errorf("writing the scan tree: %w", err)
+	}
+
+	fmt.Fprintf(w, "machine: %s\n", machine())
+	fmt.Fprintf(w, "seeded %d keys (%d two-platform indexes) on %d registries in %s\n",
+		len(imgs), len(imgs)/indexEvery, len(hosts), seeded.Round(time.Millisecond))
+	fmt.Fprintf(w, "lock tree: %d Dockerfiles, %d references; scan tree: %d files, %d references\n",
+		c.files, refs, c.scanFiles, scanRefs)
+	fmt.Fprintf(w, "latency %s per request; %d runs, medians shown\n\n", c.latency, c.runs)
+
+	r := runner{bin: bin, px: px, jobs: c.jobs, env: append(os.Environ(), "DOCKER_CONFIG="+dockerConfig)}
+	rows := []*row{
+		{name: "lock (cold)", network: true},
+		{name: "lock (nothing moved)", network: true},
+		{name: "verify", network: true},
+		{name: "verify --offline"},
+		{name: "scan: list"},
+		{name: "scan: lock --offline"},
+		{name: "scan: verify --offline"},
+	}
+	for range c.runs {
+		steps := []struct {
+			dir   string
+			args  []string
+			check func(result) error
+		}{
+			{mono, []string{"lock"}, func(res result) error { return checkLock(res, true, len(imgs), refs) }},
+			{mono, []string{"lock"}, func(res result) error {
+				if err := checkLock(res, false, len(imgs), refs); err != nil {
+					return err
+				}
+				return checkRelock(res, len(imgs), hosts)
+			}},
+			{mono, []string{"verify"}, nil},
+			{mono, []string{"verify", "--offline"}, checkOffline},
+			{scanDir, []string{"list"}, func(res result) error {
+				if err := checkOffline(res); err != nil {
+					return err
+				}
+				if n := bytes.Count(res.stdout, []byte("\n")); n != scanRefs {
+					return fmt.Errorf("listed %d references, want %d", n, scanRefs)
+				}
+				return nil
+			}},
+			{scanDir, []string{"lock", "--offline"}, func(res result) error {
+				if err := checkOffline(res); err != nil {
+					return err
+				}
+				return checkLock(res, true, -1, scanRefs)
+			}},
+			{scanDir, []string{"verify", "--offline"}, checkOffline},
+		}
+		for _, dir := range []string{mono, scanDir} {
+			if err := os.Remove(filepath.Join(dir, "images.lock")); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+		}
+		for i, s := range steps {
+			res, err := r.run(ctx, s.dir, s.args...)
+			if err != nil {
+				return fmt.Errorf("%s: %w", rows[i].name, err)
+			}
+			if s.check != nil {
+				if err := s.check(res); err != nil {
+					return fmt.Errorf("%s: %w", rows[i].name, err)
+				}
+			}
+			rows[i].results = append(rows[i].results, res)
+		}
+	}
+	printTable(w, rows, c.latency, len(imgs))
+	return nil
+}
+
+// runner runs the built binary and reads the proxy's counters around it.
+type runner struct {
+	bin  string
+	px   *proxy
+	jobs int
+	env  []string
+}
+
+func (r runner) run(ctx context.Context, dir string, args ...string) (result, error) {
+	args = append(args, "-C", dir)
+	if r.jobs > 0 && !slices.Contains(args, "--offline") && args[0] != "list" {
+		args = append(args, "--jobs", strconv.Itoa(r.jobs))
+	}
+	if args[0] == "lock" {
+		args = append(args, "--format", "json")
+	}
+	cmd := exec.CommandContext(ctx, r.bin, args...)
+	cmd.Env = r.env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	peak, err := spawned(cmd)
+	if err != nil {
+		return result{}, err
+	}
+	r.px.reset()
+	start := time.Now()
+	err = cmd.Run()
+	wall := time.Since(start)
+	counts, pings := r.px.reset()
+	rss, rssErr := peak()
+	if err != nil {
+		return result{}, fmt.Errorf("running imagelock %s: %v\n%s", strings.Join(args, " "), err, tail(stderr.String(), 10))
+	}
+	if rssErr != nil {
+		return result{}, rssErr
+	}
+	return result{wall: wall, rss: rss, stdout: stdout.Bytes(), counts: counts, pings: pings}, nil
+}
+
+// checkLock reads lock --format json and checks it found every reference
+// and (when images >= 0) locked every key, writing the lock only when
+// wrote.
+func checkLock(res result, wrote bool, images, refs int) error {
+	var got struct {
+		Wrote        bool
+		Refs, Images int
+	}
+	if err := json.Unmarshal(res.stdout, &got); err != nil {
+		return fmt.Errorf("reading lock's JSON output: %w", err)
+	}
+	switch {
+	case got.Wrote != wrote:
+		return fmt.Errorf("wrote the lock: %t, want %t", got.Wrote, wrote)
+	case got.Refs != refs:
+		return fmt.Errorf("found %d references, want %d", got.Refs, refs)
+	case images >= 0 && got.Images != images:
+		return fmt.Errorf("locked %d images, want %d", got.Images, images)
+	}
+	return nil
+}
+
+// checkRelock is DESIGN.md's promise for a re-lock with nothing moved:
+// one HEAD per key, one ping per registry, no manifest or blob GET.
+func checkRelock(res result, keys int, hosts []string) error {
+	var errs []error
+	if n := res.counts[kindHead]; n != keys {
+		errs = append(errs, fmt.Errorf("%d manifest HEADs, want one per key: %d", n, keys))
+	}
+	for _, k := range []string{kindManifest, kindBlob, kindOther} {
+		if n := res.counts[k]; n != 0 {
+			errs = append(errs, fmt.Errorf("%d %s requests, want 0", n, k))
+		}
+	}
+	want := map[string]int{}
+	for _, h := range hosts {
+		want[h] = 1
+	}
+	if !mapsEqual(res.pings, want) {
+		errs = append(errs, fmt.Errorf("pings by registry %v, want %v", res.pings, want))
+	}
+	return errors.Join(errs...)
+}
+
+func checkOffline(res result) error {
+	if n := total(res.counts); n != 0 {
+		return fmt.Errorf("%d registry requests offline: %v", n, res.counts)
+	}
+	return nil
+}
+
+func printTable(w io.Writer, rows []*row, latency time.Duration, keys int) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "run\twall\tround trips\t")
+	for _, k := range kinds {
+		fmt.Fprintf(tw, "%s\t", k)
+	}
+	fmt.Fprint(tw, "HEAD/key\tpeak RSS\t\n")
+	for _, r := range rows {
+		last := r.results[len(r.results)-1]
+		wall := median(r.results, func(x result) int64 { return int64(x.wall) })
+		rss := median(r.results, func(x result) int64 { return x.rss })
+		trips := "-"
+		if r.network && latency > 0 {
+			trips = fmt.Sprintf("%.1f", float64(wall)/float64(latency))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t", r.name, time.Duration(wall).Round(time.Millisecond), trips)
+		for _, k := range kinds {
+			fmt.Fprintf(tw, "%d\t", last.counts[k])
+		}
+		fmt.Fprintf(tw, "%.2f\t%.1f MB\t\n", float64(last.counts[kindHead])/float64(keys), float64(rss)/1024)
+	}
+	tw.Flush()
+}
+
+func median(rs []result, f func(result) int64) int64 {
+	v := make([]int64, len(rs))
+	for i, r := range rs {
+		v[i] = f(r)
+	}
+	slices.Sort(v)
+	return v[len(v)/2]
+}
+
+func total(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+func mapsEqual(a, b map[string]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// tail is the last n lines of s.
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// machine describes where the figures come from.
+func machine() string {
+	cpu := "unknown CPU"
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+		f.Close()
+	}
+	return fmt.Sprintf("%d CPUs (%s), %s %s/%s, %s", runtime.NumCPU(), cpu, runtime.Version(),
+		runtime.GOOS, runtime.GOARCH, time.Now().UTC().Format("2006-01-02"))
+}

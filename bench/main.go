@@ -1,0 +1,62 @@
+// Command bench measures imagelock against DESIGN.md's performance
+// targets: lock and verify of many image keys through a proxy that adds
+// an internet round trip to every request, the requests a re-lock makes
+// when nothing moved, and an offline scan of a large tree.
+//
+//	go run ./bench [-keys 600 -files 450 -latency 50ms -scan-files 10000]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"time"
+)
+
+// config is the size of a run.
+type config struct {
+	keys      int           // unique image keys
+	files     int           // Dockerfiles referencing them
+	latency   time.Duration // added to every registry request
+	scanFiles int           // sources in the offline scan tree
+	runs      int           // repetitions; the report gives medians
+	jobs      int           // imagelock --jobs; 0 is its default
+}
+
+func main() {
+	if spawning() {
+		os.Exit(spawnMain())
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is the whole program: it returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c config
+	fs.IntVar(&c.keys, "keys", 600, "unique image keys")
+	fs.IntVar(&c.files, "files", 450, "Dockerfiles referencing the keys")
+	fs.DurationVar(&c.latency, "latency", 50*time.Millisecond, "delay the proxy adds to every request")
+	fs.IntVar(&c.scanFiles, "scan-files", 10000, "files in the offline scan tree")
+	fs.IntVar(&c.runs, "runs", 3, "repetitions of each run; walls and RSS are medians")
+	fs.IntVar(&c.jobs, "jobs", 0, "pass --jobs `N` to imagelock (0: its default)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 || c.keys < 1 || c.files < 1 || c.scanFiles < 1 || c.runs < 1 || c.latency < 0 {
+		fmt.Fprintln(stderr, "bench: want positive -keys, -files, -scan-files and -runs, and no arguments")
+		return 2
+	}
+	if err := bench(ctx, c, stdout); err != nil {
+		fmt.Fprintln(stderr, "bench: "+err.Error())
+		return 1
+	}
+	return 0
+}
