@@ -35,7 +35,12 @@ func FuzzFindDockerfile(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
-		refs, _, err := FindDockerfile(Input{Path: "Dockerfile", Src: src})
+		refs, ws, err := FindDockerfile(Input{Path: "Dockerfile", Src: src})
+		for _, w := range ws {
+			if strings.Contains(w.Msg, "cannot locate the text") {
+				t.Fatalf("%q: %s", src, w)
+			}
+		}
 		if err != nil {
 			var fe *Error
 			if !errors.As(err, &fe) || fe.File != "Dockerfile" {
