@@ -48,7 +48,8 @@ func findingText(f workflow.Finding, lockfile string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %s", f.Image, f.Msg)
 	if f.Current != "" {
-		fmt.Fprintf(&b, "\n%-13s%s\n%-13s%s", lockfile+":", f.Locked, f.CurrentFrom+":", f.Current)
+		w := max(len(lockfile), len(f.CurrentFrom)) + 2
+		fmt.Fprintf(&b, "\n%-*s%s\n%-*s%s", w, lockfile+":", f.Locked, w, f.CurrentFrom+":", f.Current)
 	}
 	fmt.Fprintf(&b, "\n%s", f.Fix)
 	return b.String()

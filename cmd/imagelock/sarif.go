@@ -63,7 +63,7 @@ type sarifLocation struct {
 
 type sarifPhysical struct {
 	ArtifactLocation sarifArtifact `json:"artifactLocation"`
-	Region           *sarifRegion  `json:"region,omitempty"`
+	Region           sarifRegion   `json:"region"`
 }
 
 type sarifArtifact struct {
@@ -117,10 +117,9 @@ func writeSARIF(w io.Writer, res *workflow.VerifyResult, lockfile string, strict
 		if failing(f, strict) {
 			level = "error"
 		}
-		loc := sarifPhysical{ArtifactLocation: sarifArtifact{URI: rel(f.File)}}
-		if f.Line > 0 {
-			loc.Region = &sarifRegion{StartLine: f.Line, StartColumn: f.Col}
-		}
+		// Code scanning wants a line: a finding about a whole file is
+		// shown at its first.
+		loc := sarifPhysical{ArtifactLocation: sarifArtifact{URI: rel(f.File)}, Region: sarifRegion{StartLine: max(f.Line, 1), StartColumn: f.Col}}
 		results = append(results, sarifResult{RuleID: f.Code, RuleIndex: i, Level: level,
 			Message: sarifText{findingText(f, lockfile)}, Locations: []sarifLocation{{PhysicalLocation: loc}}})
 	}
