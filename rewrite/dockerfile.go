@@ -227,7 +227,7 @@ func (d *dockerfile) from(n *parser.Node, in instr) error {
 			return &Error{File: d.in.Path, Line: line, Err: fmt.Errorf("FROM %s names no image", tok.text)}
 		}
 		for _, v := range unset {
-			d.warn(line, d.noValue("FROM", v))
+			d.warn(line, d.noValue(v))
 		}
 		return nil
 	}
@@ -310,16 +310,16 @@ func isNameByte(c byte) bool {
 	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
-// noValue is the warning for an image that reads a variable with no value.
-func (d *dockerfile) noValue(what, v string) string {
+// noValue is the warning for a FROM that reads a variable with no value.
+func (d *dockerfile) noValue(v string) string {
 	g := d.globals[v]
 	switch {
 	case g == nil:
-		return fmt.Sprintf("%s uses $%s, which no ARG before the first FROM declares: declare it with a default or pin the %s by hand", what, v, what)
+		return fmt.Sprintf("FROM uses $%s, which no ARG before the first FROM declares: declare it with a default or pin the FROM by hand", v)
 	case g.set:
-		return fmt.Sprintf("%s uses $%s, which is empty: give the ARG a default or pin the %s by hand", what, v, what)
+		return fmt.Sprintf("FROM uses $%s, which is empty: give the ARG a default or pin the FROM by hand", v)
 	}
-	return fmt.Sprintf("%s uses $%s, which has no default: give the ARG a default or pin the %s by hand", what, v, what)
+	return fmt.Sprintf("FROM uses $%s, which has no default: give the ARG a default or pin the FROM by hand", v)
 }
 
 // isStage reports whether image names a build stage or scratch.
@@ -367,8 +367,8 @@ func (d *dockerfile) copyFrom(in instr) {
 	}
 }
 
-// flagImage adds the image of a flag's value, raw being the flag's text
-// as written from its value on.
+// flagImage adds the image a flag names (value, after prefix), unless it
+// names a stage.
 func (d *dockerfile) flagImage(line logicalLine, f word, prefix, value, what string) {
 	if value == "" || d.isStage(value, d.named) {
 		return
@@ -620,21 +620,22 @@ var (
 
 // logical joins the instruction that starts at line n.
 func (d *dockerfile) logical(n int) logicalLine {
-	var l logicalLine
+	var b strings.Builder
+	var off []int
 	re := continuation(d.escape)
-	appendLine := func(start int, text string) bool {
+	appendLine := func(start int, s string) bool {
 		more := false
-		if m := re.FindStringSubmatchIndex(text); m != nil {
+		if m := re.FindStringSubmatchIndex(s); m != nil {
 			more = true
 			if m[2] >= 0 {
-				text = text[:m[3]]
+				s = s[:m[3]]
 			} else {
-				text = text[:m[0]]
+				s = s[:m[0]]
 			}
 		}
-		l.text += text
-		for i := range len(text) {
-			l.off = append(l.off, start+i)
+		b.WriteString(s)
+		for i := range len(s) {
+			off = append(off, start+i)
 		}
 		return more
 	}
@@ -654,7 +655,7 @@ func (d *dockerfile) logical(n int) logicalLine {
 		}
 		more = appendLine(start, text)
 	}
-	return l
+	return logicalLine{text: b.String(), off: off}
 }
 
 // word is a token of a logical line: the text buildkit's parser makes of
