@@ -37,7 +37,7 @@ type testRegistry struct {
 
 // newTestRegistry serves a fresh registry; wrap puts handlers in front of
 // it (nil for none). Every request to the front is counted.
-func newTestRegistry(t *testing.T, wrap func(http.Handler) http.Handler) *testRegistry {
+func newTestRegistry(t testing.TB, wrap func(http.Handler) http.Handler) *testRegistry {
 	t.Helper()
 	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
 	raw := httptest.NewServer(reg)
