@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -25,8 +26,10 @@ const maxAliasChain = 64
 type yamlFile struct {
 	path string
 	src  []byte
-	// lines[i] is the byte offset where line i+1 starts.
-	lines []int
+	// lines[i] is the byte offset where line i+1 starts, with lines
+	// broken where YAML breaks them; newlines[i] likewise, broken at "\n"
+	// alone, as editors and grep -n count the lines a Ref names.
+	lines, newlines []int
 	docs  []*yaml.Node
 }
 
@@ -44,7 +47,7 @@ func parseYAML(in Input) (*yamlFile, []Warning, error) {
 	if len(in.Src) > maxYAMLSize {
 		return nil, []Warning{{File: in.Path, Msg: fmt.Sprintf("YAML file of %d bytes is over the %d MiB limit, skipped", len(in.Src), maxYAMLSize>>20)}}, nil
 	}
-	f := &yamlFile{path: in.Path, src: in.Src, lines: yamlLineStarts(in.Src)}
+	f := &yamlFile{path: in.Path, src: in.Src, lines: yamlLineStarts(in.Src), newlines: newlineStarts(in.Src)}
 	dec := yaml.NewDecoder(bytes.NewReader(in.Src))
 	for {
 		var doc yaml.Node
@@ -106,6 +109,18 @@ func yamlLineStarts(src []byte) []int {
 	return lines
 }
 
+// newlineStarts returns the byte offset of each line's start, with lines
+// broken at "\n".
+func newlineStarts(src []byte) []int {
+	lines := []int{0}
+	for i, c := range src {
+		if c == '\n' {
+			lines = append(lines, i+1)
+		}
+	}
+	return lines
+}
+
 // offset converts yaml.v3's 1-based line and column (counted in
 // characters) into a byte offset.
 func (f *yamlFile) offset(line, col int) (int, bool) {
@@ -123,18 +138,16 @@ func (f *yamlFile) offset(line, col int) (int, bool) {
 	return off, true
 }
 
-// lineCol returns the 1-based line and byte column of off.
+// lineCol returns the 1-based YAML line and byte column of off.
 func (f *yamlFile) lineCol(off int) (int, int) {
-	lo, hi := 0, len(f.lines)-1
-	for lo < hi {
-		mid := (lo + hi + 1) / 2
-		if f.lines[mid] <= off {
-			lo = mid
-		} else {
-			hi = mid - 1
-		}
-	}
-	return lo + 1, off - f.lines[lo] + 1
+	return position(f.lines, off)
+}
+
+// position returns the 1-based line and byte column of off, given the
+// offsets where lines start.
+func position(lines []int, off int) (int, int) {
+	i := sort.Search(len(lines), func(i int) bool { return lines[i] > off }) - 1
+	return i + 1, off - lines[i] + 1
 }
 
 // scalarSpan is where a scalar sits in the source: Value is its text
@@ -221,7 +234,7 @@ func (f *yamlFile) ref(kind Kind, n *yaml.Node, skip int) (Ref, error) {
 
 // refAt returns a reference at span, whose image is image.
 func (f *yamlFile) refAt(kind Kind, span Span, image string, style Style) Ref {
-	line, col := f.lineCol(span.Start)
+	line, col := position(f.newlines, span.Start)
 	return Ref{
 		File: f.path, Line: line, Col: col, Kind: kind,
 		Image: image, Written: string(f.src[span.Start:span.End]),

@@ -1,0 +1,154 @@
+package rewrite
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"gopkg.in/yaml.v3"
+)
+
+// addYAMLSeeds adds the golden inputs of every YAML kind to the corpus.
+func addYAMLSeeds(f *testing.F) {
+	f.Helper()
+	for _, kind := range []string{"compose", "kubernetes", "actions", "gitlab", "kustomize", "helm"} {
+		paths, _ := filepath.Glob(filepath.Join("..", "testdata", kind, "*", "*"))
+		for _, p := range paths {
+			switch filepath.Base(p) {
+			case "refs", "pinned", "unpinned", "warnings", "Chart.yaml", ".env":
+				continue
+			}
+			src, err := os.ReadFile(p)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(src)
+		}
+	}
+	f.Add([]byte("a: &a [x, *a]\nb: {<<: *a}\n"))
+	f.Add([]byte("\ufeffk: 'v'\u0085w: \"é\"\r\n"))
+	f.Add([]byte(aliasBomb(3)))
+}
+
+// FuzzYAMLScalarSpan checks that every scalar the span engine locates
+// holds exactly its value, and that nothing panics.
+func FuzzYAMLScalarSpan(f *testing.F) {
+	addYAMLSeeds(f)
+	f.Fuzz(func(t *testing.T, src []byte) {
+		yf, _, err := parseYAML(Input{Path: "f.yaml", Src: src})
+		if err != nil {
+			return
+		}
+		seen := map[*yaml.Node]bool{}
+		var walk func(n *yaml.Node)
+		walk = func(n *yaml.Node) {
+			if n == nil || seen[n] {
+				return
+			}
+			seen[n] = true
+			if n.Kind == yaml.ScalarNode {
+				sp, err := yf.scalar(n)
+				if err != nil {
+					return
+				}
+				if got := string(src[sp.Value.Start:sp.Value.End]); got != n.Value {
+					t.Fatalf("line %d col %d: span holds %q, value is %q", n.Line, n.Column, got, n.Value)
+				}
+				if sp.Token.Start > sp.Value.Start || sp.Token.End < sp.Value.End || sp.Token.End-sp.Token.Start > len(n.Value)+2 {
+					t.Fatalf("token %v does not wrap value %v", sp.Token, sp.Value)
+				}
+			}
+			for _, c := range n.Content {
+				walk(c)
+			}
+		}
+		for _, d := range yf.docs {
+			walk(d)
+		}
+	})
+}
+
+// FuzzYAMLPinSplice runs every YAML finder on the input and checks the
+// splice invariants: pins only add text, deleting what they added gives
+// the original bytes back, pinning again changes nothing, and unpin
+// restores the input.
+func FuzzYAMLPinSplice(f *testing.F) {
+	addYAMLSeeds(f)
+	finders := map[string]Finder{
+		"compose.yaml":       FindCompose,
+		"manifest.yaml":      FindKubernetes,
+		"workflow.yml":       FindGitHubActions,
+		".gitlab-ci.yml":     FindGitLabCI,
+		"kustomization.yaml": FindKustomize,
+		"values.yaml":        FindHelmValues,
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		if bytes.ContainsAny(src, "@") || bytes.Contains(src, []byte("sha256:")) || bytes.Contains(src, []byte("build")) {
+			return
+		}
+		for name, find := range finders {
+			files := fstest.MapFS{name: {Data: src}, "Chart.yaml": {Data: []byte("name: c\n")}}
+			in := Input{FS: files, Path: name, Src: src}
+			refs, _, err := find(in)
+			if err != nil {
+				continue
+			}
+			checkRefs(t, name, src, refs)
+			var edits []Edit
+			var added []string
+			for _, r := range refs {
+				es, err := PinEdits(src, r, fakeDigest(r.Image))
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				for _, e := range es {
+					old := string(src[e.Span.Start:e.Span.End])
+					if !strings.HasPrefix(e.New, old) {
+						t.Fatalf("%s: pin rewrites %q as %q instead of adding to it", name, old, e.New)
+					}
+					added = append(added, e.New[len(old):])
+				}
+				edits = append(edits, es...)
+			}
+			pinned, err := Splice(src, edits)
+			if err != nil {
+				t.Fatalf("%s: splicing pins: %v", name, err)
+			}
+			back := string(pinned)
+			for _, a := range added {
+				back = strings.Replace(back, a, "", 1)
+			}
+			if back != string(src) {
+				t.Fatalf("%s: deleting the digests from the pinned file does not give the input:\n%q\n%q", name, src, pinned)
+			}
+			in.Src = pinned
+			again, _, err := find(in)
+			if err != nil || len(again) != len(refs) {
+				t.Fatalf("%s: pinned file gives %d refs (%v), the input %d", name, len(again), err, len(refs))
+			}
+			if re := pinAll(t, pinned, again); !bytes.Equal(re, pinned) {
+				t.Fatalf("%s: pinning twice changed the file:\n%q\n%q", name, pinned, re)
+			}
+			if !allTagged(refs) {
+				continue
+			}
+			if un := unpinAll(t, pinned, again); !bytes.Equal(un, src) {
+				t.Fatalf("%s: unpin did not restore the input:\n%q\n%q", name, src, un)
+			}
+		}
+	})
+}
+
+// allTagged reports whether every reference names a tag, which unpin
+// keeps; a digest pinned on a bare name has no tag to go back to.
+func allTagged(refs []Ref) bool {
+	for _, r := range refs {
+		if !hasTagBefore(StripDigest(r.Image)) {
+			return false
+		}
+	}
+	return true
+}
