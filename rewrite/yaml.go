@@ -30,7 +30,7 @@ type yamlFile struct {
 	// broken where YAML breaks them; newlines[i] likewise, broken at "\n"
 	// alone, as editors and grep -n count the lines a Ref names.
 	lines, newlines []int
-	docs  []*yaml.Node
+	docs            []*yaml.Node
 }
 
 // yamlErrLine matches the position yaml.v3 puts in its error messages.
