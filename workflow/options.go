@@ -23,7 +23,9 @@ type Options struct {
 	Platforms []string
 	// Resolver asks registries; nil for commands that run offline.
 	Resolver resolve.Resolver
-	// Jobs bounds concurrent registry requests; default 16.
+	// Jobs bounds the lookups in flight at once, across registries;
+	// default 256. The Resolver bounds each registry on its own (the
+	// CLI's --jobs).
 	Jobs int
 	// Env looks up the environment for compose interpolation; nil is an
 	// empty environment.
@@ -53,7 +55,7 @@ func prepare(o Options) (*env, error) {
 		o.Lockfile = "images.lock"
 	}
 	if o.Jobs <= 0 {
-		o.Jobs = 16
+		o.Jobs = 256
 	}
 	dir, err := filepath.Abs(o.Dir)
 	if err != nil {

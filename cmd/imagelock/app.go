@@ -78,7 +78,7 @@ func commonFlags(formats ...string) []cli.Flag {
 		&cli.StringFlag{Name: "lockfile", Value: "images.lock", Usage: "the lock `FILE`; sources are relative to its directory"},
 		&cli.StringSliceFlag{Name: "platform", Usage: "record only `os/arch[/variant]` (repeatable)"},
 		&cli.StringFlag{Name: "format", Value: "text", Usage: "output format: " + strings.Join(formats, ", ")},
-		&cli.IntFlag{Name: "jobs", Value: 16, Usage: "at most `N` registry requests at once"},
+		&cli.IntFlag{Name: "jobs", Value: 64, Usage: "at most `N` requests at once to each registry"},
 		&cli.StringSliceFlag{Name: "insecure-registry", Usage: "allow plain HTTP to `HOST` (localhost is always allowed)"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log every registry request to stderr"},
 	}
@@ -108,7 +108,6 @@ func options(c *cli.Context, formats ...string) (workflow.Options, error) {
 		Paths:     c.Args().Slice(),
 		Lockfile:  c.String("lockfile"),
 		Platforms: c.StringSlice("platform"),
-		Jobs:      c.Int("jobs"),
 		Env:       os.LookupEnv,
 	}, nil
 }
