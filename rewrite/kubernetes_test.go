@@ -94,7 +94,7 @@ spec:
 		{
 			name:  "binary file",
 			src:   "\x00\x01\xff\xfe garbage",
-			warns: []string{"k.yaml: not valid YAML, skipped: parsing YAML: control characters are not allowed"},
+			warns: []string{"k.yaml: not a text file, skipped"},
 		},
 	}
 	for _, tt := range tests {

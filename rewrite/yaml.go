@@ -47,6 +47,9 @@ func parseYAML(in Input) (*yamlFile, []Warning, error) {
 	if len(in.Src) > maxYAMLSize {
 		return nil, []Warning{{File: in.Path, Msg: fmt.Sprintf("YAML file of %d bytes is over the %d MiB limit, skipped", len(in.Src), maxYAMLSize>>20)}}, nil
 	}
+	if bytes.IndexByte(in.Src, 0) >= 0 || !utf8.Valid(in.Src) {
+		return nil, []Warning{{File: in.Path, Msg: "not a text file, skipped"}}, nil
+	}
 	f := &yamlFile{path: in.Path, src: in.Src, lines: yamlLineStarts(in.Src), newlines: newlineStarts(in.Src)}
 	dec := yaml.NewDecoder(bytes.NewReader(in.Src))
 	for {
@@ -70,12 +73,22 @@ func yamlError(path string, src []byte, err error) *Error {
 		return &Error{File: path, Line: line, Err: fmt.Errorf("parsing YAML: %s", m[2])}
 	}
 	e := &Error{File: path, Err: fmt.Errorf("parsing YAML: %s", strings.TrimPrefix(msg, "yaml: "))}
+	if strings.HasSuffix(msg, "control characters are not allowed") {
+		if i := bytes.IndexFunc(src, isControl); i >= 0 {
+			e.Line = 1 + bytes.Count(src[:i], []byte("\n"))
+		}
+	}
 	if m := yamlUnknownAnchor.FindStringSubmatch(msg); m != nil {
 		if i := bytes.Index(src, []byte("*"+m[1])); i >= 0 {
 			e.Line = 1 + bytes.Count(src[:i], []byte("\n"))
 		}
 	}
 	return e
+}
+
+// isControl reports whether YAML forbids r in a stream.
+func isControl(r rune) bool {
+	return (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0x7f
 }
 
 // yamlLineStarts returns the byte offset of each line's start, breaking lines

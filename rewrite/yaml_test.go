@@ -245,3 +245,68 @@ func TestDerefStopsOnLongChains(t *testing.T) {
 		t.Errorf("deref of a chain over the limit = %v, want nil", got)
 	}
 }
+
+// TestYAMLBadInput runs every YAML finder on input no source should hold:
+// a clear error with a line, or a skip with a warning, never a hang.
+func TestYAMLBadInput(t *testing.T) {
+	t.Parallel()
+	names := map[Kind]string{
+		Compose:       "compose.yaml",
+		Kubernetes:    "k8s.yaml",
+		GitHubActions: ".github/workflows/ci.yml",
+		GitLabCI:      ".gitlab-ci.yml",
+		Kustomize:     "kustomization.yaml",
+		Helm:          "values.yaml",
+	}
+	huge := "a: [" + strings.Repeat("\"x\", ", 50<<20/5) + "]\n"
+	tests := []struct {
+		name, src string
+		// errLine is the line the *Error names; 0 means no error, and
+		// warn, when set, is the warning every kind gives.
+		errLine int
+		warn    string
+	}{
+		{name: "malformed", src: "a: 1\nb: c: d\n", errLine: 2},
+		{name: "control character", src: "a: 1\nb: \x01\n", errLine: 2},
+		{name: "not a mapping", src: "- a\n- b\n", errLine: 1},
+		{name: "binary", src: "\x7fELF\x02\x01\x01\x00\x00\x00", warn: "not a text file, skipped"},
+		{name: "50 MB", src: huge, warn: fmt.Sprintf("YAML file of %d bytes is over the 10 MiB limit, skipped", len(huge))},
+		{name: "alias bomb", src: aliasBomb(9) + "services: {a: {<<: *m9}}\nimages: *l9\njobs: {j: *m9}\nx: *m9\n"},
+	}
+	for _, tt := range tests {
+		for kind, name := range names {
+			t.Run(tt.name+"/"+string(kind), func(t *testing.T) {
+				t.Parallel()
+				files := fstest.MapFS{name: {Data: []byte(tt.src)}, "Chart.yaml": {Data: []byte("name: c\n")}}
+				_, warns, err := findIn(t, files, name, kind)
+				var e *Error
+				switch {
+				case tt.warn != "":
+					if err != nil || len(warns) != 1 || warns[0].Msg != tt.warn {
+						t.Errorf("got %v, %v; want the warning %q", warns, err, tt.warn)
+					}
+				case tt.errLine == 0:
+					if err != nil {
+						t.Errorf("err = %v", err)
+					}
+				case kind == Kubernetes && tt.name == "not a mapping":
+					if err != nil || len(warns) != 0 {
+						t.Errorf("got %v, %v; want nothing: a YAML list is not a manifest", warns, err)
+					}
+				case kind == Kubernetes:
+					if err != nil || len(warns) != 1 || warns[0].Line != tt.errLine {
+						t.Errorf("got %v, %v; want one warning at line %d", warns, err, tt.errLine)
+					}
+				case tt.name == "not a mapping" && kind == Helm:
+					if !errors.As(err, &e) || e.Line != tt.errLine || !strings.Contains(err.Error(), "the values file is not a mapping") {
+						t.Errorf("err = %v, want values.yaml:%d: the values file is not a mapping", err, tt.errLine)
+					}
+				default:
+					if !errors.As(err, &e) || e.File != name || e.Line != tt.errLine {
+						t.Errorf("err = %v, want an *Error at %s:%d", err, name, tt.errLine)
+					}
+				}
+			})
+		}
+	}
+}
