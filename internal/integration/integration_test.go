@@ -225,3 +225,50 @@ func TestRefusals(t *testing.T) {
 		t.Errorf("a failed lock left images.lock behind (%v)", err)
 	}
 }
+
+// Credentials from a docker credential helper (credHelpers), and from
+// podman's REGISTRY_AUTH_FILE: the default keychain reads both.
+func TestCredentialSources(t *testing.T) {
+	t.Parallel()
+	srv := testregistry.Start(t)
+	d := srv.PushImage(t, "team/app:1")
+	bin, err := filepath.Abs("testdata/bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("credHelpers", func(t *testing.T) {
+		dir := t.TempDir()
+		write(t, dir, "Dockerfile", "FROM "+srv.Host+"/team/app:1\n")
+		cfg := t.TempDir()
+		write(t, cfg, "config.json", `{"credHelpers":{"`+srv.Host+`":"imagelocktest"}}`)
+		log := filepath.Join(t.TempDir(), "asked")
+		cmd := exec.Command(binary, "lock")
+		cmd.Dir = dir
+		cmd.Env = []string{
+			"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"), "HOME=" + t.TempDir(),
+			"DOCKER_CONFIG=" + cfg, "SSL_CERT_FILE=" + srv.CAFile,
+			"IMAGELOCK_TEST_USER=" + srv.User, "IMAGELOCK_TEST_PASSWORD=" + srv.Password, "IMAGELOCK_TEST_HELPER_LOG=" + log,
+		}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("lock with a credential helper: %v\n%s", err, out)
+		}
+		if asked, _ := os.ReadFile(log); !strings.Contains(string(asked), srv.Host) {
+			t.Errorf("the credential helper was not asked for %s (asked: %q)", srv.Host, asked)
+		}
+		if got := readLock(t, dir).Find(srv.Host+"/team/app", "1"); got == nil || got.Digest != d {
+			t.Errorf("lock entry = %+v, want digest %s", got, d)
+		}
+	})
+
+	t.Run("REGISTRY_AUTH_FILE", func(t *testing.T) {
+		dir := t.TempDir()
+		write(t, dir, "Dockerfile", "FROM "+srv.Host+"/team/app:1\n")
+		auth := filepath.Join(t.TempDir(), "auth.json")
+		write(t, filepath.Dir(auth), "auth.json", `{"auths":{"`+srv.Host+`":{"auth":"`+base64.StdEncoding.EncodeToString([]byte(srv.User+":"+srv.Password))+`"}}}`)
+		imagelock(t, dir, []string{"REGISTRY_AUTH_FILE=" + auth, "SSL_CERT_FILE=" + srv.CAFile}, "lock").want(t, 0, "lock with REGISTRY_AUTH_FILE")
+		if got := readLock(t, dir).Find(srv.Host+"/team/app", "1"); got == nil || got.Digest != d {
+			t.Errorf("lock entry = %+v, want digest %s", got, d)
+		}
+	})
+}
