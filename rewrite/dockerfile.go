@@ -700,7 +700,7 @@ func (d *dockerfile) split(l logicalLine, n *parser.Node) (instr, bool) {
 	case "arg":
 		in.words = parseWords(in.args.text, in.args.start, d.escape)
 	}
-	if s[start:cmdEnd] != n.Value || len(in.flags) != len(n.Flags) {
+	if s != n.Original || s[start:cmdEnd] != n.Value || len(in.flags) != len(n.Flags) {
 		return in, false
 	}
 	for i, f := range in.flags {

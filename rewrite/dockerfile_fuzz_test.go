@@ -31,6 +31,9 @@ func FuzzFindDockerfile(f *testing.F) {
 		"FROM a:1 \\\n  AS b\nCOPY --from=\"c:1\" / /\nRUN --mount=\"type=bind,from=d:1\" x\n",
 		"# escape=`\nFROM `\n e:1\n",
 		"FROM f:1\r\nRUN <<EOF\r\nFROM g:1\r\nEOF\r\n",
+		"\ufeff# syntax=h:1\nFROM i:1\\",
+		"ARG J='j:1' K=\"k:2\"\\\n L=l:3\nFROM $J\nFROM \"$K\"\nFROM ${L}\n",
+		"FROM m:1 AS \\\n n\nRUN --mount=type=bind,\\\n  from=o:1 true\n",
 	} {
 		f.Add([]byte(s))
 	}
