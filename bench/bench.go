@@ -26,8 +26,8 @@ import (
 
 // result is one run of the binary.
 type result struct {
-	wall   time.Duration
-	rss    int64 // peak, in KiB
+	wall time.Duration
+	usage
 	stdout []byte
 	counts map[string]int // requests by kind
 	pings  map[string]int // by registry host
@@ -90,7 +90,7 @@ func bench(ctx context.Context, c config, w io.Writer) error {
 		return fmt.Errorf("writing the scan tree: %w", err)
 	}
 
-	fmt.Fprintf(w, "machine: %s\n", machine())
+	fmt.Fprintf(w, "machine: %s; load average %s\n", machine(), loadavg())
 	fmt.Fprintf(w, "seeded %d keys (%d two-platform indexes) on %d registries in %s\n",
 		len(imgs), len(imgs)/indexEvery, len(hosts), seeded.Round(time.Millisecond))
 	fmt.Fprintf(w, "lock tree: %d Dockerfiles, %d references; scan tree: %d files, %d references\n",
@@ -158,6 +158,7 @@ func bench(ctx context.Context, c config, w io.Writer) error {
 		}
 	}
 	printTable(w, rows, c.latency, len(imgs))
+	fmt.Fprintf(w, "\nload average after: %s\n", loadavg())
 	return nil
 }
 
@@ -190,14 +191,14 @@ func (r runner) run(ctx context.Context, dir string, args ...string) (result, er
 	err = cmd.Run()
 	wall := time.Since(start)
 	counts, pings := r.px.reset()
-	rss, rssErr := peak()
+	u, uErr := peak()
 	if err != nil {
 		return result{}, fmt.Errorf("running imagelock %s: %v\n%s", strings.Join(args, " "), err, tail(stderr.String(), 10))
 	}
-	if rssErr != nil {
-		return result{}, rssErr
+	if uErr != nil {
+		return result{}, uErr
 	}
-	return result{wall: wall, rss: rss, stdout: stdout.Bytes(), counts: counts, pings: pings}, nil
+	return result{wall: wall, usage: u, stdout: stdout.Bytes(), counts: counts, pings: pings}, nil
 }
 
 // checkLock reads lock --format json and checks it found every reference
@@ -253,7 +254,7 @@ func checkOffline(res result) error {
 
 func printTable(w io.Writer, rows []*row, latency time.Duration, keys int) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprint(tw, "run\twall\tround trips\t")
+	fmt.Fprint(tw, "run\twall\tCPU\tround trips\t")
 	for _, k := range kinds {
 		fmt.Fprintf(tw, "%s\t", k)
 	}
@@ -261,12 +262,13 @@ func printTable(w io.Writer, rows []*row, latency time.Duration, keys int) {
 	for _, r := range rows {
 		last := r.results[len(r.results)-1]
 		wall := median(r.results, func(x result) int64 { return int64(x.wall) })
+		cpu := median(r.results, func(x result) int64 { return int64(x.cpu) })
 		rss := median(r.results, func(x result) int64 { return x.rss })
 		trips := "-"
 		if r.network && latency > 0 {
 			trips = fmt.Sprintf("%.1f", float64(wall)/float64(latency))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t", r.name, time.Duration(wall).Round(time.Millisecond), trips)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t", r.name, time.Duration(wall).Round(time.Millisecond), time.Duration(cpu).Round(time.Millisecond), trips)
 		for _, k := range kinds {
 			fmt.Fprintf(tw, "%d\t", last.counts[k])
 		}
@@ -325,4 +327,15 @@ func machine() string {
 	}
 	return fmt.Sprintf("%d CPUs (%s), %s %s/%s, %s", runtime.NumCPU(), cpu, runtime.Version(),
 		runtime.GOOS, runtime.GOARCH, time.Now().UTC().Format("2006-01-02"))
+}
+
+// loadavg is the 1, 5 and 15 minute load averages: on a shared machine,
+// wall times above CPU times mean the runs waited for a core.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	return strings.Join(f[:min(3, len(f))], " ")
 }

@@ -6,9 +6,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Peak RSS needs a small parent. On Linux a child's ru_maxrss starts at
@@ -25,8 +25,8 @@ const spawnEnv = "IMAGELOCK_BENCH_SPAWN"
 // spawning reports whether this process is a spawner.
 func spawning() bool { return os.Getenv(spawnEnv) == "1" }
 
-// spawnMain runs os.Args[1:] and writes its peak RSS in KiB to fd 3. It
-// exits as the child did.
+// spawnMain runs os.Args[1:] and writes its peak RSS in KiB and its user
+// and system CPU time in microseconds to fd 3. It exits as the child did.
 func spawnMain() int {
 	report := os.NewFile(3, "rss")
 	cmd := exec.Command(os.Args[1], os.Args[2:]...)
@@ -39,15 +39,21 @@ func spawnMain() int {
 		return 2
 	}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		fmt.Fprintln(report, ru.Maxrss) // KiB on Linux
+		fmt.Fprintln(report, ru.Maxrss, ru.Utime.Nano()/1e3, ru.Stime.Nano()/1e3) // Maxrss in KiB on Linux
 	}
 	report.Close()
 	return cmd.ProcessState.ExitCode()
 }
 
-// spawned prepares cmd to run through a spawner; read the peak RSS with
-// the returned function after cmd.Wait.
-func spawned(cmd *exec.Cmd) (peak func() (int64, error), err error) {
+// usage is what the spawner reports of its child.
+type usage struct {
+	rss int64         // peak, in KiB
+	cpu time.Duration // user and system
+}
+
+// spawned prepares cmd to run through a spawner; read the child's usage
+// with the returned function after cmd.Wait.
+func spawned(cmd *exec.Cmd) (read func() (usage, error), err error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("finding the bench binary: %w", err)
@@ -63,18 +69,18 @@ func spawned(cmd *exec.Cmd) (peak func() (int64, error), err error) {
 	}
 	cmd.Env = append(cmd.Env, spawnEnv+"=1")
 	cmd.ExtraFiles = []*os.File{w}
-	return func() (int64, error) {
+	return func() (usage, error) {
 		w.Close()
 		defer r.Close()
 		b, err := io.ReadAll(r)
 		if err != nil {
-			return 0, fmt.Errorf("reading the spawner's peak RSS: %w", err)
+			return usage{}, fmt.Errorf("reading the spawner's report: %w", err)
 		}
-		kib, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("reading the spawner's peak RSS %q: %w", b, err)
+		var rss, user, sys int64
+		if _, err := fmt.Sscan(string(b), &rss, &user, &sys); err != nil {
+			return usage{}, fmt.Errorf("reading the spawner's report %q: %w", b, err)
 		}
-		return kib, nil
+		return usage{rss: rss, cpu: time.Duration(user+sys) * time.Microsecond}, nil
 	}, nil
 }
 
