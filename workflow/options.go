@@ -30,6 +30,10 @@ type Options struct {
 	// Env looks up the environment for compose interpolation; nil is an
 	// empty environment.
 	Env func(string) (string, bool)
+	// Progress, when set, is called after each registry lookup with the
+	// count done, the count to do and the image just resolved. It is
+	// called from several goroutines, one call at a time.
+	Progress func(done, total int, image string)
 }
 
 // UsageError is a problem with how the command was called.

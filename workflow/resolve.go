@@ -42,6 +42,22 @@ func forEach(ctx context.Context, n, jobs int, f func(ctx context.Context, i int
 	return errors.Join(errs...)
 }
 
+// progress returns a function that reports one more of total done to
+// Options.Progress, serialized; a no-op when Progress is nil.
+func (e *env) progress(total int) func(image string) {
+	if e.Progress == nil {
+		return func(string) {}
+	}
+	var mu sync.Mutex
+	done := 0
+	return func(image string) {
+		mu.Lock()
+		defer mu.Unlock()
+		done++
+		e.Progress(done, total, image)
+	}
+}
+
 // headAll asks the registry, once per key, what each tag points at now.
 func (e *env) headAll(ctx context.Context, keys []resolve.Key) (map[resolve.Key]resolve.Descriptor, error) {
 	if len(keys) == 0 {
@@ -51,9 +67,11 @@ func (e *env) headAll(ctx context.Context, keys []resolve.Key) (map[resolve.Key]
 		return nil, ErrOffline
 	}
 	descs := make([]resolve.Descriptor, len(keys))
+	step := e.progress(len(keys))
 	err := forEach(ctx, len(keys), e.Jobs, func(ctx context.Context, i int) error {
 		d, err := e.Resolver.Head(ctx, keys[i])
 		descs[i] = d
+		step(keys[i].String())
 		return err
 	})
 	if err != nil {
@@ -95,8 +113,10 @@ func (e *env) platformsAll(ctx context.Context, old *lock.File, need []nameDiges
 		return out, nil
 	}
 	var mu sync.Mutex
+	step := e.progress(len(fetch))
 	err := forEach(ctx, len(fetch), e.Jobs, func(ctx context.Context, i int) error {
 		p, err := e.Resolver.Platforms(ctx, fetch[i].name, fetch[i].digest)
+		step(fetch[i].name + "@" + fetch[i].digest.String())
 		if err != nil {
 			return err
 		}

@@ -156,8 +156,10 @@ func (e *env) verifyOnline(ctx context.Context, live []*group, entries map[strin
 		gone bool
 	}
 	answers := make([]answer, len(live))
+	step := e.progress(len(live))
 	err := forEach(ctx, len(live), e.Jobs, func(ctx context.Context, i int) error {
 		g := live[i]
+		defer step(g.id())
 		var err error
 		if g.digest != nil {
 			err = e.Resolver.Exists(ctx, g.key.Name, *g.digest)

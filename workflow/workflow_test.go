@@ -182,3 +182,28 @@ func TestVerifyVanishedTag(t *testing.T) {
 		t.Errorf("findings = %+v, want one vanished at line 2", res.Findings)
 	}
 }
+
+// Progress counts every lookup, one call at a time, up to the total.
+func TestProgress(t *testing.T) {
+	t.Parallel()
+	f := &resolve.Fake{}
+	var files = map[string]string{}
+	for _, c := range "12345678" {
+		k := "app" + string(c) + ":1"
+		f.SetImage(key(k), digest(t, string(c)))
+		files[string(c)+"/Dockerfile"] = "FROM " + k + "\n"
+	}
+	dir := tree(t, files)
+	var calls []int
+	total := 0
+	o := workflow.Options{Dir: dir, Resolver: f, Jobs: 4, Progress: func(done, n int, image string) {
+		calls = append(calls, done)
+		total = n
+	}}
+	if _, err := workflow.Lock(context.Background(), o, false); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]int{1, 2, 3, 4, 5, 6, 7, 8}, calls); diff != "" || total != 8 {
+		t.Errorf("progress calls (-want +got):\n%s (total %d)", diff, total)
+	}
+}
