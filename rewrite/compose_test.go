@@ -179,3 +179,21 @@ func TestComposeGolden(t *testing.T) {
 	t.Parallel()
 	runGolden(t, "../testdata/compose", FindCompose, "compose.yaml")
 }
+
+func TestExternalRefsAreNotEdited(t *testing.T) {
+	t.Parallel()
+	src := []byte("services:\n  a:\n    image: ${IMG}\n")
+	files := fstest.MapFS{"compose.yaml": {Data: src}}
+	refs, _, err := FindCompose(Input{FS: files, Path: "compose.yaml", Src: src, Env: mapEnv(map[string]string{"IMG": "nginx:1@" + digestA})})
+	if err != nil || len(refs) != 1 || refs[0].Style != External {
+		t.Fatalf("got %v, %v; want one External reference", refs, err)
+	}
+	pins, err := PinEdits(src, refs[0], digestA)
+	if err != nil || len(pins) != 0 {
+		t.Errorf("PinEdits = %v, %v; want none", pins, err)
+	}
+	unpins, err := UnpinEdits(src, refs[0])
+	if err != nil || len(unpins) != 0 {
+		t.Errorf("UnpinEdits = %v, %v; want none", unpins, err)
+	}
+}
