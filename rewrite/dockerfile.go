@@ -34,6 +34,10 @@ func FindDockerfileArgs(in Input, args map[string]string) ([]Ref, []Warning, err
 		return nil, []Warning{{File: in.Path, Msg: "not a text file, skipped"}}, nil
 	}
 	res, err := parser.Parse(bytes.NewReader(in.Src))
+	if err != nil && errorText(err) == "file with no instructions" {
+		// An empty or comments-only file builds nothing and pulls nothing.
+		return nil, []Warning{{File: in.Path, Msg: "no instructions, skipped"}}, nil
+	}
 	if err != nil {
 		return nil, nil, &Error{File: in.Path, Line: errorLine(err), Err: errors.New(errorText(err))}
 	}

@@ -209,7 +209,6 @@ func TestFindDockerfileErrors(t *testing.T) {
 		{"FROM that expands to nothing", "FROM \"\"\n", 1, "names no image"},
 		{"unterminated heredoc", "FROM alpine:3\nRUN <<EOF\necho\n", 2, "unterminated heredoc"},
 		{"bad substitution", "FROM ${:x}\n", 1, "bad substitution"},
-		{"no instructions", "# just a comment\n", 1, "no instructions"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -261,6 +260,18 @@ func BenchmarkFindDockerfile(b *testing.B) {
 	for b.Loop() {
 		if _, _, err := FindDockerfile(in); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// An empty or comments-only Dockerfile pulls nothing: a warning, not an
+// error that would stop a lock of the whole repository.
+func TestDockerfileWithoutInstructions(t *testing.T) {
+	t.Parallel()
+	for _, src := range []string{"", "# just a comment\n", "\n\n"} {
+		refs, warns, err := FindDockerfile(Input{Path: "Dockerfile", Src: []byte(src)})
+		if err != nil || len(refs) != 0 || len(warns) != 1 || warns[0].Msg != "no instructions, skipped" {
+			t.Errorf("FindDockerfile(%q) = %v, %v, %v; want one warning", src, refs, warns, err)
 		}
 	}
 }

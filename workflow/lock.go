@@ -186,7 +186,8 @@ func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool) (*lockPl
 			im.Platforms = plats[nameDigest{g.key.Name, d}]
 		}
 		for _, r := range g.refs {
-			if r.Digest != nil && *r.Digest != d && g.key.Tag != "" {
+			// update re-pins these itself; lock leaves them to pin.
+			if refresh == nil && r.Digest != nil && *r.Digest != d && g.key.Tag != "" {
 				res.Warnings = append(res.Warnings, rewrite.Warning{File: r.File, Line: r.Line,
 					Msg: fmt.Sprintf("%s pins %s, but the tag points at %s: run 'imagelock pin' to write the locked digest", r.Written, r.Digest, d)})
 			}
