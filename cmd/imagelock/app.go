@@ -80,7 +80,9 @@ func commonFlags(formats ...string) []cli.Flag {
 		&cli.StringFlag{Name: "format", Value: "text", Usage: "output format: " + strings.Join(formats, ", ")},
 		&cli.IntFlag{Name: "jobs", Value: 64, Usage: "at most `N` requests at once to each registry"},
 		&cli.StringSliceFlag{Name: "insecure-registry", Usage: "allow plain HTTP to `HOST` (localhost is always allowed)"},
+		&cli.StringSliceFlag{Name: "registry-mirror", Usage: "resolve `REGISTRY=HOST` through a pull-through mirror, e.g. docker.io=mirror.lan:5000 (repeatable)"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log every registry request to stderr"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress line on stderr"},
 	}
 }
 
@@ -109,6 +111,7 @@ func options(c *cli.Context, formats ...string) (workflow.Options, error) {
 		Lockfile:  c.String("lockfile"),
 		Platforms: c.StringSlice("platform"),
 		Env:       os.LookupEnv,
+		Progress:  progressFor(c),
 	}, nil
 }
 
@@ -122,10 +125,21 @@ func resolver(c *cli.Context, o workflow.Options) (resolve.Resolver, error) {
 	if err != nil {
 		return nil, err
 	}
+	mirrors := map[string]string{}
+	for r, h := range cfg.Mirrors {
+		mirrors[r] = h
+	}
+	for _, m := range c.StringSlice("registry-mirror") {
+		r, h, ok := strings.Cut(m, "=")
+		if !ok || r == "" || h == "" {
+			return nil, fmt.Errorf("--registry-mirror %q: want REGISTRY=HOST, e.g. docker.io=mirror.lan:5000", m)
+		}
+		mirrors[r] = h
+	}
 	ro := resolve.Options{
 		Insecure:  append(c.StringSlice("insecure-registry"), cfg.InsecureRegistries...),
 		Jobs:      c.Int("jobs"),
-		Mirrors:   cfg.Mirrors,
+		Mirrors:   mirrors,
 		UserAgent: "imagelock/" + version(),
 		Timeout:   2 * time.Minute,
 	}
