@@ -28,19 +28,22 @@ func FindGitHubActions(in Input) ([]Ref, []Warning, error) {
 		if r.Kind != yaml.MappingNode {
 			return nil, nil, f.errNotMapping(r, "the workflow")
 		}
-		for _, job := range pairs(value(r, "jobs")) {
+		for _, job := range f.pairs(f.value(r, "jobs")) {
 			if err := a.job(job.Value); err != nil {
 				return nil, nil, err
 			}
 		}
-		if runs := value(r, "runs"); runs != nil {
-			if err := a.image(value(runs, "image"), true); err != nil {
+		if runs := f.value(r, "runs"); runs != nil {
+			if err := a.image(f.value(runs, "image"), true); err != nil {
 				return nil, nil, err
 			}
-			if err := a.steps(value(runs, "steps")); err != nil {
+			if err := a.steps(f.value(runs, "steps")); err != nil {
 				return nil, nil, err
 			}
 		}
+	}
+	if err := f.tooComplex(); err != nil {
+		return nil, nil, err
 	}
 	return inOrder(a.refs), append(warns, a.warns...), nil
 }
@@ -52,20 +55,20 @@ type actionsFinder struct {
 }
 
 func (a *actionsFinder) job(job *yaml.Node) error {
-	if c := value(job, "container"); c != nil {
+	if c := a.f.value(job, "container"); c != nil {
 		if c.Kind == yaml.MappingNode {
-			c = value(c, "image")
+			c = a.f.value(c, "image")
 		}
 		if err := a.image(c, false); err != nil {
 			return err
 		}
 	}
-	for _, svc := range pairs(value(job, "services")) {
-		if err := a.image(value(svc.Value, "image"), false); err != nil {
+	for _, svc := range a.f.pairs(a.f.value(job, "services")) {
+		if err := a.image(a.f.value(svc.Value, "image"), false); err != nil {
 			return err
 		}
 	}
-	return a.steps(value(job, "steps"))
+	return a.steps(a.f.value(job, "steps"))
 }
 
 func (a *actionsFinder) steps(steps *yaml.Node) error {
@@ -73,7 +76,7 @@ func (a *actionsFinder) steps(steps *yaml.Node) error {
 		return nil
 	}
 	for _, step := range steps.Content {
-		if err := a.image(value(deref(step), "uses"), true); err != nil {
+		if err := a.image(a.f.value(deref(step), "uses"), true); err != nil {
 			return err
 		}
 	}

@@ -39,18 +39,21 @@ func FindCompose(in Input) ([]Ref, []Warning, error) {
 		if r.Kind != yaml.MappingNode {
 			return nil, nil, f.errNotMapping(r, "the compose file")
 		}
-		services := value(r, "services")
+		services := f.value(r, "services")
 		if isNull(services) {
 			continue
 		}
 		if services.Kind != yaml.MappingNode {
 			return nil, nil, f.errNotMapping(services, "services")
 		}
-		for _, svc := range pairs(services) {
+		for _, svc := range f.pairs(services) {
 			if err := c.service(svc); err != nil {
 				return nil, nil, err
 			}
 		}
+	}
+	if err := f.tooComplex(); err != nil {
+		return nil, nil, err
 	}
 	return dedupe(c.refs), append(warns, c.warns...), nil
 }
@@ -97,10 +100,10 @@ func (c *composeFinder) service(svc pair) error {
 	if svc.Value == nil || svc.Value.Kind != yaml.MappingNode {
 		return nil
 	}
-	if build := value(svc.Value, "build"); !isNull(build) {
+	if build := c.f.value(svc.Value, "build"); !isNull(build) {
 		return c.build(svc.Key.Value, build)
 	}
-	img := value(svc.Value, "image")
+	img := c.f.value(svc.Value, "image")
 	if isNull(img) {
 		return nil
 	}
@@ -269,17 +272,17 @@ func (c *composeFinder) build(service string, b *yaml.Node) error {
 	case yaml.ScalarNode:
 		context = b.Value
 	case yaml.MappingNode:
-		if s, ok := stringValue(value(b, "context")); ok {
+		if s, ok := stringValue(c.f.value(b, "context")); ok {
 			context = s
 		}
-		if s, ok := stringValue(value(b, "dockerfile")); ok {
+		if s, ok := stringValue(c.f.value(b, "dockerfile")); ok {
 			dockerfile = s
 		}
-		if _, ok := stringValue(value(b, "dockerfile_inline")); ok {
+		if _, ok := stringValue(c.f.value(b, "dockerfile_inline")); ok {
 			c.warns = append(c.warns, Warning{File: c.f.path, Line: b.Line, Msg: "service " + service + " builds from dockerfile_inline, which imagelock does not read"})
 			return nil
 		}
-		if err := c.buildArgs(value(b, "args"), args); err != nil {
+		if err := c.buildArgs(c.f.value(b, "args"), args); err != nil {
 			return err
 		}
 	default:
@@ -335,7 +338,7 @@ func (c *composeFinder) buildArgs(n *yaml.Node, args map[string]string) error {
 	switch {
 	case n == nil:
 	case n.Kind == yaml.MappingNode:
-		for _, p := range pairs(n) {
+		for _, p := range c.f.pairs(n) {
 			var v *string
 			if s, ok := stringValue(p.Value); ok {
 				v = &s

@@ -35,7 +35,7 @@ func FindGitLabCI(in Input) ([]Ref, []Warning, error) {
 		if err := g.section(r); err != nil {
 			return nil, nil, err
 		}
-		for _, p := range pairs(r) {
+		for _, p := range f.pairs(r) {
 			if p.Key.Value != "default" && gitlabKeywords[p.Key.Value] {
 				continue
 			}
@@ -43,6 +43,9 @@ func FindGitLabCI(in Input) ([]Ref, []Warning, error) {
 				return nil, nil, err
 			}
 		}
+	}
+	if err := f.tooComplex(); err != nil {
+		return nil, nil, err
 	}
 	return inOrder(g.refs), append(warns, g.warns...), nil
 }
@@ -58,10 +61,10 @@ func (g *gitlabFinder) section(m *yaml.Node) error {
 	if m == nil || m.Kind != yaml.MappingNode {
 		return nil
 	}
-	if err := g.image(value(m, "image")); err != nil {
+	if err := g.image(g.f.value(m, "image")); err != nil {
 		return err
 	}
-	if svcs := value(m, "services"); svcs != nil && svcs.Kind == yaml.SequenceNode {
+	if svcs := g.f.value(m, "services"); svcs != nil && svcs.Kind == yaml.SequenceNode {
 		for _, s := range svcs.Content {
 			if err := g.image(deref(s)); err != nil {
 				return err
@@ -74,7 +77,7 @@ func (g *gitlabFinder) section(m *yaml.Node) error {
 // image adds the image of n: a string, or a mapping with name:.
 func (g *gitlabFinder) image(n *yaml.Node) error {
 	if n != nil && n.Kind == yaml.MappingNode {
-		n = value(n, "name")
+		n = g.f.value(n, "name")
 	}
 	s, ok := stringValue(n)
 	if !ok || s == "" {

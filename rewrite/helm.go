@@ -37,6 +37,9 @@ func FindHelmValues(in Input) ([]Ref, []Warning, error) {
 			return nil, nil, err
 		}
 	}
+	if err := f.tooComplex(); err != nil {
+		return nil, nil, err
+	}
 	return inOrder(h.refs), append(warns, h.warns...), nil
 }
 
@@ -64,8 +67,8 @@ func (h *helmFinder) walk(n *yaml.Node) error {
 		if err := h.image(n); err != nil {
 			return err
 		}
-		for _, p := range pairs(n) {
-			if err := h.walk(p.Value); err != nil {
+		for _, c := range n.Content {
+			if err := h.walk(c); err != nil {
 				return err
 			}
 		}
@@ -75,14 +78,14 @@ func (h *helmFinder) walk(n *yaml.Node) error {
 
 // image adds the reference of mapping m when it has repository and tag.
 func (h *helmFinder) image(m *yaml.Node) error {
-	repoNode, tagNode := value(m, "repository"), value(m, "tag")
+	repoNode, tagNode := h.f.value(m, "repository"), h.f.value(m, "tag")
 	repo, ok := stringValue(repoNode)
 	if !ok || repo == "" || tagNode == nil || tagNode.Kind != yaml.ScalarNode {
 		return nil
 	}
 	tag, _ := stringValue(tagNode)
-	registry, _ := stringValue(value(m, "registry"))
-	digestKey, digestNode := lookup(m, "digest")
+	registry, _ := stringValue(h.f.value(m, "registry"))
+	digestKey, digestNode := h.f.lookup(m, "digest")
 	digest, _ := stringValue(digestNode)
 	if strings.Contains(repo+tag+registry, "{{") {
 		h.warns = append(h.warns, Warning{File: h.f.path, Line: repoNode.Line, Msg: "image " + repo + " is a template, skipped"})

@@ -40,7 +40,7 @@ func FindKubernetes(in Input) ([]Ref, []Warning, error) {
 	var refs []Ref
 	for _, doc := range f.docs {
 		r := root(doc)
-		if r == nil || r.Kind != yaml.MappingNode || !hasScalar(r, "apiVersion") || !hasScalar(r, "kind") {
+		if r == nil || r.Kind != yaml.MappingNode || !f.hasScalar(r, "apiVersion") || !f.hasScalar(r, "kind") {
 			continue
 		}
 		w := &podWalker{f: f, visited: map[*yaml.Node]bool{}}
@@ -50,12 +50,15 @@ func FindKubernetes(in Input) ([]Ref, []Warning, error) {
 		refs = append(refs, w.refs...)
 		warns = append(warns, w.warns...)
 	}
+	if err := f.tooComplex(); err != nil {
+		return nil, []Warning{{File: in.Path, Msg: tooComplexMsg + ", skipped"}}, nil
+	}
 	return inOrder(refs), warns, nil
 }
 
 // hasScalar reports whether mapping m has key with a non-empty scalar value.
-func hasScalar(m *yaml.Node, key string) bool {
-	s, ok := stringValue(value(m, key))
+func (f *yamlFile) hasScalar(m *yaml.Node, key string) bool {
+	s, ok := stringValue(f.value(m, key))
 	return ok && s != ""
 }
 
@@ -100,13 +103,14 @@ func (w *podWalker) walk(n *yaml.Node) error {
 			}
 		}
 	case yaml.MappingNode:
-		for _, p := range pairs(n) {
-			if containerKeys[p.Key.Value] && p.Value != nil && p.Value.Kind == yaml.SequenceNode {
-				if err := w.containers(p.Value); err != nil {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := deref(n.Content[i]), deref(n.Content[i+1])
+			if k != nil && containerKeys[k.Value] && v != nil && v.Kind == yaml.SequenceNode {
+				if err := w.containers(v); err != nil {
 					return err
 				}
 			}
-			if err := w.walk(p.Value); err != nil {
+			if err := w.walk(v); err != nil {
 				return err
 			}
 		}
@@ -117,7 +121,7 @@ func (w *podWalker) walk(n *yaml.Node) error {
 // containers adds the image of each container in a container list.
 func (w *podWalker) containers(list *yaml.Node) error {
 	for _, c := range list.Content {
-		img := value(deref(c), "image")
+		img := w.f.value(deref(c), "image")
 		s, ok := stringValue(img)
 		if !ok || s == "" {
 			continue

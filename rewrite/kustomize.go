@@ -25,7 +25,7 @@ func FindKustomize(in Input) ([]Ref, []Warning, error) {
 		if r.Kind != yaml.MappingNode {
 			return nil, nil, f.errNotMapping(r, "the kustomization")
 		}
-		images := value(r, "images")
+		images := f.value(r, "images")
 		if images == nil || images.Kind != yaml.SequenceNode {
 			continue
 		}
@@ -39,6 +39,9 @@ func FindKustomize(in Input) ([]Ref, []Warning, error) {
 			}
 		}
 	}
+	if err := f.tooComplex(); err != nil {
+		return nil, nil, err
+	}
 	return inOrder(refs), warns, nil
 }
 
@@ -46,18 +49,18 @@ func kustomizeEntry(f *yamlFile, e *yaml.Node) (Ref, bool, error) {
 	if e == nil || e.Kind != yaml.MappingNode {
 		return Ref{}, false, nil
 	}
-	nameNode := value(e, "newName")
+	nameNode := f.value(e, "newName")
 	if _, ok := stringValue(nameNode); !ok {
-		nameNode = value(e, "name")
+		nameNode = f.value(e, "name")
 	}
 	name, ok := stringValue(nameNode)
 	if !ok || name == "" {
 		return Ref{}, false, nil
 	}
-	tagKey, tagNode := lookup(e, "newTag")
+	tagKey, tagNode := f.lookup(e, "newTag")
 	tag, hasTag := stringValue(tagNode)
 	hasTag = hasTag && tag != ""
-	digestKey, digestNode := lookup(e, "digest")
+	digestKey, digestNode := f.lookup(e, "digest")
 	digest, _ := stringValue(digestNode)
 	if !hasTag && digest == "" {
 		return Ref{}, false, nil

@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -31,12 +32,14 @@ type yamlFile struct {
 	// alone, as editors and grep -n count the lines a Ref names.
 	lines, newlines []int
 	docs            []*yaml.Node
+	// steps counts the mapping entries lookups have visited.
+	steps int
 }
 
 // yamlErrLine matches the position yaml.v3 puts in its error messages.
 var yamlErrLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-// yamlUnknownAnchor matches the one yaml.v3 error that carries no line.
+// yamlUnknownAnchor matches an error yaml.v3 gives without a line.
 var yamlUnknownAnchor = regexp.MustCompile(`^yaml: unknown anchor '(.*)' referenced$`)
 
 // parseYAML parses every document of in.Src. A file over maxYAMLSize comes
@@ -281,68 +284,116 @@ type pair struct {
 	Key, Value *yaml.Node
 }
 
+// maxMergeSteps bounds the mapping entries merge-key lookups may visit in
+// one file: a legitimate file needs a small fraction of it, a chain of
+// merges built to make every lookup walk the whole file does not get to.
+const maxMergeSteps = 1 << 24
+
+// step counts one mapping entry visited, and reports whether the file is
+// still within maxMergeSteps.
+func (f *yamlFile) step() bool {
+	f.steps++
+	return f.steps <= maxMergeSteps
+}
+
+const tooComplexMsg = "too many aliases and merge keys to follow (an alias bomb?)"
+
+// tooComplex returns the error for a file over maxMergeSteps, or nil.
+func (f *yamlFile) tooComplex() error {
+	if f.steps <= maxMergeSteps {
+		return nil
+	}
+	return &Error{File: f.path, Err: errors.New(tooComplexMsg)}
+}
+
 // pairs returns the entries of mapping m, merge keys ("<<: *base")
 // resolved: keys written in m win over merged ones, and earlier merges
 // over later ones, as YAML's merge key type says. Each mapping is merged
-// at most once, so an alias bomb made of merges stays linear. A node that
-// is not a mapping has no pairs.
-func pairs(m *yaml.Node) []pair {
+// at most once. A node that is not a mapping has no pairs.
+func (f *yamlFile) pairs(m *yaml.Node) []pair {
 	var out []pair
 	seen := map[string]bool{}
-	visited := map[*yaml.Node]bool{}
-	var walk func(m *yaml.Node)
-	walk = func(m *yaml.Node) {
-		m = deref(m)
-		if m == nil || m.Kind != yaml.MappingNode || visited[m] {
-			return
+	f.eachPair(m, func(p pair) bool {
+		if !seen[p.Key.Value] {
+			seen[p.Key.Value] = true
+			out = append(out, p)
 		}
-		visited[m] = true
-		var merges []*yaml.Node
-		for i := 0; i+1 < len(m.Content); i += 2 {
-			k, v := deref(m.Content[i]), m.Content[i+1]
-			if k == nil || k.Kind != yaml.ScalarNode {
-				continue
-			}
-			if k.Tag == "!!merge" {
-				merges = append(merges, v)
-				continue
-			}
-			if seen[k.Value] {
-				continue
-			}
-			seen[k.Value] = true
-			out = append(out, pair{Key: k, Value: deref(v)})
-		}
-		for _, v := range merges {
-			v = deref(v)
-			if v != nil && v.Kind == yaml.SequenceNode {
-				for _, item := range v.Content {
-					walk(item)
-				}
-				continue
-			}
-			walk(v)
-		}
-	}
-	walk(m)
+		return true
+	})
 	return out
 }
 
 // lookup returns the key and value nodes of key in mapping m (merge keys
 // resolved), or nils.
-func lookup(m *yaml.Node, key string) (k, v *yaml.Node) {
-	for _, p := range pairs(m) {
+func (f *yamlFile) lookup(m *yaml.Node, key string) (k, v *yaml.Node) {
+	f.eachPair(m, func(p pair) bool {
 		if p.Key.Value == key {
-			return p.Key, p.Value
+			k, v = p.Key, p.Value
+			return false
 		}
-	}
-	return nil, nil
+		return true
+	})
+	return k, v
 }
 
 // value returns the value node of key in mapping m, or nil.
-func value(m *yaml.Node, key string) *yaml.Node {
-	_, v := lookup(m, key)
+func (f *yamlFile) value(m *yaml.Node, key string) *yaml.Node {
+	_, v := f.lookup(m, key)
 	return v
+}
+
+// eachPair calls fn with the entries of mapping m in precedence order:
+// m's own, then those of each merged mapping, depth first, until fn
+// returns false. A key may come more than once; the first one wins.
+func (f *yamlFile) eachPair(m *yaml.Node, fn func(pair) bool) {
+	var visited map[*yaml.Node]bool
+	var walk func(m *yaml.Node) bool
+	walk = func(m *yaml.Node) bool {
+		m = deref(m)
+		if m == nil || m.Kind != yaml.MappingNode || visited[m] {
+			return true
+		}
+		if visited != nil {
+			visited[m] = true
+		}
+		var merges []*yaml.Node
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			if !f.step() {
+				return false
+			}
+			k := deref(m.Content[i])
+			if k == nil || k.Kind != yaml.ScalarNode {
+				continue
+			}
+			if k.Tag == "!!merge" {
+				merges = append(merges, m.Content[i+1])
+				continue
+			}
+			if !fn(pair{Key: k, Value: deref(m.Content[i+1])}) {
+				return false
+			}
+		}
+		if len(merges) == 0 {
+			return true
+		}
+		if visited == nil {
+			visited = map[*yaml.Node]bool{m: true}
+		}
+		for _, v := range merges {
+			v = deref(v)
+			items := []*yaml.Node{v}
+			if v != nil && v.Kind == yaml.SequenceNode {
+				items = v.Content
+			}
+			for _, item := range items {
+				if !walk(item) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	walk(m)
 }
 
 // isNull reports whether n is absent or YAML null.
