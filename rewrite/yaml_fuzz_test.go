@@ -39,7 +39,7 @@ func FuzzYAMLScalarSpan(f *testing.F) {
 	addYAMLSeeds(f)
 	f.Fuzz(func(t *testing.T, src []byte) {
 		yf, _, err := parseYAML(Input{Path: "f.yaml", Src: src})
-		if err != nil {
+		if yf == nil || err != nil {
 			return
 		}
 		seen := map[*yaml.Node]bool{}
