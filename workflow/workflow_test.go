@@ -2,6 +2,7 @@ package workflow_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -205,5 +206,22 @@ func TestProgress(t *testing.T) {
 	}
 	if diff := cmp.Diff([]int{1, 2, 3, 4, 5, 6, 7, 8}, calls); diff != "" || total != 8 {
 		t.Errorf("progress calls (-want +got):\n%s (total %d)", diff, total)
+	}
+}
+
+// Ctrl-C (a cancelled context) stops the run and writes nothing.
+func TestCancelWritesNothing(t *testing.T) {
+	t.Parallel()
+	f := &resolve.Fake{}
+	f.SetImage(key("alpine:3.20"), digest(t, "a"))
+	dir := tree(t, map[string]string{"Dockerfile": "FROM alpine:3.20\n"})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := workflow.Lock(ctx, workflow.Options{Dir: dir, Resolver: f}, false)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Lock with a cancelled context = %v, want context.Canceled", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "images.lock")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a cancelled lock wrote images.lock (%v)", err)
 	}
 }
