@@ -450,6 +450,8 @@ func yamlFinderFor(path, base string) (Kind, Finder, bool) {
 	switch {
 	case isComposeName(lower):
 		return Compose, FindCompose, true
+	case base == "Kustomization":
+		return Kustomize, FindKustomize, true
 	case !ok:
 		return "", nil, false
 	case stem == "action" || isWorkflowPath(path):

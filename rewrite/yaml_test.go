@@ -69,6 +69,8 @@ func TestFinderFor(t *testing.T) {
 		{".gitlab-ci.yml", GitLabCI},
 		{"ci/build.gitlab-ci.yml", GitLabCI},
 		{"overlays/prod/kustomization.yaml", Kustomize},
+		{"base/kustomization.yml", Kustomize},
+		{"base/Kustomization", Kustomize},
 		{"chart/values.yaml", Helm},
 		{"chart/values-prod.yml", Helm},
 		{"k8s/deploy.yaml", Kubernetes},
