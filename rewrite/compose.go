@@ -168,7 +168,7 @@ func (c *composeFinder) image(n *yaml.Node) error {
 		return nil
 	case op != "" && !strings.ContainsAny(def, "${}") && c.defaults(name, op):
 		style := Inline
-		if start > 0 && raw[start-1] == ':' {
+		if hasTagBefore(raw[:start]) {
 			style = Tag
 		}
 		d := sp.Value.Start + len(raw) - 1 - len(def)

@@ -23,8 +23,8 @@ func TestFindCompose(t *testing.T) {
 		},
 		{
 			name: "defaults are pinned in place",
-			src:  "services:\n  a:\n    image: ${IMG:-nginx:1.25}\n  b:\n    image: \"${IMG2-redis:7}\"\n  c:\n    image: ghcr.io/acme/app:${TAG:-1.0}\n  d:\n    image: ${REG:-docker.io}/library/alpine:3.20\n",
-			want: []string{"3:19 nginx:1.25 var=IMG", "5:20 redis:7 var=IMG2", "7:36 ghcr.io/acme/app:1.0 tag var=TAG", "9:12 docker.io/library/alpine:3.20"},
+			src:  "services:\n  a:\n    image: ${IMG:-nginx:1.25}\n  b:\n    image: \"${IMG2-redis:7}\"\n  c:\n    image: ghcr.io/acme/app:${TAG:-1.0}\n  d:\n    image: ${REG:-docker.io}/library/alpine:3.20\n  e:\n    image: localhost:5000/app:v${V:-2}\n  f:\n    image: localhost:5000/${APP:-app:3}\n",
+			want: []string{"3:19 nginx:1.25 var=IMG", "5:20 redis:7 var=IMG2", "7:36 ghcr.io/acme/app:1.0 tag var=TAG", "9:12 docker.io/library/alpine:3.20", "11:37 localhost:5000/app:v2 tag var=V", "13:34 localhost:5000/app:3 var=APP"},
 		},
 		{
 			name:   "the environment wins over defaults and .env",
