@@ -31,6 +31,7 @@ type result struct {
 	stdout []byte
 	counts map[string]int // requests by kind
 	pings  map[string]int // by registry host
+	peak   int            // most requests in flight at once
 }
 
 // row gathers the repetitions of one run for the table.
@@ -190,7 +191,7 @@ func (r runner) run(ctx context.Context, dir string, args ...string) (result, er
 	start := time.Now()
 	err = cmd.Run()
 	wall := time.Since(start)
-	counts, pings := r.px.reset()
+	counts, pings, inflight := r.px.reset()
 	u, uErr := peak()
 	if err != nil {
 		return result{}, fmt.Errorf("running imagelock %s: %v\n%s", strings.Join(args, " "), err, tail(stderr.String(), 10))
@@ -198,7 +199,7 @@ func (r runner) run(ctx context.Context, dir string, args ...string) (result, er
 	if uErr != nil {
 		return result{}, uErr
 	}
-	return result{wall: wall, usage: u, stdout: stdout.Bytes(), counts: counts, pings: pings}, nil
+	return result{wall: wall, usage: u, stdout: stdout.Bytes(), counts: counts, pings: pings, peak: inflight}, nil
 }
 
 // checkLock reads lock --format json and checks it found every reference
@@ -258,7 +259,7 @@ func printTable(w io.Writer, rows []*row, latency time.Duration, keys int) {
 	for _, k := range kinds {
 		fmt.Fprintf(tw, "%s\t", k)
 	}
-	fmt.Fprint(tw, "HEAD/key\tpeak RSS\t\n")
+	fmt.Fprint(tw, "in flight\tHEAD/key\tpeak RSS\t\n")
 	for _, r := range rows {
 		last := r.results[len(r.results)-1]
 		wall := median(r.results, func(x result) int64 { return int64(x.wall) })
@@ -272,7 +273,7 @@ func printTable(w io.Writer, rows []*row, latency time.Duration, keys int) {
 		for _, k := range kinds {
 			fmt.Fprintf(tw, "%d\t", last.counts[k])
 		}
-		fmt.Fprintf(tw, "%.2f\t%.1f MB\t\n", float64(last.counts[kindHead])/float64(keys), float64(rss)/1024)
+		fmt.Fprintf(tw, "%d\t%.2f\t%.1f MB\t\n", last.peak, float64(last.counts[kindHead])/float64(keys), float64(rss)/1024)
 	}
 	tw.Flush()
 }

@@ -29,9 +29,11 @@ type proxy struct {
 	latency time.Duration
 	next    *httputil.ReverseProxy
 
-	mu     sync.Mutex
-	counts map[string]int
-	pings  map[string]int
+	mu       sync.Mutex
+	counts   map[string]int
+	pings    map[string]int
+	inflight int
+	peak     int // most requests in flight at once
 }
 
 func newProxy(target *url.URL, latency time.Duration) *proxy {
@@ -50,7 +52,14 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if kind == kindPing {
 		p.pings[r.Host]++
 	}
+	p.inflight++
+	p.peak = max(p.peak, p.inflight)
 	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		p.inflight--
+		p.mu.Unlock()
+	}()
 
 	t := time.NewTimer(p.latency)
 	defer t.Stop()
@@ -63,12 +72,12 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // reset zeroes the counters and returns what they held.
-func (p *proxy) reset() (counts, pings map[string]int) {
+func (p *proxy) reset() (counts, pings map[string]int, peak int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	counts, pings = p.counts, p.pings
-	p.counts, p.pings = map[string]int{}, map[string]int{}
-	return counts, pings
+	counts, pings, peak = p.counts, p.pings, p.peak
+	p.counts, p.pings, p.peak = map[string]int{}, map[string]int{}, 0
+	return counts, pings, peak
 }
 
 func classify(r *http.Request) string {
