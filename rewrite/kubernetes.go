@@ -126,8 +126,8 @@ func (w *podWalker) containers(list *yaml.Node) error {
 		if !ok || s == "" {
 			continue
 		}
-		if strings.Contains(s, "{{") {
-			w.warns = append(w.warns, Warning{File: w.f.path, Line: img.Line, Msg: "image " + s + " is a template, skipped"})
+		if strings.Contains(s, "{{") || strings.Contains(s, "$") {
+			w.warns = append(w.warns, Warning{File: w.f.path, Line: img.Line, Msg: "image " + s + " is a template or uses a variable, skipped"})
 			continue
 		}
 		r, err := w.f.ref(Kubernetes, img, 0)

@@ -82,9 +82,13 @@ spec:
 			want: []string{"4:12 nginx:1"},
 		},
 		{
-			name:  "templated image",
-			src:   "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: \"{{ .Values.image }}\"\n",
-			warns: []string{"k.yaml:5: image {{ .Values.image }} is a template, skipped"},
+			name: "templated image",
+			src:  "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: \"{{ .Values.image }}\"\n  - image: ${IMAGE}\n  - image: $(REGISTRY)/app:1\n",
+			warns: []string{
+				"k.yaml:5: image {{ .Values.image }} is a template or uses a variable, skipped",
+				"k.yaml:6: image ${IMAGE} is a template or uses a variable, skipped",
+				"k.yaml:7: image $(REGISTRY)/app:1 is a template or uses a variable, skipped",
+			},
 		},
 		{
 			name:  "malformed YAML is skipped with a warning",
