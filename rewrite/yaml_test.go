@@ -110,6 +110,7 @@ func TestScalarSpan(t *testing.T) {
 		{"CR alone", "a: b\rimage: nginx:1.25\r"},
 		{"byte order mark", "\ufeffimage: nginx:1.25\n"},
 		{"multi-byte before", "{ä: ö, é: ü, image: nginx:1.25}\n"},
+		{"four-byte runes before", "{\"🐳🐳\": x, image: 'nginx:1.25'}\n"},
 		{"NEL breaks lines", "a: b\u0085image: nginx:1.25\n"},
 		{"line separator", "a: b\u2028image: nginx:1.25\n"},
 		{"second document", "a: b\n---\n# c\nimage: nginx:1.25\n...\n"},
