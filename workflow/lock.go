@@ -144,7 +144,7 @@ func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool) (*lockPl
 		case e.Resolver == nil:
 			for _, r := range g.refs {
 				if r.Digest == nil {
-					unpinned = append(unpinned, fmt.Sprintf("%s: %s relies on its tag", r.Pos(), r.Written))
+					unpinned = append(unpinned, fmt.Sprintf("%s: %s relies on its tag", r.Pos(), r.Image))
 				}
 			}
 		default:
@@ -189,7 +189,7 @@ func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool) (*lockPl
 			// update re-pins these itself; lock leaves them to pin.
 			if refresh == nil && r.Digest != nil && *r.Digest != d && g.key.Tag != "" {
 				res.Warnings = append(res.Warnings, rewrite.Warning{File: r.File, Line: r.Line,
-					Msg: fmt.Sprintf("%s pins %s, but the tag points at %s: run 'imagelock pin' to write the locked digest", r.Written, r.Digest, d)})
+					Msg: fmt.Sprintf("%s pins %s, but the tag points at %s: run 'imagelock pin' to write the locked digest", rewrite.StripDigest(r.Image), r.Digest, d)})
 			}
 		}
 		next.Images = append(next.Images, im)

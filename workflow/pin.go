@@ -78,11 +78,16 @@ func edit(o Options, write bool, verb string, f editFunc) (*EditResult, error) {
 		im := entryFor(lk, g)
 		if im == nil {
 			for _, r := range g.refs {
-				missing = append(missing, fmt.Sprintf("%s: %s", r.Pos(), r.Written))
+				missing = append(missing, fmt.Sprintf("%s: %s", r.Pos(), r.Image))
 			}
 			continue
 		}
 		for _, r := range g.refs {
+			if r.Style == rewrite.External {
+				res.Warnings = append(res.Warnings, rewrite.Warning{File: r.File, Line: r.Line,
+					Msg: fmt.Sprintf("%s comes from the environment or .env, not this file: %s it where it is set", r.Image, verb)})
+				continue
+			}
 			es, err := f(s.files[r.File], r, im)
 			if err != nil {
 				return nil, err

@@ -97,6 +97,19 @@ func (e *env) scan() (*scanResult, error) {
 			s.refs = append(s.refs, Found{Ref: ref, Parsed: p})
 		}
 	}
+	// A reference may live in a file the walk did not read: the
+	// Dockerfile of a compose build, named otherwise or excluded. Pin
+	// edits it all the same, so its bytes are loaded too.
+	for _, r := range s.refs {
+		if _, ok := s.files[r.File]; !ok {
+			src, err := os.ReadFile(filepath.Join(e.root, filepath.FromSlash(r.File)))
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			s.files[r.File] = src
+		}
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
