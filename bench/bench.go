@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -240,7 +241,7 @@ func checkRelock(res result, keys int, hosts []string) error {
 	for _, h := range hosts {
 		want[h] = 1
 	}
-	if !mapsEqual(res.pings, want) {
+	if !maps.Equal(res.pings, want) {
 		errs = append(errs, fmt.Errorf("pings by registry %v, want %v", res.pings, want))
 	}
 	return errors.Join(errs...)
@@ -293,18 +294,6 @@ func total(m map[string]int) int {
 		n += v
 	}
 	return n
-}
-
-func mapsEqual(a, b map[string]int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 // tail is the last n lines of s.
