@@ -287,18 +287,19 @@ func decodeError(filename string, err error) error {
 // lines; "" maps to the line of the entry's header.
 func entryLines(data []byte) []map[string]int {
 	var out []map[string]int
+	lines := newLineIndex(data)
 	p := unstable.Parser{}
 	p.Reset(data)
 	for p.NextExpression() {
 		e := p.Expression()
 		switch e.Kind {
 		case unstable.ArrayTable:
-			out = append(out, map[string]int{"": keyLine(&p, e)})
+			out = append(out, map[string]int{"": lines.keyLine(&p, e)})
 		case unstable.KeyValue:
 			if len(out) > 0 {
 				k := e.Key()
 				if k.Next() {
-					out[len(out)-1][string(k.Node().Data)] = keyLine(&p, e)
+					out[len(out)-1][string(k.Node().Data)] = lines.keyLine(&p, e)
 				}
 			}
 		}
@@ -306,22 +307,39 @@ func entryLines(data []byte) []map[string]int {
 	return out
 }
 
-func keyLine(p *unstable.Parser, e *unstable.Node) int {
+// lineIndex turns byte offsets into line numbers in O(log n), where the
+// parser's Shape scans from the start of the input on every call.
+type lineIndex []int // offsets at which lines start
+
+func newLineIndex(data []byte) lineIndex {
+	idx := lineIndex{0}
+	for i, b := range data {
+		if b == '\n' {
+			idx = append(idx, i+1)
+		}
+	}
+	return idx
+}
+
+// keyLine returns the line of the first key of an expression.
+func (idx lineIndex) keyLine(p *unstable.Parser, e *unstable.Node) int {
 	k := e.Key()
 	if !k.Next() {
 		return 0
 	}
-	return p.Shape(p.Range(k.Node().Data)).Start.Line
+	off := int(p.Range(k.Node().Data).Offset)
+	return sort.Search(len(idx), func(i int) bool { return idx[i] > off })
 }
 
 func versionLine(data []byte) int {
+	lines := newLineIndex(data)
 	p := unstable.Parser{}
 	p.Reset(data)
 	for p.NextExpression() {
 		e := p.Expression()
 		if e.Kind == unstable.KeyValue {
 			if k := e.Key(); k.Next() && string(k.Node().Data) == "version" {
-				return keyLine(&p, e)
+				return lines.keyLine(&p, e)
 			}
 		}
 		if e.Kind == unstable.ArrayTable || e.Kind == unstable.Table {
