@@ -6,12 +6,12 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/imagelock/imagelock/internal/testimage"
 )
 
 // image is one seeded image key: repo:tag on one of the proxy's host
@@ -85,26 +85,6 @@ func seed(ctx context.Context, backend string, imgs []image) error {
 // platformIndex is a Docker manifest list with one small random image per
 // platform in indexPlatforms.
 func platformIndex() (v1.ImageIndex, error) {
-	idx := mutate.IndexMediaType(empty.Index, types.DockerManifestList)
-	for _, p := range indexPlatforms {
-		plat, err := v1.ParsePlatform(p)
-		if err != nil {
-			return nil, fmt.Errorf("parsing platform %q: %w", p, err)
-		}
-		img, err := random.Image(256, 1)
-		if err != nil {
-			return nil, fmt.Errorf("making a random image: %w", err)
-		}
-		cf, err := img.ConfigFile()
-		if err != nil {
-			return nil, fmt.Errorf("reading image config: %w", err)
-		}
-		cf = cf.DeepCopy()
-		cf.OS, cf.Architecture, cf.Variant = plat.OS, plat.Architecture, plat.Variant
-		if img, err = mutate.ConfigFile(img, cf); err != nil {
-			return nil, fmt.Errorf("setting platform %s: %w", p, err)
-		}
-		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: plat}})
-	}
-	return idx, nil
+	idx, _, err := testimage.Index(types.DockerManifestList, indexPlatforms...)
+	return idx, err
 }

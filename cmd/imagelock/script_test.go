@@ -16,12 +16,13 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/imagelock/imagelock/internal/testimage"
 )
 
 func TestMain(m *testing.M) {
@@ -96,15 +97,8 @@ func push(ts *testscript.TestScript, neg bool, args []string) {
 		digest, err = img.Digest()
 		ts.Check(err)
 	} else {
-		var adds []mutate.IndexAddendum
-		for _, p := range args[1:] {
-			plat, err := v1.ParsePlatform(p)
-			ts.Check(err)
-			img, err := random.Image(256, 1)
-			ts.Check(err)
-			adds = append(adds, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: plat}})
-		}
-		idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex), adds...)
+		idx, _, err := testimage.Index(types.OCIImageIndex, args[1:]...)
+		ts.Check(err)
 		ts.Check(remote.WriteIndex(ref, idx))
 		digest, err = idx.Digest()
 		ts.Check(err)

@@ -10,11 +10,11 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/imagelock/imagelock/internal/testimage"
 )
 
 // Remote returns the go-containerregistry options that reach the registry:
@@ -63,32 +63,9 @@ func (s *Server) PushImage(t testing.TB, repoTag string) v1.Hash {
 // digest, keyed by the platform as given.
 func (s *Server) PushIndex(t testing.TB, repoTag string, platforms ...string) (v1.Hash, map[string]v1.Hash) {
 	t.Helper()
-	idx := mutate.IndexMediaType(empty.Index, types.DockerManifestList)
-	manifests := make(map[string]v1.Hash, len(platforms))
-	for _, p := range platforms {
-		plat, err := v1.ParsePlatform(p)
-		if err != nil {
-			t.Fatalf("testregistry: parsing platform %q: %v", p, err)
-		}
-		img, err := random.Image(256, 1)
-		if err != nil {
-			t.Fatalf("testregistry: making a random image: %v", err)
-		}
-		cf, err := img.ConfigFile()
-		if err != nil {
-			t.Fatalf("testregistry: reading image config: %v", err)
-		}
-		cf = cf.DeepCopy()
-		cf.OS, cf.Architecture, cf.Variant = plat.OS, plat.Architecture, plat.Variant
-		img, err = mutate.ConfigFile(img, cf)
-		if err != nil {
-			t.Fatalf("testregistry: setting platform %s: %v", p, err)
-		}
-		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{
-			Add:        img,
-			Descriptor: v1.Descriptor{Platform: plat},
-		})
-		manifests[p] = digest(t, img)
+	idx, manifests, err := testimage.Index(types.DockerManifestList, platforms...)
+	if err != nil {
+		t.Fatalf("testregistry: %v", err)
 	}
 	ref := s.Ref(t, repoTag)
 	if err := remote.WriteIndex(ref, idx, s.Remote()...); err != nil {
