@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
 	"github.com/pelletier/go-toml/v2"
@@ -88,8 +89,9 @@ func (c *Config) ignored(k resolve.Key) bool {
 	return false
 }
 
+// hasExplicitTag reports whether image text names a tag itself, rather
+// than relying on the implicit "latest".
 func hasExplicitTag(image string) bool {
-	base, _, _ := cutDigest(image)
-	last := base[lastSlash(base)+1:]
-	return bytes.IndexByte([]byte(last), ':') >= 0
+	base, _, _ := strings.Cut(image, "@")
+	return strings.Contains(base[strings.LastIndex(base, "/")+1:], ":")
 }

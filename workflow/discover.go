@@ -123,7 +123,3 @@ func readGitignore(dir string, domain []string) []gitignore.Pattern {
 	}
 	return ps
 }
-
-func lastSlash(s string) int { return strings.LastIndex(s, "/") }
-
-func cutDigest(s string) (before, after string, found bool) { return strings.Cut(s, "@") }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sort"
+	"strings"
 
 	"github.com/imagelock/imagelock/lock"
 	"github.com/imagelock/imagelock/resolve"
@@ -196,15 +197,17 @@ func (e *env) verifyOnline(ctx context.Context, live []*group, entries map[strin
 			f.Code, f.Msg, f.Current, f.CurrentFrom = CodeUpdate, "tag moved; every source pins the locked digest, so builds do not change", a.desc.Digest.String(), "registry"
 			f.Fix = "run 'imagelock update --image " + short + "' to take the update"
 		}
+		// A tag some source relies on fails where it is relied on; a gone
+		// digest fails everywhere; a tag every source pins is a notice.
 		f.Severity = Failure
-		if len(relying) == 0 && g.digest == nil {
+		at := relying
+		if g.digest != nil || len(relying) == 0 {
+			at = g.refs
+		}
+		if g.digest == nil && len(relying) == 0 {
 			f.Severity = Notice
-			relying = g.refs
 		}
-		if g.digest != nil {
-			relying = g.refs
-		}
-		for _, r := range relying {
+		for _, r := range at {
 			ff := f
 			ff.File, ff.Line, ff.Col, ff.Written = r.File, r.Line, r.Col, r.Written
 			out = append(out, ff)
@@ -251,14 +254,7 @@ func (e *env) anyInScope(files []string) bool {
 // shortName is the name a person would type: "alpine" for
 // docker.io/library/alpine.
 func shortName(k resolve.Key) string {
-	const hub = "docker.io/library/"
-	if len(k.Name) > len(hub) && k.Name[:len(hub)] == hub {
-		return k.Name[len(hub):]
-	}
-	if len(k.Name) > 10 && k.Name[:10] == "docker.io/" {
-		return k.Name[10:]
-	}
-	return k.Name
+	return strings.TrimPrefix(strings.TrimPrefix(k.Name, "docker.io/"), "library/")
 }
 
 func sortFindings(fs []Finding) {
