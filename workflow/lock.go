@@ -122,7 +122,24 @@ func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool) (*lockPl
 	if err != nil {
 		return nil, err
 	}
-	s, err := e.scan()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var l *lookups
+	var early func(Found)
+	if e.Resolver != nil {
+		// A tag that a source relies on (lock), or that is to be
+		// refreshed or is new (update), is HEADed whatever the other
+		// sources say: start it while the scan goes on.
+		l = e.newLookups(ctx)
+		locked := lockedKeys(old)
+		early = func(f Found) {
+			k := f.Key
+			if k.Tag != "" && (refresh == nil && f.Digest == nil || refresh != nil && (refresh(k) || !locked[k.String()])) {
+				l.head(k)
+			}
+		}
+	}
+	s, err := e.scan(early)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +171,7 @@ func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool) (*lockPl
 	if len(unpinned) > 0 {
 		return nil, fmt.Errorf("lock --offline records only pinned references; these rely on a tag:\n  %s\nrun 'imagelock lock' with the registry reachable, or pin them", strings.Join(unpinned, "\n  "))
 	}
-	descs, err := e.headAll(ctx, heads)
+	descs, err := e.headAll(ctx, l, heads)
 	if err != nil {
 		return nil, err
 	}
@@ -246,6 +263,15 @@ func diffLocks(old, next *lock.File) (added, changed, removed []string) {
 		}
 	}
 	return added, changed, removed
+}
+
+// lockedKeys is the set of the lock's entries' keys.
+func lockedKeys(f *lock.File) map[string]bool {
+	out := make(map[string]bool, len(f.Images))
+	for _, im := range f.Images {
+		out[im.Key()] = true
+	}
+	return out
 }
 
 // readLock reads the lock; with must, a missing lock is an error.

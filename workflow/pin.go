@@ -67,7 +67,7 @@ func edit(o Options, write bool, verb string, f editFunc) (*EditResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := e.scan()
+	s, err := e.scan(nil)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +159,7 @@ func List(ctx context.Context, o Options) (*ListResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := e.scan()
+	s, err := e.scan(nil)
 	if err != nil {
 		return nil, err
 	}

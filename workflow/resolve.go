@@ -58,18 +58,21 @@ func (e *env) progress(total int) func(image string) {
 	}
 }
 
-// headAll asks the registry, once per key, what each tag points at now.
-func (e *env) headAll(ctx context.Context, keys []resolve.Key) (map[resolve.Key]resolve.Descriptor, error) {
+// headAll waits for the HEAD of every key, starting those not started.
+func (e *env) headAll(ctx context.Context, l *lookups, keys []resolve.Key) (map[resolve.Key]resolve.Descriptor, error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	if e.Resolver == nil {
+	if l == nil {
 		return nil, ErrOffline
+	}
+	for _, k := range keys {
+		l.head(k)
 	}
 	descs := make([]resolve.Descriptor, len(keys))
 	step := e.progress(len(keys))
-	err := forEach(ctx, len(keys), e.Jobs, func(ctx context.Context, i int) error {
-		d, err := e.Resolver.Head(ctx, keys[i])
+	err := forEach(ctx, len(keys), len(keys), func(ctx context.Context, i int) error {
+		d, err := l.head(keys[i]).wait(ctx)
 		descs[i] = d
 		step(keys[i].String())
 		return err
@@ -82,6 +85,82 @@ func (e *env) headAll(ctx context.Context, keys []resolve.Key) (map[resolve.Key]
 		out[k] = descs[i]
 	}
 	return out, nil
+}
+
+// lookups asks the registry about each image once, starting as soon as a
+// scan worker names it, so the first round trips overlap the rest of the
+// scan. Whoever needs an answer waits for it; a key nobody asked about
+// before is started then.
+type lookups struct {
+	ctx context.Context
+	r   resolve.Resolver
+	sem chan struct{}
+
+	mu sync.Mutex
+	m  map[lookupKey]*lookup
+}
+
+// lookupKey is a tag to HEAD, or a digest (digest set) to check exists.
+type lookupKey struct {
+	key    resolve.Key
+	digest v1.Hash
+}
+
+type lookup struct {
+	done chan struct{}
+	desc resolve.Descriptor
+	err  error
+}
+
+// newLookups returns lookups against e's resolver, at most e.Jobs at once.
+// Cancel ctx to stop the ones still running.
+func (e *env) newLookups(ctx context.Context) *lookups {
+	return &lookups{ctx: ctx, r: e.Resolver, sem: make(chan struct{}, e.Jobs), m: map[lookupKey]*lookup{}}
+}
+
+// start begins the lookup of k unless it has begun.
+func (l *lookups) start(k lookupKey) *lookup {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if lk, ok := l.m[k]; ok {
+		return lk
+	}
+	lk := &lookup{done: make(chan struct{})}
+	l.m[k] = lk
+	go func() {
+		defer close(lk.done)
+		select {
+		case l.sem <- struct{}{}:
+			defer func() { <-l.sem }()
+		case <-l.ctx.Done():
+			lk.err = l.ctx.Err()
+			return
+		}
+		if k.digest.Hex != "" {
+			lk.err = l.r.Exists(l.ctx, k.key.Name, k.digest)
+			return
+		}
+		lk.desc, lk.err = l.r.Head(l.ctx, k.key)
+	}()
+	return lk
+}
+
+// head starts the HEAD of a tag.
+func (l *lookups) head(k resolve.Key) *lookup { return l.start(lookupKey{key: k}) }
+
+// exists starts the check that a digest is still in its repository.
+func (l *lookups) exists(name string, d v1.Hash) *lookup {
+	return l.start(lookupKey{key: resolve.Key{Name: name}, digest: d})
+}
+
+// wait returns the answer, or ctx's error if it ends first.
+func (lk *lookup) wait(ctx context.Context) (resolve.Descriptor, error) {
+	select {
+	case <-lk.done:
+		return lk.desc, lk.err
+	case <-ctx.Done():
+		return resolve.Descriptor{}, ctx.Err()
+	}
 }
 
 // nameDigest is a manifest or index in a repository.

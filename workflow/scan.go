@@ -28,8 +28,10 @@ type scanResult struct {
 
 // scan finds the references in every source in scope. Files are read and
 // parsed in parallel; the result is in path order whatever the timing.
-// Every unreadable or malformed file is reported, joined.
-func (e *env) scan() (*scanResult, error) {
+// Every unreadable or malformed file is reported, joined. found, when not
+// nil, sees each reference as soon as its file is parsed, from several
+// goroutines at once.
+func (e *env) scan(found func(Found)) (*scanResult, error) {
 	files, err := discover(e.root, e.scope, e.cfg, func(p string) bool {
 		_, _, ok := rewrite.FinderFor(p)
 		return ok
@@ -39,9 +41,9 @@ func (e *env) scan() (*scanResult, error) {
 	}
 	type result struct {
 		src   []byte
-		refs  []rewrite.Ref
+		refs  []Found
 		warns []rewrite.Warning
-		err   error
+		errs  []error
 	}
 	results := make([]result, len(files))
 	fsys := os.DirFS(e.root)
@@ -53,12 +55,32 @@ func (e *env) scan() (*scanResult, error) {
 			defer wg.Done()
 			for i := range next {
 				r := &results[i]
-				r.src, r.err = os.ReadFile(filepath.Join(e.root, filepath.FromSlash(files[i])))
-				if r.err != nil {
+				var err error
+				if r.src, err = os.ReadFile(filepath.Join(e.root, filepath.FromSlash(files[i]))); err != nil {
+					r.errs = []error{err}
 					continue
 				}
 				_, find, _ := rewrite.FinderFor(files[i])
-				r.refs, r.warns, r.err = find(rewrite.Input{FS: fsys, Path: files[i], Src: r.src, Env: e.Env})
+				var refs []rewrite.Ref
+				if refs, r.warns, err = find(rewrite.Input{FS: fsys, Path: files[i], Src: r.src, Env: e.Env}); err != nil {
+					r.errs = []error{err}
+					continue
+				}
+				for _, ref := range refs {
+					p, err := resolve.Parse(ref.Image)
+					if err != nil {
+						r.errs = append(r.errs, fmt.Errorf("%s: %v", ref.Pos(), err))
+						continue
+					}
+					if e.cfg.ignored(p.Key) {
+						continue
+					}
+					f := Found{Ref: ref, Parsed: p}
+					r.refs = append(r.refs, f)
+					if found != nil {
+						found(f)
+					}
+				}
 			}
 		}()
 	}
@@ -72,29 +94,21 @@ func (e *env) scan() (*scanResult, error) {
 	var errs []error
 	seen := map[string]bool{}
 	for i, r := range results {
-		if r.err != nil {
-			errs = append(errs, r.err)
+		if len(r.errs) > 0 {
+			errs = append(errs, r.errs...)
 			continue
 		}
 		s.files[files[i]] = r.src
 		s.warnings = append(s.warnings, r.warns...)
-		for _, ref := range r.refs {
+		for _, f := range r.refs {
 			// A compose build's Dockerfile is found twice: from the
 			// compose file and on its own. One reference per span.
-			id := fmt.Sprintf("%s\x00%d\x00%d\x00%s", ref.File, ref.Span.Start, ref.Span.End, ref.Image)
+			id := fmt.Sprintf("%s\x00%d\x00%d\x00%s", f.File, f.Span.Start, f.Span.End, f.Image)
 			if seen[id] {
 				continue
 			}
 			seen[id] = true
-			p, err := resolve.Parse(ref.Image)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %v", ref.Pos(), err))
-				continue
-			}
-			if e.cfg.ignored(p.Key) {
-				continue
-			}
-			s.refs = append(s.refs, Found{Ref: ref, Parsed: p})
+			s.refs = append(s.refs, f)
 		}
 	}
 	// A reference may live in a file the walk did not read: the

@@ -96,7 +96,25 @@ func Verify(ctx context.Context, o Options, vo VerifyOptions) (*VerifyResult, er
 	if err != nil {
 		return nil, err
 	}
-	s, err := e.scan()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var l *lookups
+	var early func(Found)
+	if e.Resolver != nil {
+		// Every locked tag is HEADed, and every locked digest-only image
+		// checked: start them while the scan goes on.
+		l = e.newLookups(ctx)
+		locked := lockedKeys(lk)
+		early = func(f Found) {
+			switch {
+			case f.Key.Tag != "" && locked[f.Key.String()]:
+				l.head(f.Key)
+			case f.Key.Tag == "" && f.Digest != nil && locked[f.Key.Name+"@"+f.Digest.String()]:
+				l.exists(f.Key.Name, *f.Digest)
+			}
+		}
+	}
+	s, err := e.scan(early)
 	if err != nil {
 		return nil, err
 	}
@@ -137,8 +155,8 @@ func Verify(ctx context.Context, o Options, vo VerifyOptions) (*VerifyResult, er
 			Msg: "no source uses it", Fix: "run 'imagelock lock' to drop it"})
 	}
 
-	if e.Resolver != nil {
-		found, err := e.verifyOnline(ctx, live, entries)
+	if l != nil {
+		found, err := e.verifyOnline(ctx, l, live, entries)
 		if err != nil {
 			return nil, err
 		}
@@ -151,22 +169,25 @@ func Verify(ctx context.Context, o Options, vo VerifyOptions) (*VerifyResult, er
 // verifyOnline asks the registry, one HEAD per tag in use, whether each
 // locked tag still points at its digest, and whether each digest-only
 // image is still there.
-func (e *env) verifyOnline(ctx context.Context, live []*group, entries map[string]*lock.Image) ([]Finding, error) {
+func (e *env) verifyOnline(ctx context.Context, l *lookups, live []*group, entries map[string]*lock.Image) ([]Finding, error) {
 	type answer struct {
 		desc resolve.Descriptor
 		gone bool
 	}
 	answers := make([]answer, len(live))
-	step := e.progress(len(live))
-	err := forEach(ctx, len(live), e.Jobs, func(ctx context.Context, i int) error {
-		g := live[i]
-		defer step(g.id())
-		var err error
+	wait := make([]*lookup, len(live))
+	for i, g := range live {
 		if g.digest != nil {
-			err = e.Resolver.Exists(ctx, g.key.Name, *g.digest)
+			wait[i] = l.exists(g.key.Name, *g.digest)
 		} else {
-			answers[i].desc, err = e.Resolver.Head(ctx, g.key)
+			wait[i] = l.head(g.key)
 		}
+	}
+	step := e.progress(len(live))
+	err := forEach(ctx, len(live), len(live), func(ctx context.Context, i int) error {
+		defer step(live[i].id())
+		var err error
+		answers[i].desc, err = wait[i].wait(ctx)
 		if errors.Is(err, resolve.ErrNotFound) {
 			answers[i].gone = true
 			return nil

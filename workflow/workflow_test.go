@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -223,5 +225,75 @@ func TestCancelWritesNothing(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "images.lock")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a cancelled lock wrote images.lock (%v)", err)
+	}
+}
+
+// signalFake closes started at its first HEAD or existence check.
+type signalFake struct {
+	*resolve.Fake
+	once    sync.Once
+	started chan struct{}
+}
+
+func (s *signalFake) Head(ctx context.Context, k resolve.Key) (resolve.Descriptor, error) {
+	s.once.Do(func() { close(s.started) })
+	return s.Fake.Head(ctx, k)
+}
+
+func (s *signalFake) Exists(ctx context.Context, name string, d v1.Hash) error {
+	s.once.Do(func() { close(s.started) })
+	return s.Fake.Exists(ctx, name, d)
+}
+
+// The registry's round trips overlap the scan: a key is looked up as soon
+// as the file naming it is parsed, not after the whole walk. The compose
+// file's interpolation waits for the Dockerfile's HEAD; were the HEADs
+// started after the scan, it would wait in vain.
+func TestLookupsStartDuringScan(t *testing.T) {
+	t.Parallel()
+	f := &resolve.Fake{}
+	f.SetImage(key("golang:1.26"), digest(t, "a"))
+	f.SetImage(key("app:1"), digest(t, "b"))
+	f.SetImage(key("redis:7"), digest(t, "c"))
+	dir := tree(t, map[string]string{
+		"a/Dockerfile":   "FROM golang:1.26\nFROM redis@" + digest(t, "c").String() + "\n",
+		"b/compose.yaml": "services:\n  app:\n    image: app:${TAG}\n",
+	})
+	ctx := context.Background()
+	env := func(started chan struct{}) func(string) (string, bool) {
+		return func(name string) (string, bool) {
+			if name != "TAG" {
+				return "", false
+			}
+			select {
+			case <-started:
+			case <-time.After(10 * time.Second):
+				t.Errorf("the scan reached the compose file, but no lookup had started")
+			}
+			return "1", true
+		}
+	}
+	for _, run := range []struct {
+		name string
+		do   func(workflow.Options) error
+	}{
+		{"lock", func(o workflow.Options) error { _, err := workflow.Lock(ctx, o, false); return err }},
+		{"verify", func(o workflow.Options) error {
+			_, err := workflow.Verify(ctx, o, workflow.VerifyOptions{})
+			return err
+		}},
+	} {
+		s := &signalFake{Fake: f, started: make(chan struct{})}
+		if err := run.do(workflow.Options{Dir: dir, Resolver: s, Env: env(s.started)}); err != nil {
+			t.Fatalf("%s: %v", run.name, err)
+		}
+	}
+	for _, k := range []string{"golang:1.26", "app:1"} {
+		if n := f.HeadCalls(key(k)); n != 2 {
+			t.Errorf("HEADs of %s over lock and verify = %d, want 2", k, n)
+		}
+	}
+	if n := f.ExistsCalls("docker.io/library/redis", digest(t, "c")); n != 1 {
+		t.Errorf("existence checks of the digest-only redis over lock and verify = %d, want 1 (verify's)", n)
 	}
 }
