@@ -33,6 +33,8 @@ type result struct {
 	counts map[string]int // requests by kind
 	pings  map[string]int // by registry host
 	peak   int            // most requests in flight at once
+
+	injected map[injection]int // faults the proxy injected
 }
 
 // row gathers the repetitions of one run for the table.
@@ -105,25 +107,55 @@ func bench(ctx context.Context, c config, w io.Writer) error {
 		{name: "lock (nothing moved)", network: true},
 		{name: "verify", network: true},
 		{name: "verify --offline"},
+		{name: "lock (faults)", network: true},
 		{name: "scan: list"},
 		{name: "scan: lock --offline"},
 		{name: "scan: verify --offline"},
 	}
+	indexes := 0
+	for _, m := range imgs {
+		if m.index {
+			indexes++
+		}
+	}
+	monoLock := filepath.Join(mono, "images.lock")
 	for range c.runs {
+		var clean []byte // the lock the clean cold run wrote
 		steps := []struct {
-			dir   string
-			args  []string
-			check func(result) error
+			dir    string
+			args   []string
+			check  func(result) error
+			faulty bool // a cold run, with the proxy injecting c.faults
 		}{
-			{mono, []string{"lock"}, func(res result) error { return checkLock(res, true, len(imgs), refs) }},
+			{mono, []string{"lock"}, func(res result) error {
+				if err := checkLock(res, true, len(imgs), refs); err != nil {
+					return err
+				}
+				var err error
+				clean, err = os.ReadFile(monoLock)
+				return err
+			}, false},
 			{mono, []string{"lock"}, func(res result) error {
 				if err := checkLock(res, false, len(imgs), refs); err != nil {
 					return err
 				}
 				return checkRelock(res, len(imgs), hosts)
-			}},
-			{mono, []string{"verify"}, nil},
-			{mono, []string{"verify", "--offline"}, checkOffline},
+			}, false},
+			{mono, []string{"verify"}, nil, false},
+			{mono, []string{"verify", "--offline"}, checkOffline, false},
+			{mono, []string{"lock"}, func(res result) error {
+				if err := checkLock(res, true, len(imgs), refs); err != nil {
+					return err
+				}
+				got, err := os.ReadFile(monoLock)
+				if err != nil {
+					return err
+				}
+				if !bytes.Equal(got, clean) {
+					return fmt.Errorf("the lock written through faults differs from the clean cold lock's: %s", firstDiff(got, clean))
+				}
+				return checkFaults(res, len(imgs), indexes, hosts)
+			}, true},
 			{scanDir, []string{"list"}, func(res result) error {
 				if err := checkOffline(res); err != nil {
 					return err
@@ -132,14 +164,14 @@ func bench(ctx context.Context, c config, w io.Writer) error {
 					return fmt.Errorf("listed %d references, want %d", n, scanRefs)
 				}
 				return nil
-			}},
+			}, false},
 			{scanDir, []string{"lock", "--offline"}, func(res result) error {
 				if err := checkOffline(res); err != nil {
 					return err
 				}
 				return checkLock(res, true, -1, scanRefs)
-			}},
-			{scanDir, []string{"verify", "--offline"}, checkOffline},
+			}, false},
+			{scanDir, []string{"verify", "--offline"}, checkOffline, false},
 		}
 		for _, dir := range []string{mono, scanDir} {
 			if err := os.Remove(filepath.Join(dir, "images.lock")); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -147,7 +179,14 @@ func bench(ctx context.Context, c config, w io.Writer) error {
 			}
 		}
 		for i, s := range steps {
+			if s.faulty {
+				if err := os.Remove(filepath.Join(s.dir, "images.lock")); err != nil {
+					return err
+				}
+				px.setFaults(c.faults)
+			}
 			res, err := r.run(ctx, s.dir, s.args...)
+			px.setFaults(faults{})
 			if err != nil {
 				return fmt.Errorf("%s: %w", rows[i].name, err)
 			}
@@ -160,6 +199,7 @@ func bench(ctx context.Context, c config, w io.Writer) error {
 		}
 	}
 	printTable(w, rows, c.latency, len(imgs))
+	printFaults(w, rows)
 	fmt.Fprintf(w, "\nload average after: %s\n", loadavg())
 	return nil
 }
@@ -192,7 +232,7 @@ func (r runner) run(ctx context.Context, dir string, args ...string) (result, er
 	start := time.Now()
 	err = cmd.Run()
 	wall := time.Since(start)
-	counts, pings, inflight := r.px.reset()
+	counts, pings, inflight, injected := r.px.reset()
 	u, uErr := peak()
 	if err != nil {
 		return result{}, fmt.Errorf("running imagelock %s: %v\n%s", strings.Join(args, " "), err, tail(stderr.String(), 10))
@@ -200,7 +240,7 @@ func (r runner) run(ctx context.Context, dir string, args ...string) (result, er
 	if uErr != nil {
 		return result{}, uErr
 	}
-	return result{wall: wall, usage: u, stdout: stdout.Bytes(), counts: counts, pings: pings, peak: inflight}, nil
+	return result{wall: wall, usage: u, stdout: stdout.Bytes(), counts: counts, pings: pings, peak: inflight, injected: injected}, nil
 }
 
 // checkLock reads lock --format json and checks it found every reference
@@ -237,14 +277,52 @@ func checkRelock(res result, keys int, hosts []string) error {
 			errs = append(errs, fmt.Errorf("%d %s requests, want 0", n, k))
 		}
 	}
+	return errors.Join(append(errs, checkPings(res, hosts))...)
+}
+
+// checkFaults is the cold lock's request count through faults: one HEAD
+// per key, one GET per index (every index digest is new to a cold lock),
+// one ping per registry, plus one request for each fault injected and
+// nothing else. The proxy fails a request only the first time it sees it
+// (pickFault), so each fault is followed by exactly one more try of the
+// same request, whether resolve's retries or net/http's own retry of an
+// idempotent request on a dropped keep-alive connection sends it. A
+// client that asked twice for a key, that retried a request that had
+// succeeded, or that gave up on a fault would break the equality.
+func checkFaults(res result, keys, indexes int, hosts []string) error {
+	var errs []error
+	for _, want := range []struct {
+		kind string
+		n    int
+	}{{kindHead, keys}, {kindManifest, indexes}} {
+		faulted := 0
+		for in, n := range res.injected {
+			if in.kind == want.kind {
+				faulted += n
+			}
+		}
+		if n := res.counts[want.kind]; n != want.n+faulted {
+			errs = append(errs, fmt.Errorf("%d %s requests, want %d plus one per fault injected on them: %d", n, want.kind, want.n, want.n+faulted))
+		}
+	}
+	for _, k := range []string{kindBlob, kindOther} {
+		if n := res.counts[k]; n != 0 {
+			errs = append(errs, fmt.Errorf("%d %s requests, want 0", n, k))
+		}
+	}
+	return errors.Join(append(errs, checkPings(res, hosts))...)
+}
+
+// checkPings wants one ping to each registry name.
+func checkPings(res result, hosts []string) error {
 	want := map[string]int{}
 	for _, h := range hosts {
 		want[h] = 1
 	}
 	if !maps.Equal(res.pings, want) {
-		errs = append(errs, fmt.Errorf("pings by registry %v, want %v", res.pings, want))
+		return fmt.Errorf("pings by registry %v, want %v", res.pings, want)
 	}
-	return errors.Join(errs...)
+	return nil
 }
 
 func checkOffline(res result) error {
@@ -279,6 +357,25 @@ func printTable(w io.Writer, rows []*row, latency time.Duration, keys int) {
 	tw.Flush()
 }
 
+// printFaults says, for each run with faults, what the proxy injected in
+// its last repetition.
+func printFaults(w io.Writer, rows []*row) {
+	for _, r := range rows {
+		last := r.results[len(r.results)-1]
+		by := map[string]int{}
+		on := map[string]int{}
+		for in, n := range last.injected {
+			by[in.fault] += n
+			on[in.kind] += n
+		}
+		if len(by) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s: %d faults injected: %d × 429 (Retry-After: 1), %d × 503, %d dropped connections; %d on %s, %d on %s\n",
+			r.name, total(by), by[fault429], by[fault503], by[faultDrop], on[kindHead], kindHead, on[kindManifest], kindManifest)
+	}
+}
+
 func median(rs []result, f func(result) int64) int64 {
 	v := make([]int64, len(rs))
 	for i, r := range rs {
@@ -294,6 +391,24 @@ func total(m map[string]int) int {
 		n += v
 	}
 	return n
+}
+
+// firstDiff names the first line where got and want differ.
+func firstDiff(got, want []byte) string {
+	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+	for i := range max(len(g), len(w)) {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl || i >= len(g) || i >= len(w) {
+			return fmt.Sprintf("line %d is %q, want %q", i+1, gl, wl)
+		}
+	}
+	return "no line differs"
 }
 
 // tail is the last n lines of s.

@@ -3,10 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestMain(m *testing.M) {
@@ -17,7 +24,9 @@ func TestMain(m *testing.M) {
 }
 
 // TestBench runs the whole benchmark at a tiny size: the binary builds,
-// every run succeeds, and the re-lock's request counts hold.
+// every run succeeds, and the re-lock's request counts hold. The faults
+// run meets each fault: of its 14 manifest requests (12 HEADs, 2 index
+// GETs), the 1st and 11th answer 429, the 2nd 503, the 3rd drops.
 func TestBench(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr bytes.Buffer
@@ -30,6 +39,7 @@ func TestBench(t *testing.T) {
 		"scan tree: 200 files, 400 references",
 		"lock (nothing moved)",
 		"scan: verify --offline",
+		"lock (faults): 4 faults injected: 2 × 429 (Retry-After: 1), 1 × 503, 1 dropped connections",
 	} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout.String())
@@ -40,10 +50,11 @@ func TestBench(t *testing.T) {
 func TestRunRefusesBadFlags(t *testing.T) {
 	t.Parallel()
 	for name, args := range map[string][]string{
-		"zero keys":     {"-keys", "0"},
-		"argument":      {"extra"},
-		"unknown flag":  {"-nope"},
-		"negative wait": {"-latency", "-1s"},
+		"zero keys":      {"-keys", "0"},
+		"argument":       {"extra"},
+		"unknown flag":   {"-nope"},
+		"negative wait":  {"-latency", "-1s"},
+		"negative fault": {"-fault-503", "-1"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -100,6 +111,126 @@ func TestCheckRelock(t *testing.T) {
 			err := checkRelock(result{counts: tc.counts, pings: tc.pings}, 3, hosts)
 			if (err == nil) != tc.ok {
 				t.Errorf("checkRelock = %v, want ok %t", err, tc.ok)
+			}
+		})
+	}
+}
+
+func TestPickFault(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		faults   faults
+		requests []string
+		want     []string
+	}{
+		{
+			name:     "defaults: the first three fail, then 1 in 10 answers 429",
+			faults:   faults{tooMany: 10, unavailable: 20, drop: 50},
+			requests: []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"},
+			want:     []string{fault429, fault503, faultDrop, "", "", "", "", "", "", "", fault429, ""},
+		},
+		{
+			name:     "a retry always passes",
+			faults:   faults{tooMany: 1},
+			requests: []string{"a", "a", "b", "a", "b"},
+			want:     []string{fault429, "", fault429, "", ""},
+		},
+		{
+			name:     "429 wins, then 503, where faults fall on one request",
+			faults:   faults{tooMany: 2, unavailable: 1, drop: 1},
+			requests: []string{"a", "b", "c", "d"},
+			want:     []string{fault429, fault503, fault429, fault503},
+		},
+		{
+			name:     "off",
+			requests: []string{"a", "b", "c"},
+			want:     []string{"", "", ""},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := newProxy(&url.URL{}, 0)
+			p.setFaults(tc.faults)
+			var got []string
+			for _, id := range tc.requests {
+				got = append(got, p.pickFault(id))
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("faults (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// The proxy's faults reach the client as a 429 with Retry-After, a 503
+// and a closed connection, and the retry of each passes through.
+func TestProxyFaults(t *testing.T) {
+	t.Parallel()
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer backend.Close()
+	target, err := url.Parse(backend.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newProxy(target, 0)
+	p.setFaults(faults{tooMany: 10, unavailable: 20, drop: 50})
+	srv := httptest.NewServer(p)
+	defer srv.Close()
+	// A fresh connection per request: net/http would otherwise resend
+	// the dropped request on its own.
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	for i, want := range []string{"429 Too Many Requests, Retry-After 1", "503 Service Unavailable, Retry-After ", "EOF", "200 OK, Retry-After "} {
+		url := fmt.Sprintf("%s/v2/team/app/manifests/%d", srv.URL, i)
+		resp, err := client.Head(url)
+		got := ""
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				t.Fatalf("HEAD %s: %v", url, err)
+			}
+			got = "EOF"
+		} else {
+			resp.Body.Close()
+			got = resp.Status + ", Retry-After " + resp.Header.Get("Retry-After")
+		}
+		if got != want {
+			t.Errorf("HEAD %s: %s, want %s", url, got, want)
+		}
+		if resp, err := client.Head(url); err != nil || resp.StatusCode != http.StatusOK {
+			t.Errorf("retrying HEAD %s: %v %v, want 200 OK", url, resp, err)
+		}
+	}
+	counts, _, _, injected := p.reset()
+	wantInjected := map[injection]int{{fault429, kindHead}: 1, {fault503, kindHead}: 1, {faultDrop, kindHead}: 1}
+	if diff := cmp.Diff(wantInjected, injected); diff != "" {
+		t.Errorf("injected (-want +got):\n%s", diff)
+	}
+	if n := counts[kindHead]; n != 8 {
+		t.Errorf("%d HEADs counted, want 8", n)
+	}
+}
+
+func TestCheckFaults(t *testing.T) {
+	t.Parallel()
+	hosts := []string{"127.0.0.1:1", "localhost:1"}
+	pings := map[string]int{"127.0.0.1:1": 1, "localhost:1": 1}
+	injected := map[injection]int{{fault429, kindHead}: 2, {faultDrop, kindHead}: 1, {fault503, kindManifest}: 1}
+	for _, tc := range []struct {
+		name   string
+		counts map[string]int
+		ok     bool
+	}{
+		{"one retry per fault", map[string]int{kindPing: 2, kindHead: 13, kindManifest: 3}, true},
+		{"a fault not retried", map[string]int{kindPing: 2, kindHead: 12, kindManifest: 3}, false},
+		{"a HEAD asked twice", map[string]int{kindPing: 2, kindHead: 14, kindManifest: 3}, false},
+		{"an index GET not retried", map[string]int{kindPing: 2, kindHead: 13, kindManifest: 2}, false},
+		{"a blob GET", map[string]int{kindPing: 2, kindHead: 13, kindManifest: 3, kindBlob: 1}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := checkFaults(result{counts: tc.counts, pings: pings, injected: injected}, 10, 2, hosts)
+			if (err == nil) != tc.ok {
+				t.Errorf("checkFaults = %v, want ok %t", err, tc.ok)
 			}
 		})
 	}

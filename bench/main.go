@@ -4,6 +4,9 @@
 // when nothing moved, and an offline scan of a large tree.
 //
 //	go run ./bench [-keys 600 -files 450 -latency 50ms -scan-files 10000]
+//
+// A cold lock also runs through faults (429 with Retry-After, 503,
+// dropped connections) and must write the same lock as a clean one.
 package main
 
 import (
@@ -24,6 +27,7 @@ type config struct {
 	scanFiles int           // sources in the offline scan tree
 	runs      int           // repetitions; the report gives medians
 	jobs      int           // imagelock --jobs; 0 is its default
+	faults    faults        // injected into the "lock (faults)" run
 }
 
 func main() {
@@ -47,11 +51,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&c.scanFiles, "scan-files", 10000, "files in the offline scan tree")
 	fs.IntVar(&c.runs, "runs", 3, "repetitions of each run; walls and RSS are medians")
 	fs.IntVar(&c.jobs, "jobs", 0, "pass --jobs `N` to imagelock (0: its default)")
+	fs.IntVar(&c.faults.tooMany, "fault-429", 10, "in the faults run, answer 1 in `N` manifest requests 429 with Retry-After: 1 (0: never)")
+	fs.IntVar(&c.faults.unavailable, "fault-503", 20, "in the faults run, answer 1 in `N` manifest requests 503 (0: never)")
+	fs.IntVar(&c.faults.drop, "fault-drop", 50, "in the faults run, drop the connection of 1 in `N` manifest requests (0: never)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if fs.NArg() > 0 || c.keys < 1 || c.files < 1 || c.scanFiles < 1 || c.runs < 1 || c.latency < 0 {
 		fmt.Fprintln(stderr, "bench: want positive -keys, -files, -scan-files and -runs, and no arguments")
+		return 2
+	}
+	if c.faults.tooMany < 0 || c.faults.unavailable < 0 || c.faults.drop < 0 {
+		fmt.Fprintln(stderr, "bench: want -fault-429, -fault-503 and -fault-drop of 0 (never) or more")
 		return 2
 	}
 	if err := bench(ctx, c, stdout); err != nil {

@@ -21,10 +21,29 @@ const (
 
 var kinds = []string{kindPing, kindHead, kindManifest, kindBlob, kindToken, kindOther}
 
+// The faults the proxy can inject in place of a registry's answer.
+const (
+	fault429  = "429" // 429 Too Many Requests, Retry-After: 1
+	fault503  = "503" // 503 Service Unavailable
+	faultDrop = "drop"
+)
+
+// faults says how often the proxy fails a manifest request, as "1 in N"
+// for each fault; 0 is never.
+type faults struct {
+	tooMany, unavailable, drop int
+}
+
+// injection counts one fault on one kind of request.
+type injection struct {
+	fault, kind string
+}
+
 // proxy stands for the internet between imagelock and a registry: every
 // request waits latency before it is passed on. It counts requests by
 // kind, and pings by the host name the client used, so two names of the
-// one server show as two registries.
+// one server show as two registries. With faults set, it answers some
+// manifest requests with a failure instead (see pickFault).
 type proxy struct {
 	latency time.Duration
 	next    *httputil.ReverseProxy
@@ -34,15 +53,27 @@ type proxy struct {
 	pings    map[string]int
 	inflight int
 	peak     int // most requests in flight at once
+	faults   faults
+	seen     map[string]bool // manifest requests by method, host and path
+	injected map[injection]int
 }
 
 func newProxy(target *url.URL, latency time.Duration) *proxy {
 	return &proxy{
-		latency: latency,
-		next:    httputil.NewSingleHostReverseProxy(target),
-		counts:  map[string]int{},
-		pings:   map[string]int{},
+		latency:  latency,
+		next:     httputil.NewSingleHostReverseProxy(target),
+		counts:   map[string]int{},
+		pings:    map[string]int{},
+		seen:     map[string]bool{},
+		injected: map[injection]int{},
 	}
+}
+
+// setFaults sets the faults injected from now on.
+func (p *proxy) setFaults(f faults) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.faults = f
 }
 
 func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -51,6 +82,13 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.counts[kind]++
 	if kind == kindPing {
 		p.pings[r.Host]++
+	}
+	var fault string
+	if kind == kindHead || kind == kindManifest {
+		fault = p.pickFault(r.Method + " " + r.Host + r.URL.Path)
+		if fault != "" {
+			p.injected[injection{fault, kind}]++
+		}
 	}
 	p.inflight++
 	p.peak = max(p.peak, p.inflight)
@@ -68,16 +106,61 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case <-r.Context().Done():
 		return
 	}
-	p.next.ServeHTTP(w, r)
+	switch fault {
+	case fault429:
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "too many requests", http.StatusTooManyRequests)
+	case fault503:
+		http.Error(w, "service unavailable", http.StatusServiceUnavailable)
+	case faultDrop:
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			conn.Close()
+		}
+	default:
+		p.next.ServeHTTP(w, r)
+	}
 }
 
-// reset zeroes the counters and returns what they held.
-func (p *proxy) reset() (counts, pings map[string]int, peak int) {
+// pickFault decides, with p.mu held, whether the manifest request id
+// fails. Counting manifest requests not seen before, the n-th fails with
+// 429 when n is 1 modulo faults.tooMany, else with 503 when n is 2 modulo
+// faults.unavailable, else with a dropped connection when n is 3 modulo
+// faults.drop: the offsets keep the defaults (10, 20, 50) from landing on
+// the same requests, and make the first three requests fail, so that a
+// tiny run meets every fault. A request seen before (a retry) always
+// passes: every fault then costs exactly one more request, and the run's
+// request counts are exact (see checkFaults).
+func (p *proxy) pickFault(id string) string {
+	if p.seen[id] {
+		return ""
+	}
+	p.seen[id] = true
+	n := len(p.seen)
+	switch f := p.faults; {
+	case hits(n, f.tooMany, 1):
+		return fault429
+	case hits(n, f.unavailable, 2):
+		return fault503
+	case hits(n, f.drop, 3):
+		return faultDrop
+	}
+	return ""
+}
+
+// hits reports whether n is offset modulo every (never when every is 0).
+func hits(n, every, offset int) bool {
+	return every > 0 && n%every == offset%every
+}
+
+// reset zeroes the counters, forgets the requests seen, and returns what
+// the counters held.
+func (p *proxy) reset() (counts, pings map[string]int, peak int, injected map[injection]int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	counts, pings, peak = p.counts, p.pings, p.peak
-	p.counts, p.pings, p.peak = map[string]int{}, map[string]int{}, 0
-	return counts, pings, peak
+	counts, pings, peak, injected = p.counts, p.pings, p.peak, p.injected
+	p.counts, p.pings, p.peak, p.injected = map[string]int{}, map[string]int{}, 0, map[injection]int{}
+	p.seen = map[string]bool{}
+	return counts, pings, peak, injected
 }
 
 func classify(r *http.Request) string {
