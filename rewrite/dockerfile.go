@@ -608,34 +608,33 @@ func (l logicalLine) span(a, b int) (Span, bool) {
 	return Span{l.off[a], l.off[b-1] + 1}, true
 }
 
-// continuation returns buildkit's line continuation pattern for an escape
-// token.
-func continuation(escape rune) *regexp.Regexp {
+// continuation reports whether line s continues on the next line, and
+// where its text then stops: before the escape character that is its last
+// byte but trailing spaces and tabs, when that character opens the line or
+// follows a byte other than the escape character. That is buildkit's
+// pattern `([^\\])\\[ \t]*$|^\\[ \t]*$` (` in place of \\ under
+// "# escape=`"): the escape character is ASCII, so the byte before it ends
+// a rune, and the rune is the escape character only if the byte is.
+func continuation(s string, escape rune) (int, bool) {
+	esc := byte('\\')
 	if escape == '`' {
-		return continueBacktick
+		esc = '`'
 	}
-	return continueBackslash
+	end := len(strings.TrimRight(s, " \t"))
+	if end == 0 || s[end-1] != esc || end >= 2 && s[end-2] == esc {
+		return 0, false
+	}
+	return end - 1, true
 }
-
-var (
-	continueBackslash = regexp.MustCompile(`([^\\])\\[ \t]*$|^\\[ \t]*$`)
-	continueBacktick  = regexp.MustCompile("([^`])`[ \\t]*$|^`[ \\t]*$")
-)
 
 // logical joins the instruction that starts at line n.
 func (d *dockerfile) logical(n int) logicalLine {
 	var b strings.Builder
 	var off []int
-	re := continuation(d.escape)
 	appendLine := func(start int, s string) bool {
-		more := false
-		if m := re.FindStringSubmatchIndex(s); m != nil {
-			more = true
-			if m[2] >= 0 {
-				s = s[:m[3]]
-			} else {
-				s = s[:m[0]]
-			}
+		cut, more := continuation(s, d.escape)
+		if more {
+			s = s[:cut]
 		}
 		b.WriteString(s)
 		for i := range len(s) {
@@ -686,9 +685,9 @@ func (d *dockerfile) split(l logicalLine, n *parser.Node) (instr, bool) {
 	start := len(s) - len(strings.TrimLeftFunc(s, unicode.IsSpace))
 	end := max(start, len(strings.TrimRightFunc(s, unicode.IsSpace)))
 	cmdEnd, argStart := end, end
-	if loc := whitespace.FindStringIndex(s[start:end]); loc != nil {
-		cmdEnd = start + loc[0]
-		in.flags, argStart = extractFlags(s[:end], start+loc[1], d.escape)
+	if i, j := blanks(s[start:end]); i >= 0 {
+		cmdEnd = start + i
+		in.flags, argStart = extractFlags(s[:end], start+j, d.escape)
 	}
 	for argStart < end {
 		r, size := utf8.DecodeRuneInString(s[argStart:])
@@ -715,7 +714,17 @@ func (d *dockerfile) split(l logicalLine, n *parser.Node) (instr, bool) {
 	return in, in.words == nil || sameTexts(in.words, nextValues(n))
 }
 
-var whitespace = regexp.MustCompile(`[\t\v\f\r ]+`)
+// blanks returns the first run of the bytes buildkit's parser splits
+// words at, `[\t\v\f\r ]+`, as s[i:j], or -1, -1 when s has none.
+func blanks(s string) (i, j int) {
+	i = strings.IndexAny(s, blankBytes)
+	if i < 0 {
+		return -1, -1
+	}
+	return i, len(s) - len(strings.TrimLeft(s[i:], blankBytes))
+}
+
+const blankBytes = "\t\v\f\r "
 
 // fields splits FROM's arguments as buildkit's
 // parseStringsWhitespaceDelimited does.
@@ -725,11 +734,14 @@ func fields(l logicalLine, args word) []word {
 	}
 	var out []word
 	pos := args.start
-	for _, m := range whitespace.FindAllStringIndex(l.text[args.start:args.end], -1) {
-		out = append(out, word{text: l.text[pos : args.start+m[0]], start: pos, end: args.start + m[0]})
-		pos = args.start + m[1]
+	for {
+		i, j := blanks(l.text[pos:args.end])
+		if i < 0 {
+			return append(out, word{text: l.text[pos:args.end], start: pos, end: args.end})
+		}
+		out = append(out, word{text: l.text[pos : pos+i], start: pos, end: pos + i})
+		pos += j
 	}
-	return append(out, word{text: l.text[pos:args.end], start: pos, end: args.end})
 }
 
 // unquote returns [a, b) without the quotes around it, when text[a:b] is

@@ -3,7 +3,6 @@ package rewrite
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
@@ -248,19 +247,6 @@ func TestDockerfileArgOverrideRoundTrip(t *testing.T) {
 	}
 	if got := unpinAll(t, pinned, pinnedRefs); string(got) != string(src) {
 		t.Errorf("unpin gave %q, want %q", got, src)
-	}
-}
-
-func BenchmarkFindDockerfile(b *testing.B) {
-	src, err := os.ReadFile("../testdata/dockerfile/args/Dockerfile")
-	if err != nil {
-		b.Fatal(err)
-	}
-	in := Input{Path: "Dockerfile", Src: src}
-	for b.Loop() {
-		if _, _, err := FindDockerfile(in); err != nil {
-			b.Fatal(err)
-		}
 	}
 }
 
