@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"slices"
-	"strings"
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -15,13 +13,15 @@ import (
 
 // Fake is a Resolver backed by maps, for tests. It fails on any key or
 // index it was not told about, so a test notices a lookup it did not
-// expect, and it counts calls, so a test can assert what was asked. The
-// zero value is ready to use and safe for concurrent use.
+// expect, and it counts calls, so a test can assert what was asked. Like
+// a registry, it keeps what a tag pointed at after the tag moves, until
+// Delete. The zero value is ready to use and safe for concurrent use.
 type Fake struct {
 	mu        sync.Mutex
 	tags      map[Key]Descriptor
 	errs      map[Key]error
 	indexes   map[string]map[string]v1.Hash // by name@digest
+	held      map[string]bool               // every manifest set, by name@digest, until Delete
 	heads     map[Key]int
 	platforms map[string]int // by name@digest
 	exists    map[string]int // by name@digest
@@ -35,6 +35,7 @@ func (f *Fake) SetImage(k Key, digest v1.Hash) {
 	defer f.mu.Unlock()
 	f.init()
 	f.tags[k] = Descriptor{Digest: digest}
+	f.held[k.Name+"@"+digest.String()] = true
 	delete(f.errs, k)
 }
 
@@ -46,6 +47,20 @@ func (f *Fake) SetIndex(k Key, digest v1.Hash, platforms map[string]v1.Hash) {
 	f.tags[k] = Descriptor{Digest: digest, Index: true}
 	delete(f.errs, k)
 	f.indexes[k.Name+"@"+digest.String()] = maps.Clone(platforms)
+	f.held[k.Name+"@"+digest.String()] = true
+	for _, d := range platforms {
+		f.held[k.Name+"@"+d.String()] = true
+	}
+}
+
+// Delete removes a manifest or index from the repository name, as a
+// registry's garbage collection or retention policy would; tags that
+// point at it keep pointing there.
+func (f *Fake) Delete(name string, digest v1.Hash) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.init()
+	delete(f.held, name+"@"+digest.String())
 }
 
 // SetError makes Head of k fail with err: to make a tag vanish, pass
@@ -111,19 +126,15 @@ func (f *Fake) Platforms(ctx context.Context, name string, digest v1.Hash) (map[
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	p, ok := f.indexes[id]
-	if !ok {
-		if f.isImage(name, digest) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("fake resolver: Platforms of %s, which the test did not set", id)
+	if !f.held[id] {
+		return nil, fmt.Errorf("fake resolver: Platforms of %s, which the test did not set or deleted", id)
 	}
-	return maps.Clone(p), nil
+	return maps.Clone(f.indexes[id]), nil
 }
 
 // Exists finds digest among what the repository name was set to hold: the
-// digests of its tags and the manifests of its indexes. Any other digest
-// is ErrNotFound.
+// digests its tags point or pointed at and the manifests of its indexes,
+// but those deleted. Any other digest is ErrNotFound.
 func (f *Fake) Exists(ctx context.Context, name string, digest v1.Hash) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -133,15 +144,8 @@ func (f *Fake) Exists(ctx context.Context, name string, digest v1.Hash) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	for k, d := range f.tags {
-		if k.Name == name && d.Digest == digest {
-			return nil
-		}
-	}
-	for idx, p := range f.indexes {
-		if strings.HasPrefix(idx, name+"@") && slices.Contains(slices.Collect(maps.Values(p)), digest) {
-			return nil
-		}
+	if f.held[id] {
+		return nil
 	}
 	return &Error{Image: id, Op: "checking", Status: http.StatusNotFound, Code: string(transport.ManifestUnknownErrorCode)}
 }
@@ -151,19 +155,9 @@ func (f *Fake) init() {
 		f.tags = map[Key]Descriptor{}
 		f.errs = map[Key]error{}
 		f.indexes = map[string]map[string]v1.Hash{}
+		f.held = map[string]bool{}
 		f.heads = map[Key]int{}
 		f.platforms = map[string]int{}
 		f.exists = map[string]int{}
 	}
-}
-
-// isImage reports whether a tag of the repository name was set to the
-// single-platform manifest at digest. The caller holds f.mu.
-func (f *Fake) isImage(name string, digest v1.Hash) bool {
-	for k, d := range f.tags {
-		if k.Name == name && d.Digest == digest && !d.Index {
-			return true
-		}
-	}
-	return false
 }

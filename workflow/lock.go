@@ -122,6 +122,7 @@ func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool) (*lockPl
 	if err != nil {
 		return nil, err
 	}
+	known := knownPlatforms(old)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var l *lookups
@@ -131,6 +132,12 @@ func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool) (*lockPl
 		// refreshed or is new (update), is HEADed whatever the other
 		// sources say: start it while the scan goes on.
 		l = e.newLookups(ctx)
+		// An index new to the lock is fetched as soon as its HEAD says so.
+		l.afterHead = func(k resolve.Key, d resolve.Descriptor) {
+			if _, ok := known[nameDigest{k.Name, d.Digest}]; d.Index && !ok {
+				l.platforms(nameDigest{k.Name, d.Digest})
+			}
+		}
 		locked := lockedKeys(old)
 		early = func(f Found) {
 			k := f.Key
@@ -190,7 +197,7 @@ func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool) (*lockPl
 		need = append(need, nameDigest{g.key.Name, digests[g.id()]})
 		index[g.id()] = true
 	}
-	plats, err := e.platformsAll(ctx, old, need)
+	plats, err := e.platformsAll(ctx, l, known, need)
 	if err != nil {
 		return nil, err
 	}

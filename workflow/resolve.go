@@ -6,7 +6,6 @@ import (
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/imagelock/imagelock/lock"
 	"github.com/imagelock/imagelock/resolve"
@@ -15,29 +14,42 @@ import (
 // ErrOffline is returned when a command needs a registry and has none.
 var ErrOffline = errors.New("this needs a registry, and the command runs offline")
 
-// forEach runs f for i in [0, n) with at most jobs at once, and returns
-// every error, joined in index order. Cancelling ctx stops new work.
-func forEach(ctx context.Context, n, jobs int, f func(ctx context.Context, i int) error) error {
-	errs := make([]error, n)
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(jobs)
-	for i := 0; i < n; i++ {
-		if gctx.Err() != nil {
-			break
-		}
-		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return err
+// waitAll waits for every lookup and calls step with the index of each as
+// it ends. Cancelling ctx stops the wait with ctx's error; the lookups'
+// own errors are theirs to read (lookupErrs).
+func waitAll(ctx context.Context, lks []*lookup, step func(i int)) error {
+	ended := make(chan int)
+	for i, lk := range lks {
+		go func() {
+			select {
+			case <-lk.done:
+				select {
+				case ended <- i:
+				case <-ctx.Done():
+				}
+			case <-ctx.Done():
 			}
-			errs[i] = f(gctx, i)
-			return nil
-		})
+		}()
 	}
-	if err := g.Wait(); err != nil {
-		return err
+	for range lks {
+		select {
+		case i := <-ended:
+			step(i)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	if err := ctx.Err(); err != nil {
-		return err
+	return ctx.Err()
+}
+
+// lookupErrs joins the lookups' errors, in order, but those that are
+// expected (nil expects none).
+func lookupErrs(lks []*lookup, expected error) error {
+	var errs []error
+	for _, lk := range lks {
+		if lk.err != nil && (expected == nil || !errors.Is(lk.err, expected)) {
+			errs = append(errs, lk.err)
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -66,50 +78,59 @@ func (e *env) headAll(ctx context.Context, l *lookups, keys []resolve.Key) (map[
 	if l == nil {
 		return nil, ErrOffline
 	}
-	for _, k := range keys {
-		l.head(k)
+	lks := make([]*lookup, len(keys))
+	for i, k := range keys {
+		lks[i] = l.head(k)
 	}
-	descs := make([]resolve.Descriptor, len(keys))
 	step := e.progress(len(keys))
-	err := forEach(ctx, len(keys), len(keys), func(ctx context.Context, i int) error {
-		d, err := l.head(keys[i]).wait(ctx)
-		descs[i] = d
-		step(keys[i].String())
-		return err
-	})
-	if err != nil {
+	if err := waitAll(ctx, lks, func(i int) { step(keys[i].String()) }); err != nil {
+		return nil, err
+	}
+	if err := lookupErrs(lks, nil); err != nil {
 		return nil, err
 	}
 	out := make(map[resolve.Key]resolve.Descriptor, len(keys))
 	for i, k := range keys {
-		out[k] = descs[i]
+		out[k] = lks[i].desc
 	}
 	return out, nil
 }
 
 // lookups asks the registry about each image once, starting as soon as a
 // scan worker names it, so the first round trips overlap the rest of the
-// scan. Whoever needs an answer waits for it; a key nobody asked about
+// scan. Whoever needs an answer waits for it; a lookup nobody asked for
 // before is started then.
 type lookups struct {
 	ctx context.Context
 	r   resolve.Resolver
 	sem chan struct{}
+	// afterHead, when set, sees each tag's answer before anyone waiting
+	// does: it may start the lookups that follow from it.
+	afterHead func(resolve.Key, resolve.Descriptor)
 
 	mu sync.Mutex
 	m  map[lookupKey]*lookup
 }
 
-// lookupKey is a tag to HEAD, or a digest (digest set) to check exists.
+type op int
+
+const (
+	opHead      op = iota // HEAD a tag
+	opExists              // HEAD a digest: is it still there?
+	opPlatforms           // GET an index: its platform manifests
+)
+
 type lookupKey struct {
-	key    resolve.Key
+	op     op
+	key    resolve.Key // the name alone for opExists and opPlatforms
 	digest v1.Hash
 }
 
 type lookup struct {
-	done chan struct{}
-	desc resolve.Descriptor
-	err  error
+	done      chan struct{}
+	desc      resolve.Descriptor
+	platforms map[string]v1.Hash
+	err       error
 }
 
 // newLookups returns lookups against e's resolver, at most e.Jobs at once.
@@ -131,36 +152,37 @@ func (l *lookups) start(k lookupKey) *lookup {
 		defer close(lk.done)
 		select {
 		case l.sem <- struct{}{}:
-			defer func() { <-l.sem }()
 		case <-l.ctx.Done():
 			lk.err = l.ctx.Err()
 			return
 		}
-		if k.digest.Hex != "" {
+		switch k.op {
+		case opHead:
+			lk.desc, lk.err = l.r.Head(l.ctx, k.key)
+		case opExists:
 			lk.err = l.r.Exists(l.ctx, k.key.Name, k.digest)
-			return
+		case opPlatforms:
+			lk.platforms, lk.err = l.r.Platforms(l.ctx, k.key.Name, k.digest)
 		}
-		lk.desc, lk.err = l.r.Head(l.ctx, k.key)
+		<-l.sem
+		if k.op == opHead && lk.err == nil && l.afterHead != nil {
+			l.afterHead(k.key, lk.desc)
+		}
 	}()
 	return lk
 }
 
 // head starts the HEAD of a tag.
-func (l *lookups) head(k resolve.Key) *lookup { return l.start(lookupKey{key: k}) }
+func (l *lookups) head(k resolve.Key) *lookup { return l.start(lookupKey{op: opHead, key: k}) }
 
 // exists starts the check that a digest is still in its repository.
 func (l *lookups) exists(name string, d v1.Hash) *lookup {
-	return l.start(lookupKey{key: resolve.Key{Name: name}, digest: d})
+	return l.start(lookupKey{op: opExists, key: resolve.Key{Name: name}, digest: d})
 }
 
-// wait returns the answer, or ctx's error if it ends first.
-func (lk *lookup) wait(ctx context.Context) (resolve.Descriptor, error) {
-	select {
-	case <-lk.done:
-		return lk.desc, lk.err
-	case <-ctx.Done():
-		return resolve.Descriptor{}, ctx.Err()
-	}
+// platforms starts the GET of an index.
+func (l *lookups) platforms(nd nameDigest) *lookup {
+	return l.start(lookupKey{op: opPlatforms, key: resolve.Key{Name: nd.name}, digest: nd.digest})
 }
 
 // nameDigest is a manifest or index in a repository.
@@ -169,42 +191,48 @@ type nameDigest struct {
 	digest v1.Hash
 }
 
+// knownPlatforms indexes what the lock knows of each digest's platforms
+// (nil for a single manifest). Digests are content addresses: what an
+// index once listed, it always lists.
+func knownPlatforms(f *lock.File) map[nameDigest]map[string]v1.Hash {
+	out := make(map[nameDigest]map[string]v1.Hash, len(f.Images))
+	for _, im := range f.Images {
+		out[nameDigest{im.Name, im.Digest}] = im.Platforms
+	}
+	return out
+}
+
 // platformsAll returns the platform manifests of each index, from the old
-// lock where it already knows the digest (content addresses never change),
-// from the registry otherwise, one GET each.
-func (e *env) platformsAll(ctx context.Context, old *lock.File, need []nameDigest) (map[nameDigest]map[string]v1.Hash, error) {
+// lock where it already knows the digest, from the registry otherwise, one
+// GET each (nil offline).
+func (e *env) platformsAll(ctx context.Context, l *lookups, known map[nameDigest]map[string]v1.Hash, need []nameDigest) (map[nameDigest]map[string]v1.Hash, error) {
 	out := make(map[nameDigest]map[string]v1.Hash, len(need))
 	var fetch []nameDigest
 	for _, nd := range need {
-		if p, ok := old.KnownPlatforms(nd.name, nd.digest); ok {
+		if p, ok := known[nd]; ok {
 			out[nd] = e.filterPlatforms(p)
 			continue
 		}
-		fetch = append(fetch, nd)
-	}
-	if len(fetch) == 0 {
-		return out, nil
-	}
-	if e.Resolver == nil {
-		for _, nd := range fetch {
-			out[nd] = nil
+		out[nd] = nil
+		if l != nil {
+			fetch = append(fetch, nd)
 		}
-		return out, nil
 	}
-	var mu sync.Mutex
+	lks := make([]*lookup, len(fetch))
+	for i, nd := range fetch {
+		lks[i] = l.platforms(nd)
+	}
 	step := e.progress(len(fetch))
-	err := forEach(ctx, len(fetch), e.Jobs, func(ctx context.Context, i int) error {
-		p, err := e.Resolver.Platforms(ctx, fetch[i].name, fetch[i].digest)
-		step(fetch[i].name + "@" + fetch[i].digest.String())
-		if err != nil {
-			return err
-		}
-		mu.Lock()
-		out[fetch[i]] = e.filterPlatforms(p)
-		mu.Unlock()
-		return nil
-	})
-	return out, err
+	if err := waitAll(ctx, lks, func(i int) { step(fetch[i].name + "@" + fetch[i].digest.String()) }); err != nil {
+		return nil, err
+	}
+	if err := lookupErrs(lks, nil); err != nil {
+		return nil, err
+	}
+	for i, nd := range fetch {
+		out[nd] = e.filterPlatforms(lks[i].platforms)
+	}
+	return out, nil
 }
 
 // filterPlatforms keeps the configured platforms; "linux/arm64" keeps

@@ -2,7 +2,8 @@ package workflow
 
 import (
 	"context"
-	"errors"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -29,6 +30,9 @@ const (
 	CodeMoved       = "moved"        // a tag a source relies on points elsewhere now
 	CodeVanished    = "vanished"     // a tag or digest the registry no longer has
 	CodeUpdate      = "update"       // a tag moved, but every source pins the digest
+	// CodePlatformGone is a platform manifest of a locked index that the
+	// registry no longer has, found after its tag moved.
+	CodePlatformGone = "platform-gone"
 )
 
 // Finding is one thing verify found, at a place.
@@ -168,73 +172,141 @@ func Verify(ctx context.Context, o Options, vo VerifyOptions) (*VerifyResult, er
 
 // verifyOnline asks the registry, one HEAD per tag in use, whether each
 // locked tag still points at its digest, and whether each digest-only
-// image is still there.
+// image is still there. Where a tag moved or vanished, the digests the
+// lock leaves behind (the index and each platform's manifest) get a HEAD
+// each: builds pinned to them work only while the registry keeps them.
 func (e *env) verifyOnline(ctx context.Context, l *lookups, live []*group, entries map[string]*lock.Image) ([]Finding, error) {
-	type answer struct {
-		desc resolve.Descriptor
-		gone bool
-	}
-	answers := make([]answer, len(live))
-	wait := make([]*lookup, len(live))
+	lks := make([]*lookup, len(live))
 	for i, g := range live {
 		if g.digest != nil {
-			wait[i] = l.exists(g.key.Name, *g.digest)
+			lks[i] = l.exists(g.key.Name, *g.digest)
 		} else {
-			wait[i] = l.head(g.key)
+			lks[i] = l.head(g.key)
 		}
 	}
 	step := e.progress(len(live))
-	err := forEach(ctx, len(live), len(live), func(ctx context.Context, i int) error {
-		defer step(live[i].id())
-		var err error
-		answers[i].desc, err = wait[i].wait(ctx)
-		if errors.Is(err, resolve.ErrNotFound) {
-			answers[i].gone = true
-			return nil
-		}
-		return err
-	})
-	if err != nil {
+	if err := waitAll(ctx, lks, func(i int) { step(live[i].id()) }); err != nil {
 		return nil, err
 	}
-	var out []Finding
+	if err := lookupErrs(lks, resolve.ErrNotFound); err != nil {
+		return nil, err
+	}
+	changed := func(i int) bool {
+		return live[i].digest == nil && (lks[i].err != nil || lks[i].desc.Digest != entries[live[i].id()].Digest)
+	}
+	type leftBehind struct {
+		group    int
+		platform string // "" for the locked digest itself
+		lk       *lookup
+	}
+	var left []leftBehind
+	var leftLks []*lookup
 	for i, g := range live {
-		im, a := entries[g.id()], answers[i]
-		short := shortName(g.key)
-		if !a.gone && (g.digest != nil || a.desc.Digest == im.Digest) {
+		if !changed(i) {
 			continue
 		}
-		relying := tagReliant(g.refs)
-		f := Finding{Image: g.id(), Locked: im.Digest.String()}
+		im := entries[g.id()]
+		left = append(left, leftBehind{i, "", l.exists(g.key.Name, im.Digest)})
+		for _, p := range slices.Sorted(maps.Keys(im.Platforms)) {
+			left = append(left, leftBehind{i, p, l.exists(g.key.Name, im.Platforms[p])})
+		}
+	}
+	for _, lb := range left {
+		leftLks = append(leftLks, lb.lk)
+	}
+	if err := waitAll(ctx, leftLks, func(int) {}); err != nil {
+		return nil, err
+	}
+	if err := lookupErrs(leftLks, resolve.ErrNotFound); err != nil {
+		return nil, err
+	}
+	digestGone := map[int]bool{}
+	platformsGone := map[int][]string{}
+	for _, lb := range left {
 		switch {
-		case a.gone && g.digest != nil:
-			f.Code, f.Msg, f.Fix = CodeVanished, "digest no longer in the registry", "pin another digest, or check the registry's retention"
-		case a.gone:
-			f.Code, f.Msg, f.Fix = CodeVanished, "tag no longer in the registry", "change the tag in the sources, then run 'imagelock lock'"
-		case len(relying) > 0:
-			f.Code, f.Msg, f.Current, f.CurrentFrom = CodeMoved, "tag moved", a.desc.Digest.String(), "registry"
-			f.Fix = "run 'imagelock update --image " + short + "' to accept it"
+		case lb.lk.err == nil:
+		case lb.platform == "":
+			digestGone[lb.group] = true
 		default:
-			f.Code, f.Msg, f.Current, f.CurrentFrom = CodeUpdate, "tag moved; every source pins the locked digest, so builds do not change", a.desc.Digest.String(), "registry"
-			f.Fix = "run 'imagelock update --image " + short + "' to take the update"
+			platformsGone[lb.group] = append(platformsGone[lb.group], lb.platform)
 		}
-		// A tag some source relies on fails where it is relied on; a gone
-		// digest fails everywhere; a tag every source pins is a notice.
-		f.Severity = Failure
-		at := relying
-		if g.digest != nil || len(relying) == 0 {
-			at = g.refs
-		}
-		if g.digest == nil && len(relying) == 0 {
-			f.Severity = Notice
-		}
-		for _, r := range at {
+	}
+
+	var out []Finding
+	at := func(f Finding, refs []Found) {
+		for _, r := range refs {
 			ff := f
 			ff.File, ff.Line, ff.Col, ff.Written = r.File, r.Line, r.Col, r.Written
 			out = append(out, ff)
 		}
 	}
+	for i, g := range live {
+		im, lk := entries[g.id()], lks[i]
+		gone := lk.err != nil
+		if g.digest != nil {
+			if gone {
+				at(Finding{Severity: Failure, Code: CodeVanished, Image: g.id(), Locked: im.Digest.String(),
+					Msg: "digest no longer in the registry", Fix: "pin another digest, or check the registry's retention"}, g.refs)
+			}
+			continue
+		}
+		if !changed(i) {
+			continue
+		}
+		short := shortName(g.key)
+		relying := tagReliant(g.refs)
+		f := Finding{Severity: Failure, Image: g.id(), Locked: im.Digest.String()}
+		switch {
+		case gone:
+			f.Code, f.Msg, f.Fix = CodeVanished, "tag no longer in the registry", "change the tag in the sources, then run 'imagelock lock'"
+		case len(relying) > 0:
+			f.Code, f.Msg, f.Current, f.CurrentFrom = CodeMoved, "tag moved", lk.desc.Digest.String(), "registry"
+			f.Fix = "run 'imagelock update --image " + short + "' to accept it"
+		default:
+			f.Severity = Notice
+			f.Code, f.Msg, f.Current, f.CurrentFrom = CodeUpdate, "tag moved; every source pins the locked digest, so builds do not change", lk.desc.Digest.String(), "registry"
+			f.Fix = "run 'imagelock update --image " + short + "' to take the update"
+		}
+		// A tag some source relies on fails where it is relied on; a tag
+		// every source pins is a notice, or a failure below when what it
+		// pins is gone.
+		if len(relying) > 0 {
+			at(f, relying)
+		} else if !digestGone[i] && len(platformsGone[i]) == 0 {
+			at(f, g.refs)
+		}
+		// What the lock left behind fails where sources pin it (where
+		// they all rely on the tag, at each of them: the lock is stale).
+		pinned := pinnedRefs(g.refs)
+		if len(pinned) == 0 {
+			pinned = g.refs
+		}
+		fix := "run 'imagelock update --image " + short + "' to lock and pin what the tag points at now"
+		if gone {
+			fix = "change the tag in the sources, then run 'imagelock lock' and 'imagelock pin'"
+		}
+		if digestGone[i] {
+			at(Finding{Severity: Failure, Code: CodeVanished, Image: g.id(), Locked: im.Digest.String(),
+				Msg: "the locked digest is no longer in the registry either: builds pinned to it fail", Fix: fix}, pinned)
+			continue
+		}
+		for _, p := range platformsGone[i] {
+			at(Finding{Severity: Failure, Code: CodePlatformGone, Image: g.id(), Locked: im.Platforms[p].String(),
+				Msg: "locked platform " + p + " is no longer in the registry: builds pinned to the locked digest fail on it", Fix: fix}, pinned)
+		}
+	}
 	return out, nil
+}
+
+// pinnedRefs returns the references that pin a digest.
+func pinnedRefs(refs []Found) []Found {
+	var out []Found
+	for _, r := range refs {
+		if r.Digest != nil {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // entryFor returns the lock entry of a group, or nil.

@@ -297,3 +297,75 @@ func TestLookupsStartDuringScan(t *testing.T) {
 		t.Errorf("existence checks of the digest-only redis over lock and verify = %d, want 1 (verify's)", n)
 	}
 }
+
+// DESIGN: verify reports a locked platform that is gone. After a tag
+// moves, the digests the lock names are left behind; builds pinned to them
+// work only while the registry keeps them (a retention policy or garbage
+// collection removes them). Verify HEADs each, and only after a move.
+func TestVerifyWhatAMovedTagLeftBehind(t *testing.T) {
+	t.Parallel()
+	type finding struct {
+		Severity workflow.Severity
+		Code     string
+		Line     int
+	}
+	const name = "docker.io/library/app"
+	amd, arm := digest(t, "b"), digest(t, "c")
+	for _, tc := range []struct {
+		name    string
+		src     string // the Dockerfile; {pin} is the locked digest
+		moved   bool
+		deleted []v1.Hash
+		want    []finding
+		exists  int // HEADs of digests
+	}{
+		{"nothing moved: no HEAD of what is locked", "FROM app:1@{pin}\n", false, nil, nil, 0},
+		{"moved, pinned, all kept: a notice", "FROM app:1@{pin}\n", true, nil,
+			[]finding{{workflow.Notice, workflow.CodeUpdate, 1}}, 3},
+		{"moved, pinned, the index gone: pinned builds fail", "FROM app:1@{pin}\n", true, []v1.Hash{digest(t, "a"), amd, arm},
+			[]finding{{workflow.Failure, workflow.CodeVanished, 1}}, 3},
+		{"moved, pinned, one platform gone", "FROM app:1@{pin}\n", true, []v1.Hash{arm},
+			[]finding{{workflow.Failure, workflow.CodePlatformGone, 1}}, 3},
+		{"moved, relied on and pinned, one platform gone", "FROM app:1\nFROM app:1@{pin}\n", true, []v1.Hash{arm},
+			[]finding{{workflow.Failure, workflow.CodeMoved, 1}, {workflow.Failure, workflow.CodePlatformGone, 2}}, 3},
+		{"moved, relied on, one platform gone: the lock is stale", "FROM app:1\n", true, []v1.Hash{arm},
+			[]finding{{workflow.Failure, workflow.CodeMoved, 1}, {workflow.Failure, workflow.CodePlatformGone, 1}}, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			f := &resolve.Fake{}
+			k := key("app:1")
+			f.SetIndex(k, digest(t, "a"), map[string]v1.Hash{"linux/amd64": amd, "linux/arm64/v8": arm})
+			dir := tree(t, map[string]string{"Dockerfile": strings.ReplaceAll(tc.src, "{pin}", digest(t, "a").String())})
+			o := workflow.Options{Dir: dir, Resolver: f}
+			if _, err := workflow.Lock(ctx, o, false); err != nil {
+				t.Fatal(err)
+			}
+			if tc.moved {
+				f.SetIndex(k, digest(t, "d"), map[string]v1.Hash{"linux/amd64": digest(t, "e")})
+			}
+			for _, d := range tc.deleted {
+				f.Delete(name, d)
+			}
+			res, err := workflow.Verify(ctx, o, workflow.VerifyOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []finding
+			for _, fd := range res.Findings {
+				got = append(got, finding{fd.Severity, fd.Code, fd.Line})
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("findings (-want +got):\n%s\n%+v", diff, res.Findings)
+			}
+			n := 0
+			for _, d := range []v1.Hash{digest(t, "a"), amd, arm} {
+				n += f.ExistsCalls(name, d)
+			}
+			if n != tc.exists {
+				t.Errorf("HEADs of locked digests = %d, want %d", n, tc.exists)
+			}
+		})
+	}
+}

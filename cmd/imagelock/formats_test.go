@@ -44,6 +44,9 @@ func goldenResult() *workflow.VerifyResult {
 				Msg: "no source uses it", Fix: "run 'imagelock lock' to drop it"},
 			{Severity: workflow.Failure, Code: workflow.CodeVanished, File: "ci/.gitlab-ci.yml", Image: "quay.io/x/y:2",
 				Msg: "tag no longer in the registry", Fix: "change the tag in the sources, then run 'imagelock lock'"},
+			{Severity: workflow.Failure, Code: workflow.CodePlatformGone, File: "Dockerfile", Line: 7, Col: 6, Image: "docker.io/library/golang:1.26",
+				Written: "golang:1.26@" + d1, Msg: "locked platform linux/arm64/v8 is no longer in the registry: builds pinned to the locked digest fail on it", Locked: d2,
+				Fix: "run 'imagelock update --image golang' to lock and pin what the tag points at now"},
 		},
 	}
 }

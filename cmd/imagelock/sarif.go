@@ -88,6 +88,8 @@ var sarifRules = []sarifRule{
 		Help: sarifText{"The registry's tag points at another digest than the lock's, and a source pulls by the tag, so builds change. Run 'imagelock update --image NAME' to accept it."}},
 	{ID: workflow.CodeVanished, ShortDescription: sarifText{"Tag or digest gone from the registry"},
 		Help: sarifText{"The registry no longer has the locked tag or digest. Change the reference, then run 'imagelock lock'."}},
+	{ID: workflow.CodePlatformGone, ShortDescription: sarifText{"Locked platform gone from the registry"},
+		Help: sarifText{"The tag moved, and a platform manifest of the locked index is no longer in the registry, so builds pinned to the locked digest fail on that platform. Run 'imagelock update --image NAME' to lock and pin what the tag points at now."}},
 	{ID: workflow.CodeUpdate, ShortDescription: sarifText{"Update available"},
 		Help: sarifText{"The tag moved, but every source pins the locked digest, so builds do not change. Run 'imagelock update --image NAME' to take the update."}, DefaultConfiguration: sarifDefaults{"warning"}},
 }
