@@ -43,6 +43,7 @@ func FindDockerfileArgs(in Input, args map[string]string) ([]Ref, []Warning, err
 	}
 	d := &dockerfile{
 		in:      in,
+		src:     string(in.Src),
 		lines:   lineStarts(in.Src),
 		escape:  res.EscapeToken,
 		lex:     shell.NewLex(res.EscapeToken),
@@ -103,7 +104,8 @@ func stageName(n *parser.Node) string {
 // stage names, which FROM, COPY --from and RUN --mount consult.
 type dockerfile struct {
 	in      Input
-	lines   []int // byte offset of each line's start; lines[0] is line 1
+	src     string // in.Src, which rawLine slices
+	lines   []int  // byte offset of each line's start; lines[0] is line 1
 	escape  rune
 	lex     *shell.Lex
 	args    map[string]string
@@ -533,11 +535,11 @@ func lineStarts(src []byte) []int {
 // rawLine returns line n (1-based) without its line ending.
 func (d *dockerfile) rawLine(n int) (start int, text string) {
 	start = d.lines[n-1]
-	end := len(d.in.Src)
+	end := len(d.src)
 	if n < len(d.lines) {
 		end = d.lines[n]
 	}
-	return start, strings.TrimRight(string(d.in.Src[start:end]), "\r\n")
+	return start, strings.TrimRight(d.src[start:end], "\r\n")
 }
 
 // syntax adds the image of a "# syntax=" parser directive, found the way
@@ -575,7 +577,8 @@ func (d *dockerfile) syntax() {
 		}
 		val := trimmed[m[4]:m[5]]
 		image, _, _ := strings.Cut(val, " ")
-		d.add(Span{base + m[4], base + m[4] + len(image)}, image, "")
+		// A clone, so that the Ref does not keep the whole file alive.
+		d.add(Span{base + m[4], base + m[4] + len(image)}, strings.Clone(image), "")
 		return
 	}
 }
@@ -629,17 +632,17 @@ func continuation(s string, escape rune) (int, bool) {
 
 // logical joins the instruction that starts at line n.
 func (d *dockerfile) logical(n int) logicalLine {
-	var b strings.Builder
-	var off []int
+	type part struct {
+		start int // source offset of text
+		text  string
+	}
+	var parts []part
 	appendLine := func(start int, s string) bool {
 		cut, more := continuation(s, d.escape)
 		if more {
 			s = s[:cut]
 		}
-		b.WriteString(s)
-		for i := range len(s) {
-			off = append(off, start+i)
-		}
+		parts = append(parts, part{start, s})
 		return more
 	}
 	start, text := d.rawLine(n)
@@ -657,6 +660,19 @@ func (d *dockerfile) logical(n int) logicalLine {
 			continue
 		}
 		more = appendLine(start, text)
+	}
+	size := 0
+	for _, p := range parts {
+		size += len(p.text)
+	}
+	var b strings.Builder
+	b.Grow(size)
+	off := make([]int, 0, size)
+	for _, p := range parts {
+		b.WriteString(p.text)
+		for i := range len(p.text) {
+			off = append(off, p.start+i)
+		}
 	}
 	return logicalLine{text: b.String(), off: off}
 }
