@@ -183,12 +183,20 @@ func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool) (*lockPl
 		return nil, err
 	}
 	var need []nameDigest
+	// update fetches an index again where the lock records fewer
+	// platforms than are wanted now (--platform or the config widened);
+	// lock keeps what it knows and warns below.
+	refetch := map[nameDigest]bool{}
 	for _, g := range groups {
 		if d, ok := descs[g.key]; ok && g.digest == nil {
 			digests[g.id()] = d.Digest
 			index[g.id()] = d.Index
 			if d.Index {
-				need = append(need, nameDigest{g.key.Name, d.Digest})
+				nd := nameDigest{g.key.Name, d.Digest}
+				need = append(need, nd)
+				if p, ok := known[nd]; ok && refresh != nil && len(e.missing(p)) > 0 {
+					refetch[nd] = true
+				}
 			}
 			continue
 		}
@@ -197,7 +205,7 @@ func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool) (*lockPl
 		need = append(need, nameDigest{g.key.Name, digests[g.id()]})
 		index[g.id()] = true
 	}
-	plats, err := e.platformsAll(ctx, l, known, need)
+	plats, err := e.platformsAll(ctx, l, known, need, refetch)
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +215,17 @@ func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool) (*lockPl
 		d := digests[g.id()]
 		im := lock.Image{Name: g.key.Name, Tag: g.key.Tag, Digest: d, Sources: g.sources()}
 		if index[g.id()] {
-			im.Platforms = plats[nameDigest{g.key.Name, d}]
+			nd := nameDigest{g.key.Name, d}
+			im.Platforms = plats[nd]
+			if m := e.missing(im.Platforms); len(m) > 0 {
+				r := g.refs[0]
+				msg := fmt.Sprintf("%s offers no %s", g.id(), strings.Join(m, ", "))
+				if _, ok := known[nd]; ok && !refetch[nd] {
+					msg = fmt.Sprintf("%s: %s records no %s for %s; if the index has it, run 'imagelock update --image %s' to fetch the index again",
+						g.id(), e.lockName, strings.Join(m, ", "), d, shortName(g.key))
+				}
+				res.Warnings = append(res.Warnings, rewrite.Warning{File: r.File, Line: r.Line, Msg: msg})
+			}
 		}
 		for _, r := range g.refs {
 			// update re-pins these itself; lock leaves them to pin.

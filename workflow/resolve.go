@@ -203,13 +203,13 @@ func knownPlatforms(f *lock.File) map[nameDigest]map[string]v1.Hash {
 }
 
 // platformsAll returns the platform manifests of each index, from the old
-// lock where it already knows the digest, from the registry otherwise, one
-// GET each (nil offline).
-func (e *env) platformsAll(ctx context.Context, l *lookups, known map[nameDigest]map[string]v1.Hash, need []nameDigest) (map[nameDigest]map[string]v1.Hash, error) {
+// lock where it already knows the digest (but those to refetch), from the
+// registry otherwise, one GET each (nil offline).
+func (e *env) platformsAll(ctx context.Context, l *lookups, known map[nameDigest]map[string]v1.Hash, need []nameDigest, refetch map[nameDigest]bool) (map[nameDigest]map[string]v1.Hash, error) {
 	out := make(map[nameDigest]map[string]v1.Hash, len(need))
 	var fetch []nameDigest
 	for _, nd := range need {
-		if p, ok := known[nd]; ok {
+		if p, ok := known[nd]; ok && !refetch[nd] {
 			out[nd] = e.filterPlatforms(p)
 			continue
 		}
@@ -252,6 +252,32 @@ func (e *env) filterPlatforms(all map[string]v1.Hash) map[string]v1.Hash {
 			if err == nil && have.Satisfies(*w) {
 				out[p] = d
 			}
+		}
+	}
+	return out
+}
+
+// missing returns the wanted platforms that an index's platforms lack;
+// none for a single manifest (nil) or when every platform is wanted.
+func (e *env) missing(platforms map[string]v1.Hash) []string {
+	if platforms == nil {
+		return nil
+	}
+	var out []string
+	for _, want := range e.Platforms {
+		w, err := v1.ParsePlatform(want)
+		if err != nil {
+			continue
+		}
+		found := false
+		for have := range platforms {
+			if h, err := v1.ParsePlatform(have); err == nil && h.Satisfies(*w) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			out = append(out, want)
 		}
 	}
 	return out

@@ -3,6 +3,7 @@ package workflow
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sort"
 
 	"github.com/imagelock/imagelock/lock"
@@ -81,7 +82,8 @@ func Update(ctx context.Context, o Options, uo UpdateOptions) (*UpdateResult, er
 			}
 			edits[r.File] = append(edits[r.File], es...)
 		}
-		if was := p.old.Find(g.key.Name, g.key.Tag); was != nil && was.Digest != im.Digest {
+		// A digest that moved, or platforms fetched again and widened.
+		if was := p.old.Find(g.key.Name, g.key.Tag); was != nil && (was.Digest != im.Digest || !maps.Equal(was.Platforms, im.Platforms)) {
 			res.Changes = append(res.Changes, change(was, im))
 		}
 	}

@@ -3,8 +3,10 @@ package workflow_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -13,7 +15,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/imagelock/imagelock/lock"
 	"github.com/imagelock/imagelock/resolve"
+	"github.com/imagelock/imagelock/rewrite"
 	"github.com/imagelock/imagelock/workflow"
 )
 
@@ -367,5 +371,78 @@ func TestVerifyWhatAMovedTagLeftBehind(t *testing.T) {
 				t.Errorf("HEADs of locked digests = %d, want %d", n, tc.exists)
 			}
 		})
+	}
+}
+
+// A digest's platforms never change, so lock reuses what images.lock
+// records. When more platforms are wanted than it records, lock says so
+// and keeps its one HEAD per key; update fetches the index again. An
+// index that lacks a wanted platform is reported either way.
+func TestWidenedPlatforms(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := &resolve.Fake{}
+	idx, amd, arm := digest(t, "a"), digest(t, "b"), digest(t, "c")
+	f.SetIndex(key("app:1"), idx, map[string]v1.Hash{"linux/amd64": amd, "linux/arm64/v8": arm})
+	f.SetIndex(key("tool:1"), digest(t, "d"), map[string]v1.Hash{"linux/amd64": digest(t, "e")})
+	dir := tree(t, map[string]string{"Dockerfile": "FROM app:1\nFROM tool:1\n"})
+	lockfile := filepath.Join(dir, "images.lock")
+	platforms := func() map[string]v1.Hash {
+		t.Helper()
+		lf, _, err := lock.Read(lockfile, "images.lock")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return lf.Find("docker.io/library/app", "1").Platforms
+	}
+	warnings := func(ws []rewrite.Warning) string {
+		var b strings.Builder
+		for _, w := range ws {
+			fmt.Fprintf(&b, "%s:%d: %s\n", w.File, w.Line, w.Msg)
+		}
+		return b.String()
+	}
+
+	narrow := workflow.Options{Dir: dir, Resolver: f, Platforms: []string{"linux/amd64"}}
+	res, err := workflow.Lock(ctx, narrow, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]v1.Hash{"linux/amd64": amd}, platforms()); diff != "" || len(res.Warnings) != 0 {
+		t.Fatalf("narrow lock: platforms (-want +got):\n%s\nwarnings: %s", diff, warnings(res.Warnings))
+	}
+
+	wide := workflow.Options{Dir: dir, Resolver: f, Platforms: []string{"linux/amd64", "linux/arm64"}}
+	res, err = workflow.Lock(ctx, wide, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := f.PlatformsCalls("docker.io/library/app", idx); n != 1 || res.Wrote {
+		t.Errorf("wider lock: %d GETs of the index, wrote %v; want 1 (the first lock's) and false", n, res.Wrote)
+	}
+	want := "Dockerfile:1: docker.io/library/app:1: images.lock records no linux/arm64 for " + idx.String() +
+		"; if the index has it, run 'imagelock update --image app' to fetch the index again\n" +
+		"Dockerfile:2: docker.io/library/tool:1: images.lock records no linux/arm64 for " + digest(t, "d").String() +
+		"; if the index has it, run 'imagelock update --image tool' to fetch the index again\n"
+	if diff := cmp.Diff(want, warnings(res.Warnings)); diff != "" {
+		t.Errorf("wider lock warnings (-want +got):\n%s", diff)
+	}
+
+	up, err := workflow.Update(ctx, wide, workflow.UpdateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := f.PlatformsCalls("docker.io/library/app", idx); n != 2 || !up.Wrote {
+		t.Errorf("update: %d GETs of the index, wrote %v; want 2 and true", n, up.Wrote)
+	}
+	if diff := cmp.Diff(map[string]v1.Hash{"linux/amd64": amd, "linux/arm64/v8": arm}, platforms()); diff != "" {
+		t.Errorf("after update: platforms (-want +got):\n%s", diff)
+	}
+	if len(up.Changes) != 1 || up.Changes[0].Image != "docker.io/library/app:1" || !slices.Equal(up.Changes[0].PlatformsAdded, []string{"linux/arm64/v8"}) {
+		t.Errorf("update changes = %+v, want app:1 with linux/arm64/v8 added", up.Changes)
+	}
+	want = "Dockerfile:2: docker.io/library/tool:1 offers no linux/arm64\n"
+	if diff := cmp.Diff(want, warnings(up.Warnings)); diff != "" {
+		t.Errorf("update warnings (-want +got):\n%s", diff)
 	}
 }

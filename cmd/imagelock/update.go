@@ -70,7 +70,11 @@ func updateJSON(res *workflow.UpdateResult) any {
 
 func printUpdate(w io.Writer, res *workflow.UpdateResult) {
 	for _, ch := range res.Changes {
-		fmt.Fprintf(w, "%s\n    old: %s\n    new: %s\n", ch.Image, ch.Old, ch.New)
+		if ch.Old == ch.New {
+			fmt.Fprintf(w, "%s\n    digest: %s (unchanged; the index was fetched again for more platforms)\n", ch.Image, ch.New)
+		} else {
+			fmt.Fprintf(w, "%s\n    old: %s\n    new: %s\n", ch.Image, ch.Old, ch.New)
+		}
 		for _, x := range []struct {
 			what      string
 			platforms []string
