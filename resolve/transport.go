@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -32,7 +33,7 @@ type pingCache struct {
 
 type pingEntry struct {
 	sem    chan struct{} // held while the first ping runs
-	done   bool
+	done   atomic.Bool   // read by entry without sem; set after status and header
 	status int
 	header http.Header
 }
@@ -52,7 +53,7 @@ func (c *pingCache) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, req.Context().Err()
 	}
 	defer func() { <-e.sem }()
-	if !e.done {
+	if !e.done.Load() {
 		resp, err := c.inner.RoundTrip(req)
 		if err != nil {
 			return nil, err
@@ -62,7 +63,8 @@ func (c *pingCache) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
-		e.status, e.header, e.done = resp.StatusCode, resp.Header.Clone(), true
+		e.status, e.header = resp.StatusCode, resp.Header.Clone()
+		e.done.Store(true)
 	}
 	return &http.Response{
 		Status:     fmt.Sprintf("%d %s", e.status, http.StatusText(e.status)),
@@ -89,7 +91,7 @@ func (c *pingCache) entry(scheme, host string) (*pingEntry, string) {
 	if scheme == "http" {
 		otherScheme = "https"
 	}
-	if o := c.entries[otherScheme+"://"+host]; o != nil && o.done {
+	if o := c.entries[otherScheme+"://"+host]; o != nil && o.done.Load() {
 		return nil, otherScheme
 	}
 	e := c.entries[scheme+"://"+host]

@@ -123,16 +123,14 @@ func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool) (*lockPl
 		return nil, err
 	}
 	known := knownPlatforms(old)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var l *lookups
+	l, stop := e.newLookups(ctx)
+	defer stop()
 	var early func(Found)
-	if e.Resolver != nil {
+	if l != nil {
 		// A tag that a source relies on (lock), or that is to be
 		// refreshed or is new (update), is HEADed whatever the other
-		// sources say: start it while the scan goes on.
-		l = e.newLookups(ctx)
-		// An index new to the lock is fetched as soon as its HEAD says so.
+		// sources say: start it while the scan goes on. An index new
+		// to the lock is fetched as soon as its HEAD says so.
 		l.afterHead = func(k resolve.Key, d resolve.Descriptor) {
 			if _, ok := known[nameDigest{k.Name, d.Digest}]; d.Index && !ok {
 				l.platforms(nameDigest{k.Name, d.Digest})

@@ -133,10 +133,14 @@ type lookup struct {
 	err       error
 }
 
-// newLookups returns lookups against e's resolver, at most e.Jobs at once.
-// Cancel ctx to stop the ones still running.
-func (e *env) newLookups(ctx context.Context) *lookups {
-	return &lookups{ctx: ctx, r: e.Resolver, sem: make(chan struct{}, e.Jobs), m: map[lookupKey]*lookup{}}
+// newLookups returns lookups against e's resolver, at most e.Jobs at once,
+// or nil offline; stop cancels the ones still running.
+func (e *env) newLookups(ctx context.Context) (l *lookups, stop func()) {
+	if e.Resolver == nil {
+		return nil, func() {}
+	}
+	ctx, stop = context.WithCancel(ctx)
+	return &lookups{ctx: ctx, r: e.Resolver, sem: make(chan struct{}, e.Jobs), m: map[lookupKey]*lookup{}}, stop
 }
 
 // start begins the lookup of k unless it has begun.

@@ -100,14 +100,12 @@ func Verify(ctx context.Context, o Options, vo VerifyOptions) (*VerifyResult, er
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var l *lookups
+	l, stop := e.newLookups(ctx)
+	defer stop()
 	var early func(Found)
-	if e.Resolver != nil {
+	if l != nil {
 		// Every locked tag is HEADed, and every locked digest-only image
 		// checked: start them while the scan goes on.
-		l = e.newLookups(ctx)
 		locked := lockedKeys(lk)
 		early = func(f Found) {
 			switch {
