@@ -62,18 +62,6 @@ func (f *File) Find(name, tag string) *Image {
 	return nil
 }
 
-// KnownPlatforms returns the platforms recorded for digest in any entry of
-// the repository name. Digests are content addresses, so an index once seen
-// never needs fetching again.
-func (f *File) KnownPlatforms(name string, digest v1.Hash) (map[string]v1.Hash, bool) {
-	for _, im := range f.Images {
-		if im.Name == name && im.Digest == digest {
-			return im.Platforms, true
-		}
-	}
-	return nil, false
-}
-
 // Sort puts entries and their sources in the canonical order.
 func (f *File) Sort() {
 	for i := range f.Images {

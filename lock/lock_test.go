@@ -121,18 +121,6 @@ func TestWriteOnlyWhenChanged(t *testing.T) {
 	}
 }
 
-func TestKnownPlatforms(t *testing.T) {
-	t.Parallel()
-	f := sample(t)
-	p, ok := f.KnownPlatforms("docker.io/library/golang", hash(t, "a"))
-	if !ok || p["linux/amd64"] != hash(t, "b") {
-		t.Errorf("KnownPlatforms = %v, %v", p, ok)
-	}
-	if _, ok := f.KnownPlatforms("docker.io/library/other", hash(t, "a")); ok {
-		t.Error("a digest known in another repository counted as known")
-	}
-}
-
 // lock/ is the file format alone: it must not pull in the registry client
 // or the Dockerfile parser.
 func TestDependencies(t *testing.T) {

@@ -3,6 +3,8 @@ package workflow
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -247,15 +249,8 @@ func (e *env) filterPlatforms(all map[string]v1.Hash) map[string]v1.Hash {
 	}
 	out := map[string]v1.Hash{}
 	for p, d := range all {
-		have, err := v1.ParsePlatform(p)
-		if err != nil {
-			continue
-		}
-		for _, want := range e.Platforms {
-			w, err := v1.ParsePlatform(want)
-			if err == nil && have.Satisfies(*w) {
-				out[p] = d
-			}
+		if slices.ContainsFunc(e.Platforms, func(want string) bool { return satisfies(p, want) }) {
+			out[p] = d
 		}
 	}
 	return out
@@ -269,20 +264,19 @@ func (e *env) missing(platforms map[string]v1.Hash) []string {
 	}
 	var out []string
 	for _, want := range e.Platforms {
-		w, err := v1.ParsePlatform(want)
-		if err != nil {
-			continue
-		}
-		found := false
-		for have := range platforms {
-			if h, err := v1.ParsePlatform(have); err == nil && h.Satisfies(*w) {
-				found = true
-				break
-			}
-		}
-		if !found {
+		if !slices.ContainsFunc(slices.Collect(maps.Keys(platforms)), func(have string) bool { return satisfies(have, want) }) {
 			out = append(out, want)
 		}
 	}
 	return out
+}
+
+// satisfies reports whether platform have is one that want asks for.
+func satisfies(have, want string) bool {
+	h, err := v1.ParsePlatform(have)
+	if err != nil {
+		return false
+	}
+	w, err := v1.ParsePlatform(want)
+	return err == nil && h.Satisfies(*w)
 }
