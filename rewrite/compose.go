@@ -138,49 +138,66 @@ func (c *composeFinder) unset(s string) []string {
 
 // image adds the reference of a service's image: scalar n.
 func (c *composeFinder) image(n *yaml.Node) error {
-	raw := n.Value
+	r, unset, err := c.valueRef(n, 0)
+	switch {
+	case err != nil:
+		return err
+	case len(unset) > 0:
+		c.warns = append(c.warns, Warning{File: c.f.path, Line: n.Line, Msg: fmt.Sprintf("image %s uses %s, which is not set; set it in the environment or .env, or give it a default (${%s:-image})", n.Value, strings.Join(unset, ", "), unset[0])})
+	case r != nil:
+		c.refs = append(c.refs, *r)
+	}
+	return nil
+}
+
+// valueRef returns the reference to the interpolated value of scalar n,
+// after its first skip bytes: the scalar itself when it names no
+// variable or ends with literal text, the default of the variable that
+// ends it when that default is taken, and otherwise an External
+// reference. It returns no reference for an empty value, and the unset
+// variables the value needs when there are any.
+func (c *composeFinder) valueRef(n *yaml.Node, skip int) (*Ref, []string, error) {
+	raw := n.Value[skip:]
 	if raw == "" {
-		return nil
+		return nil, nil, nil
 	}
 	sp, err := c.f.scalar(n)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
+	span := Span{sp.Value.Start + skip, sp.Value.End}
 	if !strings.Contains(raw, "$") {
-		c.refs = append(c.refs, c.f.refAt(Compose, sp.Value, raw, Inline))
-		return nil
+		r := c.f.refAt(Compose, span, raw, Inline)
+		return &r, nil, nil
 	}
-	image, err := c.interpolate(n, raw)
+	value, err := c.interpolate(n, raw)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	if names := c.unset(raw); len(names) > 0 {
-		c.warns = append(c.warns, Warning{File: c.f.path, Line: n.Line, Msg: fmt.Sprintf("image %s uses %s, which is not set; set it in the environment or .env, or give it a default (${%s:-image})", raw, strings.Join(names, ", "), names[0])})
-		return nil
+		return nil, names, nil
 	}
-	if image == "" {
-		return nil
+	if value == "" {
+		return nil, nil, nil
 	}
 	start, name, op, def := lastExpr(raw)
 	switch {
 	case start < 0:
-		c.refs = append(c.refs, c.f.refAt(Compose, sp.Value, image, Inline))
-		return nil
+		r := c.f.refAt(Compose, span, value, Inline)
+		return &r, nil, nil
 	case op != "" && !strings.ContainsAny(def, "${}") && c.defaults(name, op):
 		style := Inline
 		if hasTagBefore(raw[:start]) {
 			style = Tag
 		}
-		d := sp.Value.Start + len(raw) - 1 - len(def)
-		r := c.f.refAt(Compose, Span{d, d + len(def)}, image, style)
+		d := span.End - 1 - len(def)
+		r := c.f.refAt(Compose, Span{d, d + len(def)}, value, style)
 		r.Var = name
-		c.refs = append(c.refs, r)
-		return nil
+		return &r, nil, nil
 	}
-	r := c.f.refAt(Compose, sp.Value, image, External)
+	r := c.f.refAt(Compose, span, value, External)
 	r.Var = name
-	c.refs = append(c.refs, r)
-	return nil
+	return &r, nil, nil
 }
 
 // defaults reports whether ${name<op>default} takes its default.
@@ -267,7 +284,7 @@ func isVarByte(c byte) bool { return isVarStart(c) || ('0' <= c && c <= '9') }
 // context path, or a mapping with context, dockerfile and args.
 func (c *composeFinder) build(service string, b *yaml.Node) error {
 	context, dockerfile := ".", "Dockerfile"
-	args := map[string]string{}
+	args := map[string]BuildArg{}
 	switch b.Kind {
 	case yaml.ScalarNode:
 		context = b.Value
@@ -308,7 +325,8 @@ func (c *composeFinder) build(service string, b *yaml.Node) error {
 	if err != nil {
 		return &Error{File: c.f.path, Line: b.Line, Err: fmt.Errorf("reading the Dockerfile of service %s: %w", service, err)}
 	}
-	refs, warns, err := FindDockerfileArgs(Input{FS: c.in.FS, Path: p, Src: src, Env: c.in.Env}, args)
+	by := fmt.Sprintf("%s:%d", c.f.path, b.Line)
+	refs, warns, err := FindDockerfileArgs(Input{FS: c.in.FS, Path: p, Src: src, Env: c.in.Env}, Build{Args: args, By: by})
 	if err != nil {
 		return err
 	}
@@ -317,48 +335,54 @@ func (c *composeFinder) build(service string, b *yaml.Node) error {
 	return nil
 }
 
-// buildArgs reads build.args, a mapping or a list of NAME=value; an arg
-// without a value takes it from the environment, and is left out when the
-// environment has none.
-func (c *composeFinder) buildArgs(n *yaml.Node, args map[string]string) error {
-	set := func(at *yaml.Node, name string, v *string) error {
-		if v == nil {
+// buildArgs reads build.args, a mapping or a list of NAME=value, with
+// where each value is written. An arg without a value takes it from the
+// environment, and is left out when the environment has none.
+func (c *composeFinder) buildArgs(n *yaml.Node, args map[string]BuildArg) error {
+	set := func(at *yaml.Node, name string, skip int) error {
+		if at == nil {
 			if e, ok := c.env(name); ok {
-				args[name] = e
+				args[name] = BuildArg{Value: e}
 			}
 			return nil
 		}
-		s, err := c.interpolate(at, *v)
+		v, err := c.interpolate(at, at.Value[skip:])
 		if err != nil {
 			return err
 		}
-		args[name] = s
+		a := BuildArg{Value: v}
+		// A value imagelock cannot locate (a block scalar) is pinned
+		// by hand, as one from the environment is.
+		if site, _, err := c.valueRef(at, skip); err == nil && site != nil && site.Style != External {
+			a.Site = site
+		}
+		args[name] = a
 		return nil
 	}
 	switch {
 	case n == nil:
 	case n.Kind == yaml.MappingNode:
 		for _, p := range c.f.pairs(n) {
-			var v *string
-			if s, ok := stringValue(p.Value); ok {
-				v = &s
+			var at *yaml.Node
+			if _, ok := stringValue(p.Value); ok {
+				at = deref(p.Value)
 			}
-			if err := set(p.Value, p.Key.Value, v); err != nil {
+			if err := set(at, p.Key.Value, 0); err != nil {
 				return err
 			}
 		}
 	case n.Kind == yaml.SequenceNode:
 		for _, item := range n.Content {
-			s, ok := stringValue(deref(item))
+			it := deref(item)
+			s, ok := stringValue(it)
 			if !ok {
 				continue
 			}
-			name, val, hasVal := strings.Cut(s, "=")
-			var v *string
-			if hasVal {
-				v = &val
+			name, _, hasVal := strings.Cut(s, "=")
+			if !hasVal {
+				it = nil
 			}
-			if err := set(item, name, v); err != nil {
+			if err := set(it, name, len(name)+1); err != nil {
 				return err
 			}
 		}

@@ -125,7 +125,7 @@ func TestFindComposeBuild(t *testing.T) {
 		"app/Dockerfile:1:10 golang:1.26",
 		"app/Dockerfile:3:6 alpine:3.20",
 		"app/build.Dockerfile:2:6 golang:1.25-alpine",
-		"app/Dockerfile:2:6 golang:1.24",
+		"deploy/compose.yaml:16:16 golang:1.24",
 		"deploy/compose.yaml:24:12 postgres:16",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -22,14 +22,15 @@ import (
 // expanded. Stage names, stage indexes, scratch, heredoc bodies, comments
 // and ONBUILD triggers are not references.
 func FindDockerfile(in Input) ([]Ref, []Warning, error) {
-	return FindDockerfileArgs(in, nil)
+	return FindDockerfileArgs(in, Build{})
 }
 
-// FindDockerfileArgs is FindDockerfile with build args (compose
-// build.args, --build-arg) overriding ARG defaults. An image that comes
-// whole from an overridden variable is pinned at its FROM, since the
-// default is not what the build uses.
-func FindDockerfileArgs(in Input, args map[string]string) ([]Ref, []Warning, error) {
+// FindDockerfileArgs is FindDockerfile as a builder reads it, with build
+// args (compose build.args) overriding ARG defaults. An image whose FROM
+// ends with an overridden variable is pinned where the builder defines
+// its value, since the default is not what the build uses; other images
+// the builder changes are pinned at their FROM and carry b.By in Via.
+func FindDockerfileArgs(in Input, b Build) ([]Ref, []Warning, error) {
 	if bytes.IndexByte(in.Src, 0) >= 0 || !utf8.Valid(in.Src) {
 		return nil, []Warning{{File: in.Path, Msg: "not a text file, skipped"}}, nil
 	}
@@ -47,7 +48,7 @@ func FindDockerfileArgs(in Input, args map[string]string) ([]Ref, []Warning, err
 		lines:   lineStarts(in.Src),
 		escape:  res.EscapeToken,
 		lex:     shell.NewLex(res.EscapeToken),
-		args:    args,
+		build:   b,
 		globals: map[string]*globalArg{},
 		stages:  map[string]bool{},
 		named:   map[string]bool{},
@@ -58,6 +59,7 @@ func FindDockerfileArgs(in Input, args map[string]string) ([]Ref, []Warning, err
 			d.named[stageName(n)] = true
 		}
 	}
+	d.tailOnly = tailOnlyArgs(in.Src, res.AST.Children, res.EscapeToken)
 	for _, n := range res.AST.Children {
 		if err := d.instruction(n); err != nil {
 			return nil, nil, err
@@ -108,8 +110,12 @@ type dockerfile struct {
 	lines   []int  // byte offset of each line's start; lines[0] is line 1
 	escape  rune
 	lex     *shell.Lex
-	args    map[string]string
+	build   Build
 	globals map[string]*globalArg
+	// tailOnly holds the ARGs that the file uses only to end FROM images
+	// ("FROM golang:${V}"): a digest written into their value pins those
+	// images and changes nothing else.
+	tailOnly map[string]bool
 	sawFrom bool
 	stages  map[string]bool // stage names defined so far (lower case)
 	named   map[string]bool // every stage name in the file (lower case)
@@ -127,6 +133,10 @@ type globalArg struct {
 	pinnable bool
 	// unset names the variables without a value that the default reads.
 	unset []string
+	// override is set when the builder passes the value; site is where
+	// the builder writes it, nil when it comes from the environment.
+	override bool
+	site     *Ref
 }
 
 // Get and Keys make the global ARGs the lexer's environment.
@@ -241,17 +251,112 @@ func (d *dockerfile) from(n *parser.Node, in instr) error {
 		return nil
 	}
 	a, b := unquote(in.line.text, tok.start, tok.end)
-	if m := wholeVar.FindStringSubmatch(in.line.text[a:b]); m != nil {
-		name := m[1] + m[2]
-		if g := d.globals[name]; g != nil && g.pinnable {
-			d.add(g.span, res.Result, name)
-			return nil
-		}
-		d.addToken(in.line, a, b, res.Result, name)
-		return nil
+	text := in.line.text[a:b]
+	name, whole := "", false
+	if m := wholeVar.FindStringSubmatch(text); m != nil {
+		name, whole = m[1]+m[2], true
 	}
-	d.addToken(in.line, a, b, res.Result, "")
+	if v, ok := trailingVar(text, d.escape); ok {
+		// A digest written at the end of the variable's value pins the
+		// image, where the value is defined.
+		if g := d.globals[v]; g != nil && (whole || d.tailOnly[v]) {
+			style := Tag
+			if whole {
+				style = Inline
+			}
+			switch {
+			case g.override && g.site != nil:
+				r := *g.site
+				r.Image, r.Var, r.Style = res.Result, v, style
+				d.refs = append(d.refs, r)
+				return nil
+			case g.override:
+				if n := len(d.refs); d.addToken(in.line, a, b, res.Result, v) {
+					d.refs[n].Style = External
+				}
+				return nil
+			case g.pinnable:
+				d.add(g.span, res.Result, v)
+				d.refs[len(d.refs)-1].Style = style
+				return nil
+			}
+		}
+	}
+	d.addToken(in.line, a, b, res.Result, name)
 	return nil
+}
+
+// trailingVar returns the variable that ends text ($X or ${X}, without
+// a modifier) when text reads it once.
+func trailingVar(text string, escape rune) (string, bool) {
+	m := lastVar.FindStringSubmatch(text)
+	if m == nil {
+		return "", false
+	}
+	name := m[1] + m[2]
+	start := len(text) - len(m[0])
+	if start > 0 && rune(text[start-1]) == escape || mentions(text, name) != 1 {
+		return "", false
+	}
+	return name, true
+}
+
+// lastVar matches a variable that ends text: $X or ${X}.
+var lastVar = regexp.MustCompile(`\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$`)
+
+// mentions counts the places text reads variable name: $name, ${name}
+// and ${name<modifier>...}.
+func mentions(text, name string) int {
+	n := 0
+	for i := strings.IndexByte(text, '$'); i >= 0; {
+		rest := text[i+1:]
+		if r, ok := strings.CutPrefix(rest, "{"); ok {
+			rest = r
+		}
+		if r, ok := strings.CutPrefix(rest, name); ok && (r == "" || !isNameByte(r[0])) {
+			n++
+		}
+		j := strings.IndexByte(text[i+1:], '$')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return n
+}
+
+// tailOnlyArgs returns the ARGs that src reads only where they end a FROM
+// image, once each, and that no stage declares again: writing a digest
+// into such a value changes those images and nothing else (not a RUN that
+// downloads "go${V}.tar.gz", not another FROM's "-alpine" suffix).
+func tailOnlyArgs(src []byte, nodes []*parser.Node, escape rune) map[string]bool {
+	tails := map[string]int{}
+	again := map[string]bool{}
+	sawFrom := false
+	for _, n := range nodes {
+		switch strings.ToLower(n.Value) {
+		case "from":
+			sawFrom = true
+			if n.Next != nil {
+				if v, ok := trailingVar(n.Next.Value, escape); ok {
+					tails[v]++
+				}
+			}
+		case "arg":
+			for a := n.Next; a != nil && sawFrom; a = a.Next {
+				key, _, _ := strings.Cut(a.Value, "=")
+				again[key] = true
+			}
+		}
+	}
+	out := map[string]bool{}
+	text := string(src)
+	for v, k := range tails {
+		if !again[v] && mentions(text, v) == k {
+			out[v] = true
+		}
+	}
+	return out
 }
 
 // lineAt returns the source line of byte a of a logical line.
@@ -337,8 +442,8 @@ func (d *dockerfile) isStage(image string, stages map[string]bool) bool {
 func (d *dockerfile) arg(in instr) error {
 	for _, w := range in.words {
 		key, val, hasVal := strings.Cut(w.text, "=")
-		if v, ok := d.args[key]; ok {
-			d.globals[key] = &globalArg{value: v, set: true}
+		if v, ok := d.build.Args[key]; ok {
+			d.globals[key] = &globalArg{value: v.Value, set: true, override: true, site: v.Site}
 			continue
 		}
 		if !hasVal {
@@ -484,8 +589,8 @@ func splitFields(text string, a, b int, escape rune) []word {
 }
 
 // addToken adds image text that the lexer expands, at [a, b) of the
-// logical line.
-func (d *dockerfile) addToken(line logicalLine, a, b int, image, v string) {
+// logical line, and reports whether it did (else it warned).
+func (d *dockerfile) addToken(line logicalLine, a, b int, image, v string) bool {
 	sp, ok := line.span(a, b)
 	switch {
 	case !ok:
@@ -494,7 +599,9 @@ func (d *dockerfile) addToken(line logicalLine, a, b int, image, v string) {
 		d.warn(d.lineAt(line, a), fmt.Sprintf("FROM %s ends with an escape character: remove it to pin the image", line.text[a:b]))
 	default:
 		d.add(sp, image, v)
+		return true
 	}
+	return false
 }
 
 // appendable reports whether "@digest" written after text extends it.
@@ -514,6 +621,7 @@ func (d *dockerfile) add(sp Span, image, v string) {
 		Span:    sp,
 		Var:     v,
 		Style:   Inline,
+		Via:     d.build.By,
 	})
 }
 

@@ -84,10 +84,42 @@ type Ref struct {
 	Style Style
 	// Field is set for the DigestField style.
 	Field *Field
+	// Via is, for a reference found by reading a Dockerfile with another
+	// file's build args (a compose service's build:), that file's
+	// position, e.g. "compose.yaml:12"; empty otherwise.
+	Via string
+}
+
+// BuildArg is a value a builder passes to a Dockerfile's ARG (compose
+// build.args): the value, and where pin writes a digest into it.
+type BuildArg struct {
+	Value string
+	// Site is a reference at the value's definition (Span, Written,
+	// Style and position in the builder's file); pin writes there for an
+	// image whose FROM the value ends. Nil when the value comes from
+	// outside that file (the environment): such references have the
+	// External style.
+	Site *Ref
+}
+
+// Build is how a builder reads a Dockerfile: the build args it passes,
+// and its own position for messages ("compose.yaml:12").
+type Build struct {
+	Args map[string]BuildArg
+	By   string
 }
 
 // Pos returns "file:line:col".
 func (r Ref) Pos() string { return fmt.Sprintf("%s:%d:%d", r.File, r.Line, r.Col) }
+
+// Where returns Pos, and for a reference read through a build, who builds
+// it: "Dockerfile:3:6 (as compose.yaml:12 builds it)".
+func (r Ref) Where() string {
+	if r.Via == "" {
+		return r.Pos()
+	}
+	return r.Pos() + " (as " + r.Via + " builds it)"
+}
 
 // Warning is a reference that cannot be resolved, or a file skipped, with
 // the position and the reason.

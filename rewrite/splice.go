@@ -105,6 +105,17 @@ func UnpinEdits(src []byte, r Ref) ([]Edit, error) {
 	return nil, fmt.Errorf("%s: no unpin edit for style %d", r.Pos(), r.Style)
 }
 
+// UnpinBareEdits returns the edits that take r's digest out where pin
+// wrote it onto an image with no tag ("mongo@sha256:..." back to
+// "mongo"); none for a reference whose digest has a field of its own.
+func UnpinBareEdits(r Ref) []Edit {
+	at := strings.LastIndex(r.Written, "@")
+	if (r.Style != Inline && r.Style != Tag) || at < 0 {
+		return nil
+	}
+	return []Edit{{Span: r.Span, New: r.Written[:at]}}
+}
+
 // hasTagBefore reports whether name (the text before "@") carries a tag:
 // a colon after the last slash.
 func hasTagBefore(name string) bool {
