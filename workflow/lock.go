@@ -148,6 +148,7 @@ func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool) (*lockPl
 	if err != nil {
 		return nil, err
 	}
+	adoptBare(old, s.refs)
 	res := &LockResult{Lockfile: e.lockName, Refs: len(s.refs), Warnings: s.warnings}
 	groups := groupRefs(s.refs)
 

@@ -3,13 +3,11 @@ package workflow
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/aymanbagabas/go-udiff"
 
-	"github.com/imagelock/imagelock/internal/atomicfile"
 	"github.com/imagelock/imagelock/lock"
 	"github.com/imagelock/imagelock/rewrite"
 )
@@ -52,6 +50,9 @@ func Pin(ctx context.Context, o Options, write bool) (*EditResult, error) {
 // what the sources stop saying.
 func Unpin(ctx context.Context, o Options, write bool) (*EditResult, error) {
 	return edit(o, write, "unpin", func(src []byte, r Found, im *lock.Image) ([]rewrite.Edit, error) {
+		if r.bare {
+			return rewrite.UnpinBareEdits(r.Ref), nil
+		}
 		return rewrite.UnpinEdits(src, r.Ref)
 	})
 }
@@ -71,9 +72,10 @@ func edit(o Options, write bool, verb string, f editFunc) (*EditResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	adoptBare(lk, s.refs)
 	res := &EditResult{Refs: len(s.refs), Warnings: s.warnings}
 	var missing []string
-	edits := map[string][]rewrite.Edit{}
+	plan := newEditPlan(s.files)
 	for _, g := range groupRefs(s.refs) {
 		im := entryFor(lk, g)
 		if im == nil {
@@ -92,27 +94,15 @@ func edit(o Options, write bool, verb string, f editFunc) (*EditResult, error) {
 			if err != nil {
 				return nil, err
 			}
-			edits[r.File] = append(edits[r.File], es...)
+			plan.add(r, es)
 		}
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
 		return nil, fmt.Errorf("%s changed nothing: not in %s:\n  %s\nrun 'imagelock lock' to add them", verb, e.lockName, strings.Join(missing, "\n  "))
 	}
-	files := make([]string, 0, len(edits))
-	for file := range edits {
-		files = append(files, file)
-	}
-	sort.Strings(files)
-	for _, file := range files {
-		src := s.files[file]
-		out, err := rewrite.Splice(src, edits[file])
-		if err != nil {
-			return nil, fmt.Errorf("%s: %v", file, err)
-		}
-		if string(out) != string(src) {
-			res.Changes = append(res.Changes, FileChange{File: file, Old: src, New: out})
-		}
+	if res.Changes, err = plan.changes(); err != nil {
+		return nil, err
 	}
 	if write && len(res.Changes) > 0 {
 		if err := e.writeChanges(res.Changes); err != nil {
@@ -121,17 +111,6 @@ func edit(o Options, write bool, verb string, f editFunc) (*EditResult, error) {
 		res.Wrote = true
 	}
 	return res, nil
-}
-
-// writeChanges writes each changed source atomically. Every edit was
-// computed before the first write.
-func (e *env) writeChanges(cs []FileChange) error {
-	for _, c := range cs {
-		if err := atomicfile.WriteFile(filepath.Join(e.root, filepath.FromSlash(c.File)), c.New, 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Reference is one reference as List shows it.

@@ -17,6 +17,9 @@ import (
 type Found struct {
 	rewrite.Ref
 	resolve.Parsed
+	// bare is set on a reference that pin wrote onto an image with no
+	// tag, which tracks latest (see adoptBare).
+	bare bool
 }
 
 // scanResult is every reference in scope, in file order.
@@ -92,7 +95,7 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 
 	s := &scanResult{files: map[string][]byte{}}
 	var errs []error
-	seen := map[string]bool{}
+	seen := map[string]int{}
 	for i, r := range results {
 		if len(r.errs) > 0 {
 			errs = append(errs, r.errs...)
@@ -102,12 +105,16 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 		s.warnings = append(s.warnings, r.warns...)
 		for _, f := range r.refs {
 			// A compose build's Dockerfile is found twice: from the
-			// compose file and on its own. One reference per span.
+			// compose file and on its own. One reference per span and
+			// image, the Dockerfile's own where both are found.
 			id := fmt.Sprintf("%s\x00%d\x00%d\x00%s", f.File, f.Span.Start, f.Span.End, f.Image)
-			if seen[id] {
+			if at, ok := seen[id]; ok {
+				if f.Via == "" {
+					s.refs[at] = f
+				}
 				continue
 			}
-			seen[id] = true
+			seen[id] = len(s.refs)
 			s.refs = append(s.refs, f)
 		}
 	}

@@ -66,7 +66,7 @@ func Update(ctx context.Context, o Options, uo UpdateOptions) (*UpdateResult, er
 		return nil, err
 	}
 	res := &UpdateResult{Lockfile: e.lockName, Warnings: p.res.Warnings}
-	edits := map[string][]rewrite.Edit{}
+	edits := newEditPlan(p.scan.files)
 	for _, g := range p.groups {
 		if g.key.Tag == "" {
 			continue
@@ -80,22 +80,16 @@ func Update(ctx context.Context, o Options, uo UpdateOptions) (*UpdateResult, er
 			if err != nil {
 				return nil, err
 			}
-			edits[r.File] = append(edits[r.File], es...)
+			edits.add(r, es)
 		}
 		// A digest that moved, or platforms fetched again and widened.
 		if was := p.old.Find(g.key.Name, g.key.Tag); was != nil && (was.Digest != im.Digest || !maps.Equal(was.Platforms, im.Platforms)) {
 			res.Changes = append(res.Changes, change(was, im))
 		}
 	}
-	for file, es := range edits {
-		src := p.scan.files[file]
-		out, err := rewrite.Splice(src, es)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %v", file, err)
-		}
-		res.Repinned = append(res.Repinned, FileChange{File: file, Old: src, New: out})
+	if res.Repinned, err = edits.changes(); err != nil {
+		return nil, err
 	}
-	sort.Slice(res.Repinned, func(i, j int) bool { return res.Repinned[i].File < res.Repinned[j].File })
 	if err := e.writeChanges(res.Repinned); err != nil {
 		return nil, err
 	}

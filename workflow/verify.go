@@ -120,6 +120,7 @@ func Verify(ctx context.Context, o Options, vo VerifyOptions) (*VerifyResult, er
 	if err != nil {
 		return nil, err
 	}
+	adoptBare(lk, s.refs)
 	res := &VerifyResult{Warnings: s.warnings, Refs: len(s.refs), Images: len(lk.Images), Online: e.Resolver != nil}
 	groups := groupRefs(s.refs)
 

@@ -1,0 +1,273 @@
+package workflow_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/imagelock/imagelock/resolve"
+	"github.com/imagelock/imagelock/workflow"
+)
+
+// snapshot reads every file of a tree, by slash path.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		out[filepath.ToSlash(rel)] = read(t, p)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// roundTrip locks, pins, and checks what DESIGN promises after pin: every
+// source still parses with the same references, pin again changes
+// nothing, the lock stays as it was on a re-lock, verify finds nothing,
+// and unpin gives every file back byte for byte. It returns the pinned tree.
+func roundTrip(t *testing.T, f resolve.Resolver, dir string) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	o := workflow.Options{Dir: dir, Resolver: f}
+	before := snapshot(t, dir)
+	if _, err := workflow.Lock(ctx, o, false); err != nil {
+		t.Fatal(err)
+	}
+	locked := read(t, filepath.Join(dir, "images.lock"))
+	listed, err := workflow.List(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := workflow.Pin(ctx, o, true); err != nil {
+		t.Fatalf("pin: %v", err)
+	}
+	pinned := snapshot(t, dir)
+	again, err := workflow.List(ctx, o)
+	if err != nil {
+		t.Fatalf("list after pin: %v", err)
+	}
+	if len(again.Refs) != len(listed.Refs) || len(again.Warnings) != len(listed.Warnings) {
+		t.Errorf("after pin, list finds %d references and %d warnings; before, %d and %d", len(again.Refs), len(again.Warnings), len(listed.Refs), len(listed.Warnings))
+	}
+	if res, err := workflow.Pin(ctx, o, true); err != nil || len(res.Changes) != 0 {
+		t.Errorf("pin of the pinned tree = %v changes, %v; want none", res, err)
+	}
+	if _, err := workflow.Lock(ctx, o, false); err != nil {
+		t.Fatalf("lock after pin: %v", err)
+	}
+	if got := read(t, filepath.Join(dir, "images.lock")); got != locked {
+		t.Errorf("lock after pin changed the lock (-before +after):\n%s", cmp.Diff(locked, got))
+	}
+	v, err := workflow.Verify(ctx, o, workflow.VerifyOptions{Offline: true})
+	if err != nil || len(v.Findings) != 0 {
+		t.Errorf("verify after pin = %+v, %v; want no finding", v, err)
+	}
+	if _, err := workflow.Unpin(ctx, o, true); err != nil {
+		t.Fatalf("unpin: %v", err)
+	}
+	after := snapshot(t, dir)
+	delete(after, "images.lock")
+	delete(before, "images.lock")
+	if diff := cmp.Diff(before, after); diff != "" {
+		t.Errorf("unpin did not give the tree back (-before +after):\n%s", diff)
+	}
+	return pinned
+}
+
+// A Dockerfile that compose builds with build args is read twice: on its
+// own with its ARG defaults, and as compose builds it. Each view's image
+// is pinned where its value is defined, so both builds stay valid.
+func TestComposeBuildArgsPinWhereDefined(t *testing.T) {
+	t.Parallel()
+	a, b := digest(t, "a"), digest(t, "b")
+	tests := []struct {
+		name       string
+		dockerfile string
+		args       string
+		images     map[string]v1.Hash
+		// wantDockerfile and wantArgs are the pinned files' lines that
+		// change; % stands for the digest.
+		wantDockerfile, wantArgs string
+	}{
+		{
+			name:           "the arg replaces the whole image",
+			dockerfile:     "ARG BASE=golang:1.26\nFROM ${BASE}\n",
+			args:           "        BASE: golang:1.25\n",
+			images:         map[string]v1.Hash{"golang:1.26": a, "golang:1.25": b},
+			wantDockerfile: "ARG BASE=golang:1.26@" + a.String() + "\nFROM ${BASE}\n",
+			wantArgs:       "        BASE: golang:1.25@" + b.String() + "\n",
+		},
+		{
+			name:           "the arg is the tag",
+			dockerfile:     "ARG V=1.26\nFROM golang:${V}\n",
+			args:           "        V: \"1.25\"\n",
+			images:         map[string]v1.Hash{"golang:1.26": a, "golang:1.25": b},
+			wantDockerfile: "ARG V=1.26@" + a.String() + "\nFROM golang:${V}\n",
+			wantArgs:       "        V: \"1.25@" + b.String() + "\"\n",
+		},
+		{
+			name:           "the arg is the tag, in list form",
+			dockerfile:     "ARG V=1.26\nFROM golang:$V AS build\n",
+			args:           "        - V=1.25\n",
+			images:         map[string]v1.Hash{"golang:1.26": a, "golang:1.25": b},
+			wantDockerfile: "ARG V=1.26@" + a.String() + "\nFROM golang:$V AS build\n",
+			wantArgs:       "        - V=1.25@" + b.String() + "\n",
+		},
+		{
+			name:           "the arg is the registry, and both registries serve the same digest",
+			dockerfile:     "ARG REG=docker.io\nFROM ${REG}/library/golang:1.26\n",
+			args:           "        REG: mirror.example\n",
+			images:         map[string]v1.Hash{"golang:1.26": a, "mirror.example/library/golang:1.26": a},
+			wantDockerfile: "ARG REG=docker.io\nFROM ${REG}/library/golang:1.26@" + a.String() + "\n",
+			wantArgs:       "        REG: mirror.example\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := &resolve.Fake{}
+			for img, d := range tt.images {
+				f.SetImage(key(img), d)
+			}
+			compose := "services:\n  app:\n    build:\n      context: .\n      args:\n" + tt.args
+			dir := tree(t, map[string]string{"Dockerfile": tt.dockerfile, "compose.yaml": compose})
+			pinned := roundTrip(t, f, dir)
+			if diff := cmp.Diff(tt.wantDockerfile, pinned["Dockerfile"]); diff != "" {
+				t.Errorf("pinned Dockerfile (-want +got):\n%s", diff)
+			}
+			wantCompose := "services:\n  app:\n    build:\n      context: .\n      args:\n" + tt.wantArgs
+			if diff := cmp.Diff(wantCompose, pinned["compose.yaml"]); diff != "" {
+				t.Errorf("pinned compose.yaml (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// Where compose's args change a part of the image that no variable ends
+// (the registry), the Dockerfile and the compose build need different
+// digests at one FROM: pin writes nothing and names both.
+func TestPinConflictWritesNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := &resolve.Fake{}
+	f.SetImage(key("golang:1.26"), digest(t, "a"))
+	f.SetImage(key("mirror.example/library/golang:1.26"), digest(t, "b"))
+	f.SetImage(key("redis:7"), digest(t, "c"))
+	dir := tree(t, map[string]string{
+		"Dockerfile":   "ARG REG=docker.io\nFROM ${REG}/library/golang:1.26\n",
+		"compose.yaml": "services:\n  app:\n    build:\n      context: .\n      args:\n        REG: mirror.example\n  db:\n    image: redis:7\n",
+	})
+	o := workflow.Options{Dir: dir, Resolver: f}
+	if _, err := workflow.Lock(ctx, o, false); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, dir)
+	_, err := workflow.Pin(ctx, o, true)
+	var ce *workflow.ConflictError
+	if !errors.As(err, &ce) {
+		t.Fatalf("pin = %v, want a *ConflictError", err)
+	}
+	for _, want := range []string{
+		"Dockerfile:2: two references need different text",
+		"Dockerfile:2:6: docker.io/library/golang:1.26 needs",
+		"Dockerfile:2:6 (as compose.yaml:4 builds it): mirror.example/library/golang:1.26 needs",
+		digest(t, "a").String(), digest(t, "b").String(),
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	if diff := cmp.Diff(before, snapshot(t, dir)); diff != "" {
+		t.Errorf("a failed pin changed files (-before +after):\n%s", diff)
+	}
+}
+
+// An image written without a tag pulls latest. Pin writes name@digest
+// (a tag added would not unpin to the input); the lock keeps tracking
+// latest, every command still works, update moves the pin, and unpin
+// gives the input back.
+func TestPinUntaggedRoundTrip(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := &resolve.Fake{}
+	images := []string{"gcr.io/distroless/base-debian12", "some/image", "mongo", "nginx", "alpine", "node", "redis"}
+	for i, img := range images {
+		f.SetImage(key(img), digest(t, string(rune('1'+i))))
+	}
+	dir := tree(t, map[string]string{
+		"Dockerfile":                "FROM gcr.io/distroless/base-debian12\nCOPY --from=some/image /a /a\n",
+		"compose.yaml":              "services:\n  db:\n    image: mongo\n  cache:\n    image: ${CACHE:-redis}\n",
+		"deploy/app.yaml":           "apiVersion: v1\nkind: Pod\nmetadata:\n  name: app\nspec:\n  containers:\n    - name: app\n      image: nginx\n",
+		".gitlab-ci.yml":            "image: alpine\ntest:\n  script: [true]\n",
+		".github/workflows/ci.yaml": "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    container: node\n    steps:\n      - run: true\n",
+	})
+	pinned := roundTrip(t, f, dir)
+	if want := "    image: mongo@" + digest(t, "3").String() + "\n"; !strings.Contains(pinned["compose.yaml"], want) {
+		t.Errorf("pinned compose.yaml:\n%s\nwant a line %q", pinned["compose.yaml"], want)
+	}
+	lk := read(t, filepath.Join(dir, "images.lock"))
+	for _, img := range images {
+		if !strings.Contains(lk, "name = \""+key(img).Name+"\"\ntag = \"latest\"\n") {
+			t.Errorf("the lock does not track %s at latest:\n%s", img, lk)
+		}
+	}
+
+	// Pinned again, a moved latest is taken by update, which re-pins.
+	o := workflow.Options{Dir: dir, Resolver: f}
+	if _, err := workflow.Pin(ctx, o, true); err != nil {
+		t.Fatal(err)
+	}
+	f.SetImage(key("mongo"), digest(t, "9"))
+	res, err := workflow.Update(ctx, o, workflow.UpdateOptions{Images: []string{"mongo"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Changes) != 1 || res.Changes[0].Image != "docker.io/library/mongo:latest" {
+		t.Errorf("update changes = %+v, want mongo:latest", res.Changes)
+	}
+	if got := read(t, filepath.Join(dir, "compose.yaml")); !strings.Contains(got, "image: mongo@"+digest(t, "9").String()+"\n") {
+		t.Errorf("update did not re-pin mongo:\n%s", got)
+	}
+	if _, err := workflow.Unpin(ctx, o, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, filepath.Join(dir, "compose.yaml")); !strings.Contains(got, "image: mongo\n") || !strings.Contains(got, "${CACHE:-redis}\n") {
+		t.Errorf("unpin after update left:\n%s", got)
+	}
+}
+
+// A digest-only reference written by hand stays digest-only: it is
+// locked on its own, pin leaves it, unpin leaves it.
+func TestDigestOnlyStaysDigestOnly(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := &resolve.Fake{}
+	d := digest(t, "a")
+	f.SetImage(key("alpine"), digest(t, "b"))
+	f.SetImage(key("alpine:3.20"), d)
+	dir := tree(t, map[string]string{"Dockerfile": "FROM alpine@" + d.String() + "\n"})
+	o := workflow.Options{Dir: dir, Resolver: f}
+	if _, err := workflow.Lock(ctx, o, false); err != nil {
+		t.Fatal(err)
+	}
+	if lk := read(t, filepath.Join(dir, "images.lock")); strings.Contains(lk, "tag = ") {
+		t.Errorf("a digest-only reference was locked with a tag:\n%s", lk)
+	}
+	for _, run := range []func(context.Context, workflow.Options, bool) (*workflow.EditResult, error){workflow.Pin, workflow.Unpin} {
+		if res, err := run(ctx, o, true); err != nil || len(res.Changes) != 0 {
+			t.Errorf("edit of a digest-only reference = %+v, %v; want no change", res, err)
+		}
+	}
+}
