@@ -116,11 +116,11 @@ type dockerfile struct {
 	// ("FROM golang:${V}"): a digest written into their value pins those
 	// images and changes nothing else.
 	tailOnly map[string]bool
-	sawFrom bool
-	stages  map[string]bool // stage names defined so far (lower case)
-	named   map[string]bool // every stage name in the file (lower case)
-	refs    []Ref
-	warns   []Warning
+	sawFrom  bool
+	stages   map[string]bool // stage names defined so far (lower case)
+	named    map[string]bool // every stage name in the file (lower case)
+	refs     []Ref
+	warns    []Warning
 }
 
 // globalArg is an ARG declared before the first FROM.
