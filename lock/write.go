@@ -26,12 +26,21 @@ func Read(path, display string) (f *File, ok bool, err error) {
 // Write writes f to path atomically, only when its bytes differ from what
 // is there, and reports whether it wrote.
 func Write(path string, f *File) (bool, error) {
-	data := f.Format()
-	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
-		return false, nil
-	}
-	if err := atomicfile.WriteFile(path, data, 0o644); err != nil {
+	var b atomicfile.Batch
+	changed, err := Stage(&b, path, f)
+	if err != nil || !changed {
 		return false, err
 	}
-	return true, nil
+	return true, b.Commit()
+}
+
+// Stage adds f to a batch of writes when its bytes differ from what is at
+// path, and reports whether it did.
+func Stage(b *atomicfile.Batch, path string, f *File) (bool, error) {
+	data := f.Format()
+	old, err := os.ReadFile(path)
+	if err == nil && bytes.Equal(old, data) {
+		return false, nil
+	}
+	return true, b.Stage(path, data, 0o644)
 }
