@@ -606,3 +606,91 @@ func TestWidenedPlatforms(t *testing.T) {
 	}
 }
 
+// DESIGN: a moved index whose platform manifests are the locked ones
+// (re-published, with new attestations say) is a notice, not a failure:
+// builds cannot change. Telling costs one GET of the new index, and only
+// for a tag that moved and that a source relies on. The platforms
+// compared are those wanted (--platform or the config; all when none):
+// the lock and the new index must offer the same of them, each with the
+// same manifest; a platform left out may differ.
+func TestVerifyRepublished(t *testing.T) {
+	t.Parallel()
+	amd, arm := digest(t, "b"), digest(t, "c")
+	locked := map[string]v1.Hash{"linux/amd64": amd, "linux/arm64/v8": arm}
+	for _, tc := range []struct {
+		name      string
+		src       string // {pin} is the locked digest
+		platforms []string
+		moved     map[string]v1.Hash // nil: the tag points at a single manifest
+		want      workflow.Finding   // Severity and Code
+		gets      int                // GETs of the new index
+	}{
+		{"same manifests: a notice", "FROM app:1\n", nil,
+			map[string]v1.Hash{"linux/amd64": amd, "linux/arm64/v8": arm},
+			workflow.Finding{Severity: workflow.Notice, Code: workflow.CodeRepublished}, 1},
+		{"one manifest changed: moved", "FROM app:1\n", nil,
+			map[string]v1.Hash{"linux/amd64": amd, "linux/arm64/v8": digest(t, "f")},
+			workflow.Finding{Severity: workflow.Failure, Code: workflow.CodeMoved}, 1},
+		{"a platform added: moved", "FROM app:1\n", nil,
+			map[string]v1.Hash{"linux/amd64": amd, "linux/arm64/v8": arm, "linux/riscv64": digest(t, "f")},
+			workflow.Finding{Severity: workflow.Failure, Code: workflow.CodeMoved}, 1},
+		{"a platform removed: moved", "FROM app:1\n", nil,
+			map[string]v1.Hash{"linux/amd64": amd},
+			workflow.Finding{Severity: workflow.Failure, Code: workflow.CodeMoved}, 1},
+		{"filtered: a platform left out changed", "FROM app:1\n", []string{"linux/amd64"},
+			map[string]v1.Hash{"linux/amd64": amd, "linux/arm64/v8": digest(t, "f"), "linux/riscv64": digest(t, "9")},
+			workflow.Finding{Severity: workflow.Notice, Code: workflow.CodeRepublished}, 1},
+		{"filtered: the platform wanted changed", "FROM app:1\n", []string{"linux/amd64"},
+			map[string]v1.Hash{"linux/amd64": digest(t, "f"), "linux/arm64/v8": arm},
+			workflow.Finding{Severity: workflow.Failure, Code: workflow.CodeMoved}, 1},
+		{"now a single manifest: moved, no GET", "FROM app:1\n", nil, nil,
+			workflow.Finding{Severity: workflow.Failure, Code: workflow.CodeMoved}, 0},
+		{"every source pins: an update, no GET", "FROM app:1@{pin}\n", nil,
+			map[string]v1.Hash{"linux/amd64": amd, "linux/arm64/v8": arm},
+			workflow.Finding{Severity: workflow.Notice, Code: workflow.CodeUpdate}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			f := &resolve.Fake{}
+			k := key("app:1")
+			f.SetIndex(k, digest(t, "a"), locked)
+			dir := tree(t, map[string]string{"Dockerfile": strings.ReplaceAll(tc.src, "{pin}", digest(t, "a").String())})
+			c := &counting{Resolver: f}
+			o := workflow.Options{Dir: dir, Resolver: c, Platforms: tc.platforms}
+			if _, err := workflow.Lock(ctx, o, false); err != nil {
+				t.Fatal(err)
+			}
+			if tc.moved == nil {
+				f.SetImage(k, digest(t, "d"))
+			} else {
+				f.SetIndex(k, digest(t, "d"), tc.moved)
+			}
+			before := c.n.Load()
+			res, err := workflow.Verify(ctx, o, workflow.VerifyOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []workflow.Finding
+			for _, fd := range res.Findings {
+				got = append(got, workflow.Finding{Severity: fd.Severity, Code: fd.Code})
+			}
+			if diff := cmp.Diff([]workflow.Finding{tc.want}, got); diff != "" {
+				t.Errorf("findings (-want +got):\n%s\n%+v", diff, res.Findings)
+			}
+			if res.Failed(false) != (tc.want.Severity == workflow.Failure) {
+				t.Errorf("Failed(false) = %v for a %s", res.Failed(false), tc.want.Severity)
+			}
+			// One HEAD of the tag, one of each digest the lock leaves
+			// behind (the index and its locked platforms), and the GETs.
+			plats := len(locked)
+			if tc.platforms != nil {
+				plats = len(tc.platforms)
+			}
+			want := int64(1 + 1 + plats + tc.gets)
+			if n, g := c.n.Load()-before, f.PlatformsCalls("docker.io/library/app", digest(t, "d")); g != tc.gets || n != want {
+				t.Errorf("requests = %d with %d GETs of the new index, want %d with %d", n, g, want, tc.gets)
+			}
+		})
+	}
+}
