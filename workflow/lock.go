@@ -103,9 +103,10 @@ func groupRefs(refs []Found) []*group {
 	return out
 }
 
-// Lock resolves every reference in scope and writes the lock. Offline, it
-// records only references pinned in the sources and fails, naming them,
-// for any that rely on a tag.
+// Lock records every reference in scope and writes the lock. It asks the
+// registry only about what is new to the lock and never moves a locked
+// tag (see plan). Offline, it records only references pinned in the
+// sources and fails, naming them, for any that rely on a tag.
 func Lock(ctx context.Context, o Options, offline bool) (*LockResult, error) {
 	e, err := prepare(o)
 	if err != nil {

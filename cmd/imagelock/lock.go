@@ -12,7 +12,7 @@ import (
 func lockCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "lock",
-		Usage:     "resolve every image reference and write images.lock",
+		Usage:     "record every image reference in images.lock, resolving only what is new to it",
 		ArgsUsage: "[PATH...]",
 		Flags: append(commonFlags(),
 			&cli.BoolFlag{Name: "offline", Usage: "record only references pinned in the sources; no network"},
