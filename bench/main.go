@@ -1,7 +1,7 @@
 // Command bench measures imagelock against DESIGN.md's performance
 // targets: lock and verify of many image keys through a proxy that adds
-// an internet round trip to every request, the requests a re-lock makes
-// when nothing moved, and an offline scan of a large tree.
+// an internet round trip to every request, a re-lock with nothing new
+// (which must make no request), and an offline scan of a large tree.
 //
 //	go run ./bench [-keys 600 -files 450 -latency 50ms -scan-files 10000]
 //

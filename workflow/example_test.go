@@ -13,7 +13,8 @@ import (
 )
 
 // A bot written in Go locks a repository, then checks it after upstream
-// re-pushed a tag. The Fake stands in for the registry; resolve.New asks
+// re-pushed a tag; locking again changes nothing, and update accepts the
+// move. The Fake stands in for the registry; resolve.New asks
 // real ones.
 func Example() {
 	ctx := context.Background()
@@ -40,8 +41,17 @@ func Example() {
 		fmt.Printf("%s:%d: %s: %s\n", f.File, f.Line, f.Image, f.Msg)
 	}
 	fmt.Println("failed:", check.Failed(false))
+
+	again, _ := workflow.Lock(ctx, opts, false)
+	fmt.Println("lock again wrote:", again.Wrote)
+	up, _ := workflow.Update(ctx, opts, workflow.UpdateOptions{})
+	for _, c := range up.Changes {
+		fmt.Println("update:", c.Image, c.Old[:19], "->", c.New[:19])
+	}
 	// Output:
 	// locked [docker.io/library/golang:1.26-alpine gcr.io/distroless/static-debian12:nonroot]
 	// Dockerfile:1: docker.io/library/golang:1.26-alpine: tag moved
 	// failed: true
+	// lock again wrote: false
+	// update: docker.io/library/golang:1.26-alpine sha256:7a3e50096189 -> sha256:70b46548e42d
 }

@@ -23,7 +23,21 @@ type LockResult struct {
 	Refs, Images int
 	// Added, Changed and Removed list the keys whose entries changed.
 	Added, Changed, Removed []string
-	Warnings                []rewrite.Warning
+	// Pinned tells, for each key of Changed, where a source pins the
+	// digest that replaced the lock's: the one reason lock changes the
+	// digest of an entry it has.
+	Pinned   []PinChange
+	Warnings []rewrite.Warning
+}
+
+// PinChange is a lock entry whose digest gave way to the one a source pins.
+type PinChange struct {
+	// Image is the entry's key, e.g. docker.io/library/golang:1.26.
+	Image string
+	// Old is the digest the lock had, New the one the source pins.
+	Old, New string
+	// At is where the source pins it: "Dockerfile:3".
+	At string
 }
 
 // group is the references that share one lock entry.
@@ -40,17 +54,22 @@ func (g *group) id() string {
 	return g.key.String()
 }
 
-// pinnedDigest returns the one digest every reference of a tag group pins,
-// or nil when any relies on the tag alone or they disagree.
-func (g *group) pinnedDigest() *v1.Hash {
+// pin returns the one digest the references of a tag group that pin a
+// digest agree on, and the first of them; nil when none pins, or when
+// they disagree.
+func (g *group) pin() (*v1.Hash, *Found) {
 	var d *v1.Hash
-	for _, r := range g.refs {
-		if r.Digest == nil || (d != nil && *d != *r.Digest) {
-			return nil
+	var at *Found
+	for i, r := range g.refs {
+		switch {
+		case r.Digest == nil:
+		case d == nil:
+			d, at = r.Digest, &g.refs[i]
+		case *d != *r.Digest:
+			return nil, nil
 		}
-		d = r.Digest
 	}
-	return d
+	return d, at
 }
 
 func (g *group) sources() []string {
@@ -84,9 +103,10 @@ func groupRefs(refs []Found) []*group {
 	return out
 }
 
-// Lock resolves every reference in scope and writes the lock. Offline, it
-// records only references pinned in the sources and fails, naming them,
-// for any that rely on a tag.
+// Lock records every reference in scope and writes the lock. It asks the
+// registry only about what is new to the lock and never moves a locked
+// tag (see plan). Offline, it records only references pinned in the
+// sources and fails, naming them, for any that rely on a tag.
 func Lock(ctx context.Context, o Options, offline bool) (*LockResult, error) {
 	e, err := prepare(o)
 	if err != nil {
@@ -113,24 +133,30 @@ type lockPlan struct {
 	res       *LockResult
 }
 
-// plan resolves the references in scope into a new lock. With refresh nil
-// (lock), a tag is resolved unless every source pins one digest for it.
-// With refresh (update), the tags refresh selects are resolved even where
-// pinned, and the others keep their old entries where they have one.
+// plan resolves the references in scope into a new lock. A digest-only
+// reference is its own entry. A tag takes, in this order: what the
+// registry says now, where refresh (update) selects it; the digest its
+// pinning sources agree on (the source is the truth for a pin); the old
+// entry's digest (lock never moves a tag by itself); what the registry
+// says, for a tag new to the lock. So lock (refresh nil) asks the
+// registry only about keys new to it, and about the platforms of digests
+// it has not seen.
 func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool) (*lockPlan, error) {
 	old, err := e.readLock(false)
 	if err != nil {
 		return nil, err
 	}
+	refreshed := func(k resolve.Key) bool { return refresh != nil && refresh(k) }
 	known := knownPlatforms(old)
 	l, stop := e.newLookups(ctx)
 	defer stop()
 	var early func(Found)
 	if l != nil {
-		// A tag that a source relies on (lock), or that is to be
-		// refreshed or is new (update), is HEADed whatever the other
-		// sources say: start it while the scan goes on. An index new
-		// to the lock is fetched as soon as its HEAD says so.
+		// A tag to refresh, or new to the lock and relied on, is HEADed
+		// whatever the other sources say: start it while the scan goes
+		// on. (Should another source pin it, the pin wins and the HEAD
+		// was for nothing; the scan cannot know yet.) An index new to
+		// the lock is fetched as soon as its HEAD says so.
 		l.afterHead = func(k resolve.Key, d resolve.Descriptor) {
 			if _, ok := known[nameDigest{k.Name, d.Digest}]; d.Index && !ok {
 				l.platforms(nameDigest{k.Name, d.Digest})
@@ -139,7 +165,7 @@ func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool) (*lockPl
 		locked := lockedKeys(old)
 		early = func(f Found) {
 			k := f.Key
-			if k.Tag != "" && (refresh == nil && f.Digest == nil || refresh != nil && (refresh(k) || !locked[k.String()])) {
+			if k.Tag != "" && (refreshed(k) || f.Digest == nil && !locked[k.String()]) {
 				l.head(k)
 			}
 		}
@@ -153,29 +179,37 @@ func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool) (*lockPl
 	groups := groupRefs(s.refs)
 
 	digests := map[string]v1.Hash{}
+	pinnedAt := map[string]string{}
 	index := map[string]bool{}
 	var heads []resolve.Key
-	var unpinned []string
+	var offline []string
 	for _, g := range groups {
-		switch {
-		case g.digest != nil:
+		if g.digest != nil {
 			digests[g.id()] = *g.digest
-		case refresh != nil && !refresh(g.key) && old.Find(g.key.Name, g.key.Tag) != nil:
-			digests[g.id()] = old.Find(g.key.Name, g.key.Tag).Digest
-		case refresh == nil && g.pinnedDigest() != nil:
-			digests[g.id()] = *g.pinnedDigest()
-		case e.Resolver == nil:
-			for _, r := range g.refs {
-				if r.Digest == nil {
-					unpinned = append(unpinned, fmt.Sprintf("%s: %s relies on its tag", r.Pos(), r.Image))
-				}
+			continue
+		}
+		was := old.Find(g.key.Name, g.key.Tag)
+		pin, at := g.pin()
+		switch {
+		case e.Resolver == nil && len(tagReliant(g.refs)) > 0:
+			for _, r := range tagReliant(g.refs) {
+				offline = append(offline, fmt.Sprintf("%s: %s relies on its tag", r.Pos(), r.Image))
 			}
+		case refreshed(g.key):
+			heads = append(heads, g.key)
+		case pin != nil:
+			digests[g.id()] = *pin
+			pinnedAt[g.id()] = fmt.Sprintf("%s:%d", at.File, at.Line)
+		case was != nil:
+			digests[g.id()] = was.Digest
+		case e.Resolver == nil:
+			offline = append(offline, fmt.Sprintf("%s: %s and the other references of %s pin different digests", g.refs[0].Pos(), g.refs[0].Image, g.id()))
 		default:
 			heads = append(heads, g.key)
 		}
 	}
-	if len(unpinned) > 0 {
-		return nil, fmt.Errorf("lock --offline records only pinned references; these rely on a tag:\n  %s\nrun 'imagelock lock' with the registry reachable, or pin them", strings.Join(unpinned, "\n  "))
+	if len(offline) > 0 {
+		return nil, fmt.Errorf("lock --offline records only pinned references; these rely on a tag:\n  %s\nrun 'imagelock lock' with the registry reachable, or pin them", strings.Join(offline, "\n  "))
 	}
 	descs, err := e.headAll(ctx, l, heads)
 	if err != nil {
@@ -199,8 +233,8 @@ func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool) (*lockPl
 			}
 			continue
 		}
-		// Pinned and digest-only entries: whether it is an index is
-		// known only to an old entry, or by fetching it.
+		// Pinned, kept and digest-only entries: whether it is an index
+		// is known only to an old entry, or by fetching it.
 		need = append(need, nameDigest{g.key.Name, digests[g.id()]})
 		index[g.id()] = true
 	}
@@ -227,11 +261,14 @@ func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool) (*lockPl
 			}
 		}
 		for _, r := range g.refs {
-			// update re-pins these itself; lock leaves them to pin.
-			if refresh == nil && r.Digest != nil && *r.Digest != d && g.key.Tag != "" {
+			// update re-pins what it refreshes; the rest is left to pin.
+			if r.Digest != nil && *r.Digest != d && g.key.Tag != "" && !refreshed(g.key) {
 				res.Warnings = append(res.Warnings, rewrite.Warning{File: r.File, Line: r.Line,
-					Msg: fmt.Sprintf("%s pins %s, but the tag points at %s: run 'imagelock pin' to write the locked digest", rewrite.StripDigest(r.Image), r.Digest, d)})
+					Msg: fmt.Sprintf("%s pins %s, but other sources pin other digests and %s locks %s: run 'imagelock pin' to write the locked digest", rewrite.StripDigest(r.Image), r.Digest, e.lockName, d)})
 			}
+		}
+		if was := old.Find(g.key.Name, g.key.Tag); was != nil && g.digest == nil && was.Digest != d && pinnedAt[g.id()] != "" {
+			res.Pinned = append(res.Pinned, PinChange{Image: g.id(), Old: was.Digest.String(), New: d.String(), At: pinnedAt[g.id()]})
 		}
 		next.Images = append(next.Images, im)
 	}

@@ -34,6 +34,9 @@ type ImageChange struct {
 	// manifest did: the index was re-published with the same images.
 	SameImages bool     `json:"same_images"`
 	Files      []string `json:"files"`
+	// PinnedAt, for an image update did not refresh, is where a source
+	// pins the new digest ("Dockerfile:3"): the pin won over the lock.
+	PinnedAt string `json:"pinned_at,omitempty"`
 }
 
 // UpdateResult says what Update changed.
@@ -41,6 +44,10 @@ type UpdateResult struct {
 	Lockfile string        `json:"lockfile"`
 	Wrote    bool          `json:"wrote"`
 	Changes  []ImageChange `json:"changes"`
+	// Added and Removed are the keys of entries new to the lock, and of
+	// those no source uses any more.
+	Added   []string `json:"added"`
+	Removed []string `json:"removed"`
 	// Repinned are the sources whose pins now name the new digests.
 	Repinned []FileChange      `json:"-"`
 	Warnings []rewrite.Warning `json:"-"`
@@ -65,7 +72,11 @@ func Update(ctx context.Context, o Options, uo UpdateOptions) (*UpdateResult, er
 	if err != nil {
 		return nil, err
 	}
-	res := &UpdateResult{Lockfile: e.lockName, Warnings: p.res.Warnings}
+	res := &UpdateResult{Lockfile: e.lockName, Added: p.res.Added, Removed: p.res.Removed, Warnings: p.res.Warnings}
+	pinnedAt := map[string]string{}
+	for _, pc := range p.res.Pinned {
+		pinnedAt[pc.Image] = pc.At
+	}
 	edits := newEditPlan(p.scan.files)
 	for _, g := range p.groups {
 		if g.key.Tag == "" {
@@ -84,7 +95,9 @@ func Update(ctx context.Context, o Options, uo UpdateOptions) (*UpdateResult, er
 		}
 		// A digest that moved, or platforms fetched again and widened.
 		if was := p.old.Find(g.key.Name, g.key.Tag); was != nil && (was.Digest != im.Digest || !maps.Equal(was.Platforms, im.Platforms)) {
-			res.Changes = append(res.Changes, change(was, im))
+			c := change(was, im)
+			c.PinnedAt = pinnedAt[c.Image]
+			res.Changes = append(res.Changes, c)
 		}
 	}
 	if res.Repinned, err = edits.changes(); err != nil {

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"github.com/imagelock/imagelock/lock"
 	"github.com/imagelock/imagelock/resolve"
 	"github.com/imagelock/imagelock/rewrite"
@@ -30,6 +32,9 @@ const (
 	CodeMoved       = "moved"        // a tag a source relies on points elsewhere now
 	CodeVanished    = "vanished"     // a tag or digest the registry no longer has
 	CodeUpdate      = "update"       // a tag moved, but every source pins the digest
+	// CodeRepublished is a tag moved to an index whose platform manifests
+	// are the locked ones: re-published with new attestations, say.
+	CodeRepublished = "republished"
 	// CodePlatformGone is a platform manifest of a locked index that the
 	// registry no longer has, found after its tag moved.
 	CodePlatformGone = "platform-gone"
@@ -174,6 +179,9 @@ func Verify(ctx context.Context, o Options, vo VerifyOptions) (*VerifyResult, er
 // image is still there. Where a tag moved or vanished, the digests the
 // lock leaves behind (the index and each platform's manifest) get a HEAD
 // each: builds pinned to them work only while the registry keeps them.
+// Where a source relies on a tag that moved from an index to an index,
+// one GET of the new index tells whether it was only re-published: see
+// samePlatforms.
 func (e *env) verifyOnline(ctx context.Context, l *lookups, live []*group, entries map[string]*lock.Image) ([]Finding, error) {
 	lks := make([]*lookup, len(live))
 	for i, g := range live {
@@ -212,6 +220,13 @@ func (e *env) verifyOnline(ctx context.Context, l *lookups, live []*group, entri
 	}
 	for _, lb := range left {
 		leftLks = append(leftLks, lb.lk)
+	}
+	newIndex := map[int]*lookup{}
+	for i, g := range live {
+		if changed(i) && lks[i].err == nil && lks[i].desc.Index && entries[g.id()].Platforms != nil && len(tagReliant(g.refs)) > 0 {
+			newIndex[i] = l.platforms(nameDigest{g.key.Name, lks[i].desc.Digest})
+			leftLks = append(leftLks, newIndex[i])
+		}
 	}
 	if err := waitAll(ctx, leftLks, func(int) {}); err != nil {
 		return nil, err
@@ -258,6 +273,10 @@ func (e *env) verifyOnline(ctx context.Context, l *lookups, live []*group, entri
 		switch {
 		case gone:
 			f.Code, f.Msg, f.Fix = CodeVanished, "tag no longer in the registry", "change the tag in the sources, then run 'imagelock lock'"
+		case len(relying) > 0 && newIndex[i] != nil && newIndex[i].err == nil && e.samePlatforms(im.Platforms, newIndex[i].platforms):
+			f.Severity = Notice
+			f.Code, f.Msg, f.Current, f.CurrentFrom = CodeRepublished, "tag moved to an index re-published with the locked platform manifests, so builds do not change", lk.desc.Digest.String(), "registry"
+			f.Fix = "run 'imagelock update --image " + short + "' to record the new index"
 		case len(relying) > 0:
 			f.Code, f.Msg, f.Current, f.CurrentFrom = CodeMoved, "tag moved", lk.desc.Digest.String(), "registry"
 			f.Fix = "run 'imagelock update --image " + short + "' to accept it"
@@ -266,9 +285,9 @@ func (e *env) verifyOnline(ctx context.Context, l *lookups, live []*group, entri
 			f.Code, f.Msg, f.Current, f.CurrentFrom = CodeUpdate, "tag moved; every source pins the locked digest, so builds do not change", lk.desc.Digest.String(), "registry"
 			f.Fix = "run 'imagelock update --image " + short + "' to take the update"
 		}
-		// A tag some source relies on fails where it is relied on; a tag
-		// every source pins is a notice, or a failure below when what it
-		// pins is gone.
+		// A tag some source relies on fails where it is relied on (a
+		// notice, when re-published); a tag every source pins is a
+		// notice, or a failure below when what it pins is gone.
 		if len(relying) > 0 {
 			at(f, relying)
 		} else if !digestGone[i] && len(platformsGone[i]) == 0 {
@@ -295,6 +314,16 @@ func (e *env) verifyOnline(ctx context.Context, l *lookups, live []*group, entri
 		}
 	}
 	return out, nil
+}
+
+// samePlatforms reports whether a moved index builds what the locked one
+// did: over the platforms wanted (--platform or the config; every one
+// when none is set), the two offer the same platforms, each with the
+// same manifest digest. A platform the filter leaves out may differ. An
+// index that offers none of the wanted platforms is never the same.
+func (e *env) samePlatforms(locked, now map[string]v1.Hash) bool {
+	a, b := e.filterPlatforms(locked), e.filterPlatforms(now)
+	return len(a) > 0 && maps.Equal(a, b)
 }
 
 // pinnedRefs returns the references that pin a digest.

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -62,42 +63,200 @@ func read(t testing.TB, path string) string {
 	return string(b)
 }
 
-// DESIGN: a re-lock with nothing moved costs one HEAD per image key and no
-// GET, and rewrites nothing. A tag every source pins costs nothing at all.
-func TestRelockCostsOneHeadPerKey(t *testing.T) {
+// counting is a Resolver that counts every request made through it.
+type counting struct {
+	resolve.Resolver
+	n atomic.Int64
+}
+
+func (c *counting) Head(ctx context.Context, k resolve.Key) (resolve.Descriptor, error) {
+	c.n.Add(1)
+	return c.Resolver.Head(ctx, k)
+}
+
+func (c *counting) Platforms(ctx context.Context, name string, d v1.Hash) (map[string]v1.Hash, error) {
+	c.n.Add(1)
+	return c.Resolver.Platforms(ctx, name, d)
+}
+
+func (c *counting) Exists(ctx context.Context, name string, d v1.Hash) error {
+	c.n.Add(1)
+	return c.Resolver.Exists(ctx, name, d)
+}
+
+// DESIGN: lock never moves an entry by itself. A re-lock after every tag
+// moved upstream leaves the lock's bytes alone and asks the registry
+// nothing; update is the command that accepts the moves.
+func TestRelockMakesNoRequest(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := &resolve.Fake{}
 	f.SetIndex(key("golang:1.26"), digest(t, "a"), map[string]v1.Hash{"linux/amd64": digest(t, "b")})
 	f.SetImage(key("alpine:3.20"), digest(t, "c"))
+	f.SetImage(key("redis:7"), digest(t, "d"))
 	dir := tree(t, map[string]string{
 		"Dockerfile":        "FROM golang:1.26 AS b\nFROM alpine:3.20\n",
 		"ci/Dockerfile":     "FROM docker.io/library/golang:1.26\nFROM index.docker.io/library/alpine:3.20\n",
-		"pinned/Dockerfile": "FROM redis:7@" + digest(t, "d").String() + "\n",
+		"pinned/Dockerfile": "FROM redis:7@" + digest(t, "d").String() + "\nFROM busybox@" + digest(t, "e").String() + "\n",
 	})
-	f.SetImage(key("redis:7"), digest(t, "d"))
-	o := workflow.Options{Dir: dir, Resolver: f}
+	f.SetImage(key("busybox:latest"), digest(t, "e"))
+	c := &counting{Resolver: f}
+	o := workflow.Options{Dir: dir, Resolver: c}
 	if _, err := workflow.Lock(ctx, o, false); err != nil {
 		t.Fatal(err)
 	}
 	first := read(t, filepath.Join(dir, "images.lock"))
+	cold := c.n.Load()
+
+	f.SetIndex(key("golang:1.26"), digest(t, "5"), map[string]v1.Hash{"linux/amd64": digest(t, "6")})
+	f.SetImage(key("alpine:3.20"), digest(t, "7"))
+	f.SetImage(key("redis:7"), digest(t, "8"))
 	res, err := workflow.Lock(ctx, o, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Wrote || read(t, filepath.Join(dir, "images.lock")) != first {
-		t.Error("a re-lock with nothing moved rewrote the lock")
+		t.Errorf("a re-lock after tags moved rewrote the lock:\n%s", cmp.Diff(first, read(t, filepath.Join(dir, "images.lock"))))
 	}
-	got := map[string]int{
-		"HEAD golang":     f.HeadCalls(key("golang:1.26")),
-		"HEAD alpine":     f.HeadCalls(key("alpine:3.20")),
-		"HEAD redis":      f.HeadCalls(key("redis:7")),
-		"GET golang idx":  f.PlatformsCalls("docker.io/library/golang", digest(t, "a")),
-		"GET redis (pin)": f.PlatformsCalls("docker.io/library/redis", digest(t, "d")),
+	if n := c.n.Load() - cold; n != 0 {
+		t.Errorf("a re-lock with nothing new made %d requests, want 0", n)
 	}
-	want := map[string]int{"HEAD golang": 2, "HEAD alpine": 2, "HEAD redis": 0, "GET golang idx": 1, "GET redis (pin)": 1}
+	if len(res.Added)+len(res.Changed)+len(res.Removed) != 0 {
+		t.Errorf("re-lock: added %v, changed %v, removed %v; want none", res.Added, res.Changed, res.Removed)
+	}
+
+	up, err := workflow.Update(ctx, o, workflow.UpdateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var moved []string
+	for _, ch := range up.Changes {
+		moved = append(moved, ch.Image+" "+ch.New)
+	}
+	want := []string{
+		"docker.io/library/alpine:3.20 " + digest(t, "7").String(),
+		"docker.io/library/golang:1.26 " + digest(t, "5").String(),
+		"docker.io/library/redis:7 " + digest(t, "8").String(),
+	}
+	if diff := cmp.Diff(want, moved); diff != "" || !up.Wrote {
+		t.Errorf("update changes (-want +got):\n%s(wrote %v)", diff, up.Wrote)
+	}
+}
+
+// lock asks the registry only about what is new to the lock: a new key
+// costs one HEAD (and one GET for an index), is the one entry added, and
+// the entries it already had stay as they were though their tags moved.
+// A key no source uses any more is dropped, with no request.
+func TestLockResolvesOnlyWhatIsNew(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := &resolve.Fake{}
+	f.SetImage(key("alpine:3.20"), digest(t, "a"))
+	f.SetImage(key("redis:7"), digest(t, "b"))
+	dir := tree(t, map[string]string{"Dockerfile": "FROM alpine:3.20\n", "cache/Dockerfile": "FROM redis:7\n"})
+	c := &counting{Resolver: f}
+	o := workflow.Options{Dir: dir, Resolver: c}
+	if _, err := workflow.Lock(ctx, o, false); err != nil {
+		t.Fatal(err)
+	}
+	f.SetImage(key("alpine:3.20"), digest(t, "c"))
+	f.SetIndex(key("golang:1.26"), digest(t, "d"), map[string]v1.Hash{"linux/amd64": digest(t, "e")})
+	if err := os.WriteFile(filepath.Join(dir, "build.Dockerfile"), []byte("FROM golang:1.26\nFROM alpine:3.20\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "cache")); err != nil {
+		t.Fatal(err)
+	}
+	before := c.n.Load()
+	res, err := workflow.Lock(ctx, o, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type result struct{ Added, Changed, Removed []string }
+	if diff := cmp.Diff(result{Added: []string{"docker.io/library/golang:1.26"}, Removed: []string{"docker.io/library/redis:7"}},
+		result{res.Added, res.Changed, res.Removed}); diff != "" {
+		t.Errorf("entries (-want +got):\n%s", diff)
+	}
+	got := map[string]int64{
+		"all":         c.n.Load() - before,
+		"HEAD golang": int64(f.HeadCalls(key("golang:1.26"))),
+		"GET golang":  int64(f.PlatformsCalls("docker.io/library/golang", digest(t, "d"))),
+		"HEAD alpine": int64(f.HeadCalls(key("alpine:3.20"))),
+		"HEAD redis":  int64(f.HeadCalls(key("redis:7"))),
+	}
+	want := map[string]int64{"all": 2, "HEAD golang": 1, "GET golang": 1, "HEAD alpine": 1, "HEAD redis": 1}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("registry calls over two locks (-want +got):\n%s", diff)
+		t.Errorf("requests (-want +got; HEADs count the first lock's):\n%s", diff)
+	}
+	lf, _, err := lock.Read(filepath.Join(dir, "images.lock"), "images.lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im := lf.Find("docker.io/library/alpine", "3.20"); im == nil || im.Digest != digest(t, "a") ||
+		!slices.Equal(im.Sources, []string{"Dockerfile", "build.Dockerfile"}) {
+		t.Errorf("alpine's entry = %+v, want the first lock's digest, used by both Dockerfiles", im)
+	}
+}
+
+// A digest a source pins wins over the lock's: the source is the truth
+// for a pin. lock takes it with no HEAD, fetches the index it names (new
+// to the lock), and names the entry, both digests and the pin's place.
+// Where the sources pin different digests, the lock keeps its own and
+// each pin that differs is a warning.
+func TestLockPinWins(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := &resolve.Fake{}
+	k := key("golang:1.26")
+	old, pinned := digest(t, "a"), digest(t, "c")
+	f.SetIndex(k, old, map[string]v1.Hash{"linux/amd64": digest(t, "b")})
+	dir := tree(t, map[string]string{"Dockerfile": "FROM golang:1.26\n", "ci/Dockerfile": "FROM golang:1.26\n"})
+	c := &counting{Resolver: f}
+	o := workflow.Options{Dir: dir, Resolver: c}
+	if _, err := workflow.Lock(ctx, o, false); err != nil {
+		t.Fatal(err)
+	}
+	f.SetIndex(k, pinned, map[string]v1.Hash{"linux/amd64": digest(t, "d")})
+	heads := f.HeadCalls(k)
+	src := "# build\n\nFROM golang:1.26@" + pinned.String() + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := c.n.Load()
+	res, err := workflow.Lock(ctx, o, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []workflow.PinChange{{Image: "docker.io/library/golang:1.26", Old: old.String(), New: pinned.String(), At: "Dockerfile:3"}}
+	if diff := cmp.Diff(want, res.Pinned); diff != "" || !slices.Equal(res.Changed, []string{"docker.io/library/golang:1.26"}) {
+		t.Errorf("pinned (-want +got):\n%s(changed %v)", diff, res.Changed)
+	}
+	if n, h, g := c.n.Load()-before, f.HeadCalls(k)-heads, f.PlatformsCalls("docker.io/library/golang", pinned); n != 1 || h != 0 || g != 1 {
+		t.Errorf("requests = %d (%d HEADs, %d GETs of the pinned index), want 1: the GET", n, h, g)
+	}
+	lf, _, err := lock.Read(filepath.Join(dir, "images.lock"), "images.lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im := lf.Find(k.Name, k.Tag); im.Digest != pinned || im.Platforms["linux/amd64"] != digest(t, "d") {
+		t.Errorf("golang's entry = %+v, want the pinned index and its platforms", im)
+	}
+
+	// Two sources pin two digests: neither wins, the lock keeps its own.
+	other := "FROM golang:1.26@" + old.String() + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "ci/Dockerfile"), []byte(other), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before = c.n.Load()
+	res, err = workflow.Lock(ctx, o, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Wrote || c.n.Load() != before {
+		t.Errorf("pins that disagree: wrote %v, %d requests; want the lock kept, no request", res.Wrote, c.n.Load()-before)
+	}
+	if len(res.Warnings) != 1 || res.Warnings[0].File != "ci/Dockerfile" || !strings.Contains(res.Warnings[0].Msg, "run 'imagelock pin'") {
+		t.Errorf("warnings = %+v, want one at ci/Dockerfile saying to run pin", res.Warnings)
 	}
 }
 
@@ -376,7 +535,7 @@ func TestVerifyWhatAMovedTagLeftBehind(t *testing.T) {
 
 // A digest's platforms never change, so lock reuses what images.lock
 // records. When more platforms are wanted than it records, lock says so
-// and keeps its one HEAD per key; update fetches the index again. An
+// and asks the registry nothing; update fetches the index again. An
 // index that lacks a wanted platform is reported either way.
 func TestWidenedPlatforms(t *testing.T) {
 	t.Parallel()
@@ -444,5 +603,94 @@ func TestWidenedPlatforms(t *testing.T) {
 	want = "Dockerfile:2: docker.io/library/tool:1 offers no linux/arm64\n"
 	if diff := cmp.Diff(want, warnings(up.Warnings)); diff != "" {
 		t.Errorf("update warnings (-want +got):\n%s", diff)
+	}
+}
+
+// DESIGN: a moved index whose platform manifests are the locked ones
+// (re-published, with new attestations say) is a notice, not a failure:
+// builds cannot change. Telling costs one GET of the new index, and only
+// for a tag that moved and that a source relies on. The platforms
+// compared are those wanted (--platform or the config; all when none):
+// the lock and the new index must offer the same of them, each with the
+// same manifest; a platform left out may differ.
+func TestVerifyRepublished(t *testing.T) {
+	t.Parallel()
+	amd, arm := digest(t, "b"), digest(t, "c")
+	locked := map[string]v1.Hash{"linux/amd64": amd, "linux/arm64/v8": arm}
+	for _, tc := range []struct {
+		name      string
+		src       string // {pin} is the locked digest
+		platforms []string
+		moved     map[string]v1.Hash // nil: the tag points at a single manifest
+		want      workflow.Finding   // Severity and Code
+		gets      int                // GETs of the new index
+	}{
+		{"same manifests: a notice", "FROM app:1\n", nil,
+			map[string]v1.Hash{"linux/amd64": amd, "linux/arm64/v8": arm},
+			workflow.Finding{Severity: workflow.Notice, Code: workflow.CodeRepublished}, 1},
+		{"one manifest changed: moved", "FROM app:1\n", nil,
+			map[string]v1.Hash{"linux/amd64": amd, "linux/arm64/v8": digest(t, "f")},
+			workflow.Finding{Severity: workflow.Failure, Code: workflow.CodeMoved}, 1},
+		{"a platform added: moved", "FROM app:1\n", nil,
+			map[string]v1.Hash{"linux/amd64": amd, "linux/arm64/v8": arm, "linux/riscv64": digest(t, "f")},
+			workflow.Finding{Severity: workflow.Failure, Code: workflow.CodeMoved}, 1},
+		{"a platform removed: moved", "FROM app:1\n", nil,
+			map[string]v1.Hash{"linux/amd64": amd},
+			workflow.Finding{Severity: workflow.Failure, Code: workflow.CodeMoved}, 1},
+		{"filtered: a platform left out changed", "FROM app:1\n", []string{"linux/amd64"},
+			map[string]v1.Hash{"linux/amd64": amd, "linux/arm64/v8": digest(t, "f"), "linux/riscv64": digest(t, "9")},
+			workflow.Finding{Severity: workflow.Notice, Code: workflow.CodeRepublished}, 1},
+		{"filtered: the platform wanted changed", "FROM app:1\n", []string{"linux/amd64"},
+			map[string]v1.Hash{"linux/amd64": digest(t, "f"), "linux/arm64/v8": arm},
+			workflow.Finding{Severity: workflow.Failure, Code: workflow.CodeMoved}, 1},
+		{"now a single manifest: moved, no GET", "FROM app:1\n", nil, nil,
+			workflow.Finding{Severity: workflow.Failure, Code: workflow.CodeMoved}, 0},
+		{"every source pins: an update, no GET", "FROM app:1@{pin}\n", nil,
+			map[string]v1.Hash{"linux/amd64": amd, "linux/arm64/v8": arm},
+			workflow.Finding{Severity: workflow.Notice, Code: workflow.CodeUpdate}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			f := &resolve.Fake{}
+			k := key("app:1")
+			f.SetIndex(k, digest(t, "a"), locked)
+			dir := tree(t, map[string]string{"Dockerfile": strings.ReplaceAll(tc.src, "{pin}", digest(t, "a").String())})
+			c := &counting{Resolver: f}
+			o := workflow.Options{Dir: dir, Resolver: c, Platforms: tc.platforms}
+			if _, err := workflow.Lock(ctx, o, false); err != nil {
+				t.Fatal(err)
+			}
+			if tc.moved == nil {
+				f.SetImage(k, digest(t, "d"))
+			} else {
+				f.SetIndex(k, digest(t, "d"), tc.moved)
+			}
+			before := c.n.Load()
+			res, err := workflow.Verify(ctx, o, workflow.VerifyOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []workflow.Finding
+			for _, fd := range res.Findings {
+				got = append(got, workflow.Finding{Severity: fd.Severity, Code: fd.Code})
+			}
+			if diff := cmp.Diff([]workflow.Finding{tc.want}, got); diff != "" {
+				t.Errorf("findings (-want +got):\n%s\n%+v", diff, res.Findings)
+			}
+			if res.Failed(false) != (tc.want.Severity == workflow.Failure) {
+				t.Errorf("Failed(false) = %v for a %s", res.Failed(false), tc.want.Severity)
+			}
+			// One HEAD of the tag, one of each digest the lock leaves
+			// behind (the index and its locked platforms), and the GETs.
+			plats := len(locked)
+			if tc.platforms != nil {
+				plats = len(tc.platforms)
+			}
+			want := int64(1 + 1 + plats + tc.gets)
+			if n, g := c.n.Load()-before, f.PlatformsCalls("docker.io/library/app", digest(t, "d")); g != tc.gets || n != want {
+				t.Errorf("requests = %d with %d GETs of the new index, want %d with %d", n, g, want, tc.gets)
+			}
+		})
 	}
 }

@@ -26,7 +26,7 @@ func goldenResult() *workflow.VerifyResult {
 		d2 = "sha256:2222222222222222222222222222222222222222222222222222222222222222"
 	)
 	return &workflow.VerifyResult{
-		Refs: 7, Images: 5, Online: true,
+		Refs: 8, Images: 6, Online: true,
 		Warnings: []rewrite.Warning{{File: "build/Dockerfile", Line: 2, Msg: "FROM ${BASE}: variable BASE has no default; the image cannot be resolved"}},
 		Findings: []workflow.Finding{
 			{Severity: workflow.Failure, Code: workflow.CodeMoved, File: "Dockerfile", Line: 3, Col: 6, Image: "docker.io/library/alpine:3.20",
@@ -40,6 +40,9 @@ func goldenResult() *workflow.VerifyResult {
 			{Severity: workflow.Notice, Code: workflow.CodeUpdate, File: "compose.yaml", Line: 4, Col: 12, Image: "docker.io/library/postgres:17",
 				Msg: "tag moved; every source pins the locked digest, so builds do not change", Locked: d1, Current: d2, CurrentFrom: "registry",
 				Fix: "run 'imagelock update --image postgres' to take the update (100% safe)"},
+			{Severity: workflow.Notice, Code: workflow.CodeRepublished, File: "compose.yaml", Line: 9, Col: 12, Image: "docker.io/library/node:22",
+				Msg: "tag moved to an index re-published with the locked platform manifests, so builds do not change", Locked: d1, Current: d2, CurrentFrom: "registry",
+				Fix: "run 'imagelock update --image node' to record the new index"},
 			{Severity: workflow.Failure, Code: workflow.CodeUnused, File: "images.lock", Line: 30, Image: "docker.io/library/nginx:1",
 				Msg: "no source uses it", Fix: "run 'imagelock lock' to drop it"},
 			{Severity: workflow.Failure, Code: workflow.CodeVanished, File: "ci/.gitlab-ci.yml", Image: "quay.io/x/y:2",

@@ -12,7 +12,7 @@ import (
 func lockCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "lock",
-		Usage:     "resolve every image reference and write images.lock",
+		Usage:     "record every image reference in images.lock, resolving only what is new to it",
 		ArgsUsage: "[PATH...]",
 		Flags: append(commonFlags(),
 			&cli.BoolFlag{Name: "offline", Usage: "record only references pinned in the sources; no network"},
@@ -41,6 +41,8 @@ func lockCommand() *cli.Command {
 	}
 }
 
+// lockSummary is the counts, then one line per entry added (+), changed
+// (~, with where a source pins the new digest) and removed (-).
 func lockSummary(res *workflow.LockResult) string {
 	counts := fmt.Sprintf("%s from %s", plural(res.Images, "image", "images"), plural(res.Refs, "reference", "references"))
 	if !res.Wrote {
@@ -55,9 +57,26 @@ func lockSummary(res *workflow.LockResult) string {
 			what = append(what, fmt.Sprintf("%d %s", len(x.keys), x.verb))
 		}
 	}
-	s := fmt.Sprintf("wrote %s: %s", res.Lockfile, counts)
+	var b strings.Builder
+	fmt.Fprintf(&b, "wrote %s: %s", res.Lockfile, counts)
 	if len(what) > 0 {
-		s += " (" + strings.Join(what, ", ") + ")"
+		b.WriteString(" (" + strings.Join(what, ", ") + ")")
 	}
-	return s
+	for _, k := range res.Added {
+		fmt.Fprintf(&b, "\n  + %s", k)
+	}
+	pinned := map[string]workflow.PinChange{}
+	for _, p := range res.Pinned {
+		pinned[p.Image] = p
+	}
+	for _, k := range res.Changed {
+		fmt.Fprintf(&b, "\n  ~ %s", k)
+		if p, ok := pinned[k]; ok {
+			fmt.Fprintf(&b, " (pinned in %s: %s -> %s)", p.At, shortDigest(p.Old), shortDigest(p.New))
+		}
+	}
+	for _, k := range res.Removed {
+		fmt.Fprintf(&b, "\n  - %s", k)
+	}
+	return b.String()
 }

@@ -92,6 +92,8 @@ var sarifRules = []sarifRule{
 		Help: sarifText{"The tag moved, and a platform manifest of the locked index is no longer in the registry, so builds pinned to the locked digest fail on that platform. Run 'imagelock update --image NAME' to lock and pin what the tag points at now."}},
 	{ID: workflow.CodeUpdate, ShortDescription: sarifText{"Update available"},
 		Help: sarifText{"The tag moved, but every source pins the locked digest, so builds do not change. Run 'imagelock update --image NAME' to take the update."}, DefaultConfiguration: sarifDefaults{"warning"}},
+	{ID: workflow.CodeRepublished, ShortDescription: sarifText{"Tag moved to a re-published index"},
+		Help: sarifText{"The tag moved to a new index whose platform manifests are the locked ones (re-published, with new attestations say), so builds do not change. Run 'imagelock update --image NAME' to record the new index."}, DefaultConfiguration: sarifDefaults{"warning"}},
 }
 
 // writeSARIF writes the findings as a SARIF 2.1.0 log for code scanning:

@@ -57,10 +57,18 @@ func updateJSON(res *workflow.UpdateResult) any {
 	out := struct {
 		*workflow.UpdateResult
 		Changes  []workflow.ImageChange `json:"changes"`
+		Added    []string               `json:"added"`
+		Removed  []string               `json:"removed"`
 		Repinned []string               `json:"repinned"`
-	}{UpdateResult: res, Changes: res.Changes, Repinned: []string{}}
+	}{UpdateResult: res, Changes: res.Changes, Added: res.Added, Removed: res.Removed, Repinned: []string{}}
 	if out.Changes == nil {
 		out.Changes = []workflow.ImageChange{}
+	}
+	if out.Added == nil {
+		out.Added = []string{}
+	}
+	if out.Removed == nil {
+		out.Removed = []string{}
 	}
 	for _, f := range res.Repinned {
 		out.Repinned = append(out.Repinned, f.File)
@@ -68,12 +76,18 @@ func updateJSON(res *workflow.UpdateResult) any {
 	return out
 }
 
+// printUpdate names each entry changed, with its digests and platforms,
+// then each added (+) and removed (-), the sources re-pinned, and a
+// verdict.
 func printUpdate(w io.Writer, res *workflow.UpdateResult) {
 	for _, ch := range res.Changes {
 		if ch.Old == ch.New {
 			fmt.Fprintf(w, "%s\n    digest: %s (unchanged; the index was fetched again for more platforms)\n", ch.Image, ch.New)
 		} else {
 			fmt.Fprintf(w, "%s\n    old: %s\n    new: %s\n", ch.Image, ch.Old, ch.New)
+		}
+		if ch.PinnedAt != "" {
+			fmt.Fprintf(w, "    pinned in %s\n", ch.PinnedAt)
 		}
 		for _, x := range []struct {
 			what      string
@@ -87,12 +101,30 @@ func printUpdate(w io.Writer, res *workflow.UpdateResult) {
 			fmt.Fprintln(w, "    same images: the index was re-published; builds do not change")
 		}
 	}
+	for _, k := range res.Added {
+		fmt.Fprintf(w, "  + %s\n", k)
+	}
+	for _, k := range res.Removed {
+		fmt.Fprintf(w, "  - %s\n", k)
+	}
 	for _, f := range res.Repinned {
 		fmt.Fprintf(w, "re-pinned %s\n", f.File)
 	}
-	if len(res.Changes) == 0 {
+	var ar []string
+	if n := len(res.Added); n > 0 {
+		ar = append(ar, fmt.Sprintf("%d added", n))
+	}
+	if n := len(res.Removed); n > 0 {
+		ar = append(ar, fmt.Sprintf("%d removed", n))
+	}
+	switch {
+	case len(res.Changes) == 0 && len(ar) == 0:
 		fmt.Fprintf(w, "%s is up to date: no tag moved\n", res.Lockfile)
-	} else {
+	case len(res.Changes) == 0:
+		fmt.Fprintf(w, "updated %s: no tag moved (%s)\n", res.Lockfile, strings.Join(ar, ", "))
+	case len(ar) == 0:
 		fmt.Fprintf(w, "updated %s: %s\n", res.Lockfile, plural(len(res.Changes), "image", "images"))
+	default:
+		fmt.Fprintf(w, "updated %s: %s (%s)\n", res.Lockfile, plural(len(res.Changes), "image", "images"), strings.Join(ar, ", "))
 	}
 }

@@ -1,7 +1,8 @@
 // Command tagmove is the story of a moved tag, told offline in a few
 // seconds: an in-process registry, a repository with one Dockerfile, then
-// lock; upstream re-pushes the tag; verify fails and names it; lock takes
-// the new digest; pin writes it into the Dockerfile; unpin takes it out.
+// lock; upstream re-pushes the tag; lock again changes nothing (a lock
+// never moves by itself); verify fails and names it; update takes the new
+// digest; pin writes it into the Dockerfile; unpin takes it out.
 //
 //	go run ./examples/tagmove
 package main
@@ -69,6 +70,16 @@ func run(ctx context.Context, w io.Writer) error {
 	fmt.Fprintf(w, "2. Upstream re-pushes %s after a patch release: it now names %s.\n", tag, short(second))
 	fmt.Fprintf(w, "   The Dockerfile did not change, yet the next build gets other bits.\n\n")
 
+	again, err := workflow.Lock(ctx, opts, false)
+	if err != nil {
+		return err
+	}
+	if again.Wrote {
+		return errors.New("lock moved the tag by itself")
+	}
+	fmt.Fprintf(w, "3. imagelock lock again changes nothing: images.lock still says %s.\n", short(first))
+	fmt.Fprintf(w, "   Like go.sum, the lock moves only when someone asks.\n\n")
+
 	res, err := workflow.Verify(ctx, opts, workflow.VerifyOptions{})
 	if err != nil {
 		return err
@@ -76,17 +87,24 @@ func run(ctx context.Context, w io.Writer) error {
 	if !res.Failed(false) {
 		return errors.New("verify did not notice the moved tag")
 	}
-	fmt.Fprintf(w, "3. imagelock verify fails, as CI would:\n")
+	fmt.Fprintf(w, "4. imagelock verify fails, as CI would:\n")
 	for _, f := range res.Findings {
 		fmt.Fprintf(w, "   %s:%d: %s: %s\n       images.lock: %s\n       registry:    %s\n", f.File, f.Line, f.Image, f.Msg, short(f.Locked), short(f.Current))
 	}
 	fmt.Fprintln(w)
 
-	lr, err := workflow.Lock(ctx, opts, false)
+	up, err := workflow.Update(ctx, opts, workflow.UpdateOptions{})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "4. A person reviews the move and accepts it: imagelock lock (%d changed).\n\n", len(lr.Changed))
+	if len(up.Changes) != 1 || up.Changes[0].New != second.String() {
+		return errors.New("update did not take the new digest")
+	}
+	fmt.Fprintf(w, "5. A person reviews the move and accepts it: imagelock update\n")
+	for _, c := range up.Changes {
+		fmt.Fprintf(w, "   %s: %s -> %s\n", c.Image, short(c.Old), short(c.New))
+	}
+	fmt.Fprintln(w)
 
 	if _, err := workflow.Pin(ctx, opts, true); err != nil {
 		return err
@@ -95,7 +113,7 @@ func run(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "5. imagelock pin writes the digest into the Dockerfile:\n   %s\n", firstLine(pinned))
+	fmt.Fprintf(w, "6. imagelock pin writes the digest into the Dockerfile:\n   %s\n", firstLine(pinned))
 	if !strings.Contains(string(pinned), second.String()) {
 		return errors.New("pin did not write the new digest")
 	}
@@ -110,7 +128,7 @@ func run(ctx context.Context, w io.Writer) error {
 	if string(back) != original {
 		return errors.New("unpin did not restore the Dockerfile")
 	}
-	fmt.Fprintf(w, "6. imagelock unpin takes it out again, byte for byte:\n   %s\n", firstLine(back))
+	fmt.Fprintf(w, "7. imagelock unpin takes it out again, byte for byte:\n   %s\n", firstLine(back))
 	return nil
 }
 

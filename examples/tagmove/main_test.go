@@ -13,7 +13,7 @@ func TestDemo(t *testing.T) {
 	if err := run(context.Background(), &out); err != nil {
 		t.Fatalf("demo failed: %v\n%s", err, out.String())
 	}
-	for _, want := range []string{"verify fails", "Dockerfile:1: ", "tag moved", "(1 changed)", "@sha256:", "byte for byte"} {
+	for _, want := range []string{"lock again changes nothing", "verify fails", "Dockerfile:1: ", "tag moved", "accepts it: imagelock update", "… -> sha256:", "@sha256:", "byte for byte"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
 		}

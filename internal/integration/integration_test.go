@@ -93,8 +93,9 @@ func readLock(t *testing.T, dir string) *lock.File {
 
 // The whole story against a real registry with TLS and basic auth: lock
 // records the right digests for every Dockerfile form; a tag overwritten
-// upstream makes verify exit 1 naming the image and the file; lock takes
-// it; pin then unpin leaves every source as it was.
+// upstream makes verify exit 1 naming the image and the file; lock leaves
+// the lock as it was, update takes the move; pin then unpin leaves every
+// source as it was.
 func TestLockVerifyPinAgainstRealRegistry(t *testing.T) {
 	t.Parallel()
 	srv := testregistry.Start(t)
@@ -156,11 +157,22 @@ func TestLockVerifyPinAgainstRealRegistry(t *testing.T) {
 		}
 	}
 
-	imagelock(t, dir, env, "lock").want(t, 0, "lock after the move")
-	if d := readLock(t, dir).Find(h+"/library/base", "1").Digest; d != moved {
-		t.Errorf("lock after the move recorded %s, want %s", d, moved)
+	before, err := os.ReadFile(filepath.Join(dir, "images.lock"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	imagelock(t, dir, env, "verify").want(t, 0, "verify after lock")
+	r = imagelock(t, dir, env, "lock")
+	r.want(t, 0, "lock after the move")
+	if after, _ := os.ReadFile(filepath.Join(dir, "images.lock")); string(after) != string(before) || !strings.Contains(r.stdout, "is up to date") {
+		t.Errorf("lock after the move changed the lock (a lock never moves by itself):\n%s", r.stdout)
+	}
+	imagelock(t, dir, env, "verify").want(t, 1, "verify after lock")
+	r = imagelock(t, dir, env, "update")
+	r.want(t, 0, "update after the move")
+	if d := readLock(t, dir).Find(h+"/library/base", "1").Digest; d != moved || !strings.Contains(r.stdout, h+"/library/base:1\n") {
+		t.Errorf("update after the move recorded %s, want %s, and named it:\n%s", d, moved, r.stdout)
+	}
+	imagelock(t, dir, env, "verify").want(t, 0, "verify after update")
 
 	imagelock(t, dir, env, "pin").want(t, 0, "pin")
 	pinned, _ := os.ReadFile(filepath.Join(dir, "Dockerfile"))
