@@ -18,6 +18,13 @@ import (
 // skipped with a warning (no hand-written manifest comes near it).
 const maxYAMLSize = 10 << 20
 
+// TooLarge reports whether a file of size bytes at path is past what its
+// finder reads: pin must not grow a source into one imagelock skips.
+func TooLarge(path string, size int) bool {
+	kind, _, ok := FinderFor(path)
+	return size > maxYAMLSize && (!ok || kind != Dockerfile)
+}
+
 // maxAliasChain bounds how many aliases in a row a lookup follows.
 const maxAliasChain = 64
 

@@ -119,15 +119,41 @@ func (e *ConflictError) Error() string {
 		e.File, e.Line, e.A.Where, e.A.Image, e.A.New, e.B.Where, e.B.Image, e.B.New)
 }
 
-// writeChanges writes each changed source atomically. Every edit was
-// computed before the first write.
-func (e *env) writeChanges(cs []FileChange) error {
+// stageChanges adds each changed source to a batch of writes. A source
+// must resolve, through any symbolic link, to a file under the root (a
+// link stays a link), must not have grown past what imagelock reads, and
+// at commit must still hold the bytes it was read as.
+func (e *env) stageChanges(b *atomicfile.Batch, cs []FileChange) error {
+	realRoot, err := filepath.EvalSymlinks(e.root)
+	if err != nil {
+		return err
+	}
 	for _, c := range cs {
-		if err := atomicfile.WriteFile(filepath.Join(e.root, filepath.FromSlash(c.File)), c.New, 0o644); err != nil {
+		name := filepath.Join(e.root, filepath.FromSlash(c.File))
+		real, err := filepath.EvalSymlinks(name)
+		if err != nil {
+			return err
+		}
+		if rel, err := filepath.Rel(realRoot, real); err != nil || !filepath.IsLocal(rel) {
+			return fmt.Errorf("%s resolves to %s, outside %s, so nothing was written: imagelock edits only files under the lock's directory", c.File, real, e.root)
+		}
+		if rewrite.TooLarge(c.File, len(c.New)) && !rewrite.TooLarge(c.File, len(c.Old)) {
+			return fmt.Errorf("%s would grow to %d bytes, past what imagelock reads, so nothing was written: split the file", c.File, len(c.New))
+		}
+		if err := b.StageReplacing(real, c.Old, c.New); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// commit writes a batch, or removes what it staged when err is set.
+func commit(b *atomicfile.Batch, err error) error {
+	if err != nil {
+		b.Abort()
+		return err
+	}
+	return b.Commit()
 }
 
 // adoptBare gives its tag back to each reference that pin wrote onto an

@@ -271,3 +271,124 @@ func TestDigestOnlyStaysDigestOnly(t *testing.T) {
 		}
 	}
 }
+
+// Nothing outside the lock's directory is read as a source or written,
+// whatever symbolic links say; a link inside it stays a link, and pin
+// writes the file it names.
+func TestPinStaysUnderTheRoot(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := &resolve.Fake{}
+	f.SetImage(key("alpine:3.20"), digest(t, "a"))
+	base := t.TempDir()
+	outside := "FROM alpine:3.20\n"
+	files := map[string]string{
+		"outside/Dockerfile":     outside,
+		"repo/shared/Dockerfile": "FROM alpine:3.20\n",
+		"repo/compose.yaml":      "services:\n  app:\n    build: ./app\n",
+	}
+	for name, content := range files {
+		p := filepath.Join(base, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root := filepath.Join(base, "repo")
+	if err := os.Symlink("shared", filepath.Join(root, "app")); err != nil {
+		t.Fatal(err)
+	}
+	o := workflow.Options{Dir: root, Resolver: f}
+	if _, err := workflow.Lock(ctx, o, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := workflow.Pin(ctx, o, true); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(filepath.Join(root, "app")); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("app is no longer a symbolic link: %v, %v", fi, err)
+	}
+	if got := read(t, filepath.Join(root, "shared/Dockerfile")); got != "FROM alpine:3.20@"+digest(t, "a").String()+"\n" {
+		t.Errorf("the linked Dockerfile holds %q", got)
+	}
+
+	// A build whose directory links outside the root: refused, naming it.
+	if err := os.Symlink("../outside", filepath.Join(root, "ext")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "compose.yaml"), []byte("services:\n  app:\n    build: ./ext\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, run := range map[string]func() error{
+		"lock": func() error { _, err := workflow.Lock(ctx, o, false); return err },
+		"pin":  func() error { _, err := workflow.Pin(ctx, o, true); return err },
+	} {
+		if err := run(); err == nil || !strings.Contains(err.Error(), "ext/Dockerfile") {
+			t.Errorf("%s through a link out of the root = %v, want an error naming ext/Dockerfile", name, err)
+		}
+	}
+	if got := read(t, filepath.Join(base, "outside/Dockerfile")); got != outside {
+		t.Errorf("a file outside the root was rewritten: %q", got)
+	}
+}
+
+// update writes the summary, the re-pinned sources and the lock all or
+// nothing: a summary it cannot write leaves the lock and sources as they were.
+func TestUpdateSummaryFailureWritesNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := &resolve.Fake{}
+	f.SetImage(key("alpine:3.20"), digest(t, "a"))
+	dir := tree(t, map[string]string{"Dockerfile": "FROM alpine:3.20\n"})
+	o := workflow.Options{Dir: dir, Resolver: f}
+	if _, err := workflow.Lock(ctx, o, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := workflow.Pin(ctx, o, true); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, dir)
+	f.SetImage(key("alpine:3.20"), digest(t, "b"))
+	_, err := workflow.Update(ctx, o, workflow.UpdateOptions{Summary: filepath.Join(dir, "no/such/dir/pr.md")})
+	if err == nil || !strings.Contains(err.Error(), "pr.md") {
+		t.Fatalf("update with an unwritable summary = %v, want an error naming it", err)
+	}
+	if diff := cmp.Diff(before, snapshot(t, dir)); diff != "" {
+		t.Errorf("a failed update changed files (-before +after):\n%s", diff)
+	}
+	summary := filepath.Join(dir, "pr.md")
+	if _, err := workflow.Update(ctx, o, workflow.UpdateOptions{Summary: summary}); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, summary); !strings.Contains(got, digest(t, "b").String()[7:19]) {
+		t.Errorf("the summary does not name the new digest:\n%s", got)
+	}
+	if got := read(t, filepath.Join(dir, "Dockerfile")); !strings.Contains(got, digest(t, "b").String()) {
+		t.Errorf("update did not re-pin: %q", got)
+	}
+}
+
+// pin refuses to grow a YAML source past the size imagelock reads: the
+// pin could not be undone.
+func TestPinDoesNotGrowASourcePastTheReadLimit(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := &resolve.Fake{}
+	f.SetImage(key("alpine:3.20"), digest(t, "a"))
+	pod := "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      image: alpine:3.20\n"
+	pad := "#" + strings.Repeat("x", 10<<20-len(pod)-3) + "\n"
+	dir := tree(t, map[string]string{"pod.yaml": pad + pod})
+	o := workflow.Options{Dir: dir, Resolver: f}
+	if _, err := workflow.Lock(ctx, o, false); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, dir)
+	if _, err := workflow.Pin(ctx, o, true); err == nil || !strings.Contains(err.Error(), "pod.yaml would grow") {
+		t.Fatalf("pin = %v, want a refusal naming pod.yaml", err)
+	}
+	if diff := cmp.Diff(before, snapshot(t, dir)); diff != "" {
+		t.Error("a refused pin changed files")
+	}
+}

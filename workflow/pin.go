@@ -8,6 +8,7 @@ import (
 
 	"github.com/aymanbagabas/go-udiff"
 
+	"github.com/imagelock/imagelock/internal/atomicfile"
 	"github.com/imagelock/imagelock/lock"
 	"github.com/imagelock/imagelock/rewrite"
 )
@@ -105,7 +106,8 @@ func edit(o Options, write bool, verb string, f editFunc) (*EditResult, error) {
 		return nil, err
 	}
 	if write && len(res.Changes) > 0 {
-		if err := e.writeChanges(res.Changes); err != nil {
+		var b atomicfile.Batch
+		if err := commit(&b, e.stageChanges(&b, res.Changes)); err != nil {
 			return nil, err
 		}
 		res.Wrote = true

@@ -49,7 +49,15 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 		errs  []error
 	}
 	results := make([]result, len(files))
-	fsys := os.DirFS(e.root)
+	// Every read goes through root, which refuses a path or a symbolic
+	// link that leads outside the lock's directory: a compose build:
+	// through a linked directory reads nothing outside the repository.
+	root, err := os.OpenRoot(e.root)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	fsys := root.FS()
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
@@ -59,7 +67,7 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 			for i := range next {
 				r := &results[i]
 				var err error
-				if r.src, err = os.ReadFile(filepath.Join(e.root, filepath.FromSlash(files[i]))); err != nil {
+				if r.src, err = root.ReadFile(filepath.FromSlash(files[i])); err != nil {
 					r.errs = []error{err}
 					continue
 				}
@@ -123,7 +131,7 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 	// edits it all the same, so its bytes are loaded too.
 	for _, r := range s.refs {
 		if _, ok := s.files[r.File]; !ok {
-			src, err := os.ReadFile(filepath.Join(e.root, filepath.FromSlash(r.File)))
+			src, err := root.ReadFile(filepath.FromSlash(r.File))
 			if err != nil {
 				errs = append(errs, err)
 				continue

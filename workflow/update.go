@@ -6,6 +6,7 @@ import (
 	"maps"
 	"sort"
 
+	"github.com/imagelock/imagelock/internal/atomicfile"
 	"github.com/imagelock/imagelock/lock"
 	"github.com/imagelock/imagelock/resolve"
 	"github.com/imagelock/imagelock/rewrite"
@@ -17,6 +18,10 @@ type UpdateOptions struct {
 	// or normalized ("alpine", "docker.io/library/alpine"), with or
 	// without a tag. Empty refreshes every tag.
 	Images []string
+	// Summary, when set, is a file to write the Markdown summary to
+	// (Summary), in the same all-or-nothing write as the lock and the
+	// sources.
+	Summary string
 }
 
 // ImageChange is one lock entry whose digest changed.
@@ -103,10 +108,19 @@ func Update(ctx context.Context, o Options, uo UpdateOptions) (*UpdateResult, er
 	if res.Repinned, err = edits.changes(); err != nil {
 		return nil, err
 	}
-	if err := e.writeChanges(res.Repinned); err != nil {
-		return nil, err
+	// The summary, the sources, then the lock: all or nothing, and the
+	// lock, which records the rest, renamed last.
+	var b atomicfile.Batch
+	if uo.Summary != "" {
+		err = b.Stage(uo.Summary, []byte(Summary(res)), 0o644)
 	}
-	if res.Wrote, err = lock.Write(e.lockPath, p.next); err != nil {
+	if err == nil {
+		err = e.stageChanges(&b, res.Repinned)
+	}
+	if err == nil {
+		res.Wrote, err = lock.Stage(&b, e.lockPath, p.next)
+	}
+	if err := commit(&b, err); err != nil {
 		return nil, err
 	}
 	return res, nil

@@ -8,7 +8,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/imagelock/imagelock/internal/atomicfile"
 	"github.com/imagelock/imagelock/workflow"
 )
 
@@ -29,19 +28,15 @@ func updateCommand() *cli.Command {
 			if o.Resolver, err = resolver(c, o); err != nil {
 				return err
 			}
-			res, err := workflow.Update(c.Context, o, workflow.UpdateOptions{Images: c.StringSlice("image")})
+			uo := workflow.UpdateOptions{Images: c.StringSlice("image"), Summary: c.String("summary")}
+			if uo.Summary != "" && !filepath.IsAbs(uo.Summary) {
+				uo.Summary = filepath.Join(defaultDir(o.Dir), uo.Summary)
+			}
+			res, err := workflow.Update(c.Context, o, uo)
 			if err != nil {
 				return err
 			}
 			printWarnings(c.App.ErrWriter, res.Warnings)
-			if f := c.String("summary"); f != "" {
-				if !filepath.IsAbs(f) {
-					f = filepath.Join(defaultDir(o.Dir), f)
-				}
-				if err := atomicfile.WriteFile(f, []byte(workflow.Summary(res)), 0o644); err != nil {
-					return fmt.Errorf("writing the summary: %w", err)
-				}
-			}
 			if c.String("format") == "json" {
 				return writeJSON(c.App.Writer, updateJSON(res))
 			}
