@@ -6,11 +6,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/imagelock/imagelock/internal/dirlock"
 	"github.com/imagelock/imagelock/resolve"
 	"github.com/imagelock/imagelock/workflow"
 )
@@ -390,5 +393,52 @@ func TestPinDoesNotGrowASourcePastTheReadLimit(t *testing.T) {
 	}
 	if diff := cmp.Diff(before, snapshot(t, dir)); diff != "" {
 		t.Error("a refused pin changed files")
+	}
+}
+
+// slowResolver answers as its Fake does, a while later.
+type slowResolver struct{ *resolve.Fake }
+
+func (s slowResolver) Head(ctx context.Context, k resolve.Key) (resolve.Descriptor, error) {
+	time.Sleep(50 * time.Millisecond)
+	return s.Fake.Head(ctx, k)
+}
+
+// Two runs that write one lock at once take turns: neither builds on the
+// old lock while the other is writing, so no entry is lost.
+func TestConcurrentLocksLoseNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := &resolve.Fake{}
+	f.SetImage(key("alpine:3.20"), digest(t, "a"))
+	f.SetImage(key("redis:7"), digest(t, "b"))
+	dir := tree(t, map[string]string{"a/Dockerfile": "FROM alpine:3.20\n", "b/Dockerfile": "FROM redis:7\n"})
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, scope := range []string{"a", "b"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = workflow.Lock(ctx, workflow.Options{Dir: dir, Paths: []string{scope}, Resolver: slowResolver{f}}, false)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	lk := read(t, filepath.Join(dir, "images.lock"))
+	for _, name := range []string{"docker.io/library/alpine", "docker.io/library/redis"} {
+		if !strings.Contains(lk, `name = "`+name+`"`) {
+			t.Errorf("the lock lost %s:\n%s", name, lk)
+		}
+	}
+	release, err := dirlock.Acquire(ctx, dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	_, err = workflow.Lock(ctx, workflow.Options{Dir: dir, Resolver: f, LockWait: 100 * time.Millisecond}, false)
+	if !errors.Is(err, dirlock.ErrBusy) {
+		t.Errorf("lock while another run writes = %v, want ErrBusy", err)
 	}
 }

@@ -112,6 +112,11 @@ func Lock(ctx context.Context, o Options, offline bool) (*LockResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	release, err := e.writer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	if offline {
 		e.Resolver = nil
 	}

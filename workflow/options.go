@@ -1,10 +1,13 @@
 package workflow
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
+	"github.com/imagelock/imagelock/internal/dirlock"
 	"github.com/imagelock/imagelock/resolve"
 )
 
@@ -30,6 +33,9 @@ type Options struct {
 	// Env looks up the environment for compose interpolation; nil is an
 	// empty environment.
 	Env func(string) (string, bool)
+	// LockWait bounds how long a command that writes waits for another
+	// run writing in the same directory; default 10 s.
+	LockWait time.Duration
 	// Progress, when set, is called after each registry lookup with the
 	// count done, the count to do and the image just resolved. It is
 	// called from several goroutines, one call at a time.
@@ -60,6 +66,9 @@ func prepare(o Options) (*env, error) {
 	}
 	if o.Jobs <= 0 {
 		o.Jobs = 256
+	}
+	if o.LockWait <= 0 {
+		o.LockWait = 10 * time.Second
 	}
 	dir, err := filepath.Abs(o.Dir)
 	if err != nil {
@@ -96,4 +105,11 @@ func prepare(o Options) (*env, error) {
 		return nil, err
 	}
 	return e, nil
+}
+
+// writer waits for any other run that writes in the lock's directory, and
+// holds it off until release: two runs never both build on the same old
+// lock.
+func (e *env) writer(ctx context.Context) (release func(), err error) {
+	return dirlock.Acquire(ctx, e.root, e.LockWait)
 }

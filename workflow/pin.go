@@ -37,7 +37,7 @@ type EditResult struct {
 // reference lacks a lock entry. With write false, it reports what it
 // would change.
 func Pin(ctx context.Context, o Options, write bool) (*EditResult, error) {
-	return edit(o, write, "pin", func(src []byte, r Found, im *lock.Image) ([]rewrite.Edit, error) {
+	return edit(ctx, o, write, "pin", func(src []byte, r Found, im *lock.Image) ([]rewrite.Edit, error) {
 		if r.Key.Tag == "" {
 			return nil, nil
 		}
@@ -50,7 +50,7 @@ func Pin(ctx context.Context, o Options, write bool) (*EditResult, error) {
 // written when any pinned reference lacks a lock entry: the lock must keep
 // what the sources stop saying.
 func Unpin(ctx context.Context, o Options, write bool) (*EditResult, error) {
-	return edit(o, write, "unpin", func(src []byte, r Found, im *lock.Image) ([]rewrite.Edit, error) {
+	return edit(ctx, o, write, "unpin", func(src []byte, r Found, im *lock.Image) ([]rewrite.Edit, error) {
 		if r.bare {
 			return rewrite.UnpinBareEdits(r.Ref), nil
 		}
@@ -60,10 +60,17 @@ func Unpin(ctx context.Context, o Options, write bool) (*EditResult, error) {
 
 type editFunc func(src []byte, r Found, im *lock.Image) ([]rewrite.Edit, error)
 
-func edit(o Options, write bool, verb string, f editFunc) (*EditResult, error) {
+func edit(ctx context.Context, o Options, write bool, verb string, f editFunc) (*EditResult, error) {
 	e, err := prepare(o)
 	if err != nil {
 		return nil, err
+	}
+	if write {
+		release, err := e.writer(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
 	}
 	lk, err := e.readLock(true)
 	if err != nil {

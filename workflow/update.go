@@ -66,6 +66,11 @@ func Update(ctx context.Context, o Options, uo UpdateOptions) (*UpdateResult, er
 	if err != nil {
 		return nil, err
 	}
+	release, err := e.writer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	if e.Resolver == nil {
 		return nil, ErrOffline
 	}
