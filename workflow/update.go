@@ -4,7 +4,11 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"path"
 	"sort"
+	"strings"
+
+	"github.com/xrash/smetrics"
 
 	"github.com/imagelock/imagelock/internal/atomicfile"
 	"github.com/imagelock/imagelock/lock"
@@ -82,6 +86,9 @@ func Update(ctx context.Context, o Options, uo UpdateOptions) (*UpdateResult, er
 	if err != nil {
 		return nil, err
 	}
+	if err := unmatched(uo.Images, filter, p.groups); err != nil {
+		return nil, err
+	}
 	res := &UpdateResult{Lockfile: e.lockName, Added: p.res.Added, Removed: p.res.Removed, Warnings: p.res.Warnings}
 	pinnedAt := map[string]string{}
 	for _, pc := range p.res.Pinned {
@@ -156,6 +163,68 @@ func imageFilter(images []string) (func(resolve.Key) bool, error) {
 		}
 		return false
 	}, nil
+}
+
+// unmatched is the error for --image patterns that name no image in
+// scope, with the closest names there are; nil when each matches.
+func unmatched(images []string, filter func(resolve.Key) bool, groups []*group) error {
+	if len(images) == 0 {
+		return nil
+	}
+	var names []string
+	for _, g := range groups {
+		names = append(names, shortName(g.key))
+	}
+	names = uniq(names)
+	var msgs []string
+	for _, s := range images {
+		one, _ := imageFilter([]string{s})
+		found := false
+		for _, g := range groups {
+			if one(g.key) {
+				found = true
+				break
+			}
+		}
+		if found {
+			continue
+		}
+		msg := fmt.Sprintf("--image %s matches no image in scope", s)
+		if near := closest(s, names); len(near) > 0 {
+			msg += "; did you mean " + strings.Join(near, ", ") + "?"
+		}
+		msgs = append(msgs, msg)
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return &UsageError{Msg: strings.Join(msgs, "\n") + "\nrun 'imagelock list' to see every image"}
+}
+
+// closest returns up to three names near s (its name without a tag, or
+// its last part), by edit distance, nearest first.
+func closest(s string, names []string) []string {
+	want := rewrite.StripDigest(s)
+	if i := strings.LastIndex(want, ":"); i > strings.LastIndex(want, "/") {
+		want = want[:i]
+	}
+	type scored struct {
+		name string
+		d    int
+	}
+	var near []scored
+	for _, n := range names {
+		d := min(smetrics.WagnerFischer(want, n, 1, 1, 1), smetrics.WagnerFischer(path.Base(want), path.Base(n), 1, 1, 1))
+		if d <= max(2, len(path.Base(want))/3) {
+			near = append(near, scored{n, d})
+		}
+	}
+	sort.SliceStable(near, func(i, j int) bool { return near[i].d < near[j].d })
+	var out []string
+	for _, n := range near[:min(3, len(near))] {
+		out = append(out, n.name)
+	}
+	return out
 }
 
 func change(was, now *lock.Image) ImageChange {

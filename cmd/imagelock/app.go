@@ -125,6 +125,9 @@ func resolver(c *cli.Context, o workflow.Options) (resolve.Resolver, error) {
 	if err != nil {
 		return nil, err
 	}
+	if n := c.Int("jobs"); n < 1 {
+		return nil, fmt.Errorf("--jobs %d: want at least 1 request at a time", n)
+	}
 	mirrors := map[string]string{}
 	for r, h := range cfg.Mirrors {
 		mirrors[r] = h
