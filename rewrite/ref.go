@@ -104,6 +104,13 @@ func (w Warning) String() string {
 	return fmt.Sprintf("%s: %s", w.File, w.Msg)
 }
 
+// OrExclude ends a warning about text that names no image, at path: a
+// placeholder in docs or a broken fixture is fixed, or its file left out
+// of the walk.
+func OrExclude(path string) string {
+	return fmt.Sprintf(": fix it, or exclude the file in .imagelock.toml: exclude = [%q]", path)
+}
+
 // Error is a source that cannot be read as its kind, with the position.
 type Error struct {
 	File string

@@ -26,9 +26,17 @@ type scanResult struct {
 	files    map[string][]byte // sources read, by slash path
 }
 
+// notAnImage is the warning for a reference whose text is no image
+// reference: a placeholder (REPLACE-ME, <your-image>) or a broken
+// fixture, which stops nothing else.
+func notAnImage(r rewrite.Ref) rewrite.Warning {
+	return rewrite.Warning{File: r.File, Line: r.Line, Msg: fmt.Sprintf("%q is not an image reference%s", r.Image, rewrite.OrExclude(r.File))}
+}
+
 // scan finds the references in every source in scope. Files are read and
 // parsed in parallel; the result is in path order whatever the timing.
-// Every unreadable or malformed file is reported, joined. found, when not
+// Every unreadable or malformed file is reported, joined; text that is no
+// image reference is a warning. found, when not
 // nil, sees each reference as soon as its file is parsed, from several
 // goroutines at once.
 func (e *env) scan(found func(Found)) (*scanResult, error) {
@@ -69,7 +77,7 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 				for _, ref := range refs {
 					p, err := resolve.Parse(ref.Image)
 					if err != nil {
-						r.errs = append(r.errs, fmt.Errorf("%s: %v", ref.Pos(), err))
+						r.warns = append(r.warns, notAnImage(ref))
 						continue
 					}
 					if e.cfg.ignored(p.Key) {
@@ -92,14 +100,20 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 
 	s := &scanResult{files: map[string][]byte{}}
 	var errs []error
-	seen := map[string]bool{}
+	seen, warned := map[string]bool{}, map[string]bool{}
 	for i, r := range results {
 		if len(r.errs) > 0 {
 			errs = append(errs, r.errs...)
 			continue
 		}
 		s.files[files[i]] = r.src
-		s.warnings = append(s.warnings, r.warns...)
+		for _, w := range r.warns {
+			// A compose build's Dockerfile warns twice, likewise.
+			if !warned[w.String()] {
+				warned[w.String()] = true
+				s.warnings = append(s.warnings, w)
+			}
+		}
 		for _, f := range r.refs {
 			// A compose build's Dockerfile is found twice: from the
 			// compose file and on its own. One reference per span.

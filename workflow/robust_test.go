@@ -1,0 +1,132 @@
+package workflow_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/imagelock/imagelock/resolve"
+	"github.com/imagelock/imagelock/rewrite"
+	"github.com/imagelock/imagelock/workflow"
+)
+
+// placeholders is a tree where every source but one names no image: docs
+// and fixtures with placeholders, and a deliberately invalid tag.
+var placeholders = map[string]string{
+	"Dockerfile":               "FROM alpine:3.20\n",
+	"docs/Dockerfile":          "FROM REPLACE-ME\n",
+	"docs/gcr/Dockerfile":      "FROM gcr.io/<project_id>/app\n",
+	"docs/modules/Dockerfile":  "FROM [server-modules]\n",
+	"docs/compose.yaml":        "services:\n  app:\n    image: <YOUR-CONTAINER>\n",
+	"e2e/compose.yaml":         "services:\n  bad:\n    image: alpine:invalid!\n",
+	"examples/Dockerfile.bare": "FROM\n",
+}
+
+func warningTexts(ws []rewrite.Warning) []string {
+	var out []string
+	for _, w := range ws {
+		out = append(out, w.String())
+	}
+	return out
+}
+
+// One line that names no image is a warning naming it; the run goes on.
+func TestTextThatIsNoImageIsAWarning(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := tree(t, placeholders)
+	f := &resolve.Fake{}
+	f.SetImage(key("alpine:3.20"), digest(t, "a"))
+	o := workflow.Options{Dir: dir, Resolver: f}
+
+	ls, err := workflow.List(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ls.Refs) != 1 || ls.Refs[0].File != "Dockerfile" {
+		t.Errorf("list refs = %+v, want the one in Dockerfile", ls.Refs)
+	}
+	want := []string{
+		`docs/Dockerfile:1: "REPLACE-ME" is not an image reference: fix it, or exclude the file in .imagelock.toml: exclude = ["docs/Dockerfile"]`,
+		`docs/compose.yaml:3: "<YOUR-CONTAINER>" is not an image reference: fix it, or exclude the file in .imagelock.toml: exclude = ["docs/compose.yaml"]`,
+		`docs/gcr/Dockerfile:1: "gcr.io/<project_id>/app" is not an image reference: fix it, or exclude the file in .imagelock.toml: exclude = ["docs/gcr/Dockerfile"]`,
+		`docs/modules/Dockerfile:1: "[server-modules]" is not an image reference: fix it, or exclude the file in .imagelock.toml: exclude = ["docs/modules/Dockerfile"]`,
+		`e2e/compose.yaml:3: "alpine:invalid!" is not an image reference: fix it, or exclude the file in .imagelock.toml: exclude = ["e2e/compose.yaml"]`,
+		`examples/Dockerfile.bare:1: FROM names no image (write FROM <image> [AS <name>]): fix it, or exclude the file in .imagelock.toml: exclude = ["examples/Dockerfile.bare"]`,
+	}
+	if diff := cmp.Diff(want, warningTexts(ls.Warnings)); diff != "" {
+		t.Errorf("list warnings (-want +got):\n%s", diff)
+	}
+
+	res, err := workflow.Lock(ctx, o, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Images != 1 || len(res.Warnings) != len(want) {
+		t.Errorf("lock = %d images, %d warnings; want 1 image and the %d warnings", res.Images, len(res.Warnings), len(want))
+	}
+	if lk := read(t, filepath.Join(dir, "images.lock")); !strings.Contains(lk, `"docker.io/library/alpine"`) {
+		t.Errorf("the lock misses alpine:\n%s", lk)
+	}
+	if _, err := workflow.Pin(ctx, o, true); err != nil {
+		t.Errorf("pin: %v", err)
+	}
+}
+
+// verify passes over lines it could not check, and --strict fails on them.
+func TestVerifyStrictFailsOnWarnings(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := &resolve.Fake{}
+	f.SetImage(key("alpine:3.20"), digest(t, "a"))
+	for _, tc := range []struct {
+		name        string
+		files       map[string]string
+		warn, fails bool
+	}{
+		{"no warnings", map[string]string{"Dockerfile": "FROM alpine:3.20\n"}, false, false},
+		{"a placeholder", map[string]string{"Dockerfile": "FROM alpine:3.20\n", "docs/Dockerfile": "FROM REPLACE-ME\n"}, true, true},
+		{"an unset variable", map[string]string{"Dockerfile": "FROM alpine:3.20\nFROM $BASE\n"}, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			o := workflow.Options{Dir: tree(t, tc.files), Resolver: f}
+			if _, err := workflow.Lock(ctx, o, false); err != nil {
+				t.Fatal(err)
+			}
+			res, err := workflow.Verify(ctx, o, workflow.VerifyOptions{Offline: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := len(res.Warnings) > 0; got != tc.warn {
+				t.Errorf("warnings = %v", res.Warnings)
+			}
+			if res.Failed(false) {
+				t.Errorf("verify failed without --strict: %+v", res)
+			}
+			if got := res.Failed(true); got != tc.fails {
+				t.Errorf("Failed(strict) = %v, want %v", got, tc.fails)
+			}
+		})
+	}
+}
+
+// A compose build's Dockerfile is read twice, from the compose file and
+// on its own; each of its lines warns once.
+func TestWarningsOncePerLine(t *testing.T) {
+	t.Parallel()
+	dir := tree(t, map[string]string{
+		"compose.yaml":   "services:\n  app:\n    build: app\n",
+		"app/Dockerfile": "FROM REPLACE-ME\n",
+	})
+	ls, err := workflow.List(context.Background(), workflow.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ls.Warnings) != 1 {
+		t.Errorf("warnings = %q, want one", warningTexts(ls.Warnings))
+	}
+}
