@@ -2,6 +2,9 @@ package workflow_test
 
 import (
 	"context"
+	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -128,5 +131,51 @@ func TestWarningsOncePerLine(t *testing.T) {
 	}
 	if len(ls.Warnings) != 1 {
 		t.Errorf("warnings = %q, want one", warningTexts(ls.Warnings))
+	}
+}
+
+// lock names every image no registry has, with its places, writes
+// nothing, and gives the ignore list that lets the next lock through.
+func TestLockNamesEveryUnresolvedImage(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := &resolve.Fake{}
+	f.SetImage(key("alpine:3.20"), digest(t, "a"))
+	for _, k := range []string{"myapp:dev", "ghcr.io/acme/fixture:1"} {
+		f.SetError(key(k), &resolve.Error{Image: key(k).String(), Status: 404, Code: "MANIFEST_UNKNOWN"})
+	}
+	dir := tree(t, map[string]string{
+		"Dockerfile":        "FROM alpine:3.20\n",
+		"deploy/app.yaml":   "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: myapp:dev\n",
+		"test/Dockerfile":   "FROM ghcr.io/acme/fixture:1\n",
+		"test/compose.yaml": "services:\n  a:\n    image: myapp:dev\n",
+	})
+	o := workflow.Options{Dir: dir, Resolver: f}
+	_, err := workflow.Lock(ctx, o, false)
+	var ue *workflow.UnresolvedError
+	if !errors.As(err, &ue) {
+		t.Fatalf("lock = %v, want an *UnresolvedError", err)
+	}
+	want := `2 images are in no registry, so nothing was written:
+  docker.io/library/myapp:dev: tag not found (MANIFEST_UNKNOWN)
+      deploy/app.yaml:5:14
+      test/compose.yaml:3:12
+  ghcr.io/acme/fixture:1: tag not found (MANIFEST_UNKNOWN)
+      test/Dockerfile:1:6
+fix the names or tags; or, for images built here or that exist only in tests, add to .imagelock.toml:
+ignore = ["myapp:dev", "ghcr.io/acme/fixture:1"]`
+	if diff := cmp.Diff(want, err.Error()); diff != "" {
+		t.Errorf("error (-want +got):\n%s", diff)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "images.lock")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("lock wrote images.lock: %v", err)
+	}
+	snippet := err.Error()[strings.LastIndex(err.Error(), "\n")+1:]
+	if err := os.WriteFile(filepath.Join(dir, ".imagelock.toml"), []byte(snippet+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := workflow.Lock(ctx, o, false)
+	if err != nil || res.Images != 1 {
+		t.Errorf("lock with the ignore list = %+v, %v; want alpine alone", res, err)
 	}
 }
