@@ -40,7 +40,7 @@ func notAnImage(r rewrite.Ref) rewrite.Warning {
 // nil, sees each reference as soon as its file is parsed, from several
 // goroutines at once.
 func (e *env) scan(found func(Found)) (*scanResult, error) {
-	files, err := discover(e.root, e.scope, e.cfg, func(p string) bool {
+	files, err := discover(os.DirFS(e.root), e.scope, e.cfg, func(p string) bool {
 		_, _, ok := rewrite.FinderFor(p)
 		return ok
 	})
