@@ -315,6 +315,7 @@ func isVarByte(c byte) bool { return isVarStart(c) || ('0' <= c && c <= '9') }
 func (c *composeFinder) build(service string, b *yaml.Node) error {
 	context, dockerfile := ".", "Dockerfile"
 	args := map[string]string{}
+	var contexts *yaml.Node
 	switch b.Kind {
 	case yaml.ScalarNode:
 		context = b.Value
@@ -332,6 +333,7 @@ func (c *composeFinder) build(service string, b *yaml.Node) error {
 		if err := c.buildArgs(c.f.value(b, "args"), args); err != nil {
 			return err
 		}
+		contexts = c.f.value(b, "additional_contexts")
 	default:
 		return c.f.errNotMapping(b, "build of service "+service)
 	}
@@ -359,7 +361,7 @@ func (c *composeFinder) build(service string, b *yaml.Node) error {
 	if err != nil {
 		return err
 	}
-	c.refs = append(c.refs, refs...)
+	c.refs = append(c.refs, markContexts(refs, c.contextNames(contexts))...)
 	c.warns = append(c.warns, warns...)
 	return nil
 }

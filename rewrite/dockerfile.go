@@ -115,6 +115,9 @@ type dockerfile struct {
 	named   map[string]bool // every stage name in the file (lower case)
 	refs    []Ref
 	warns   []Warning
+	// bake holds the named contexts of the bake files beside the
+	// Dockerfile, read when first needed.
+	bake map[string]bool
 }
 
 // globalArg is an ARG declared before the first FROM.
@@ -379,7 +382,7 @@ func (d *dockerfile) copyFrom(in instr) {
 // flagImage adds the image a flag names (value, after prefix), unless it
 // names a stage.
 func (d *dockerfile) flagImage(line logicalLine, f word, prefix, value, what string) {
-	if value == "" || d.isStage(value, d.named) {
+	if value == "" || d.isStage(value, d.named) || d.isContext(value) {
 		return
 	}
 	if _, err := strconv.Atoi(value); err == nil {
@@ -435,7 +438,7 @@ func (d *dockerfile) runMounts(in instr) {
 			if !ok || !strings.EqualFold(key, "from") {
 				continue
 			}
-			if val == "" || d.isStage(val, d.named) {
+			if val == "" || d.isStage(val, d.named) || d.isContext(val) {
 				continue
 			}
 			if _, err := strconv.Atoi(val); err == nil {

@@ -84,6 +84,11 @@ type Ref struct {
 	Style Style
 	// Field is set for the DigestField style.
 	Field *Field
+	// Context is set when the text names a build context the build is
+	// given (compose build.additional_contexts), not an image it pulls.
+	// Such a reference is not locked, and it overrules any reference
+	// found at the same span when the file is read on its own.
+	Context bool
 }
 
 // Pos returns "file:line:col".

@@ -179,3 +179,31 @@ ignore = ["myapp:dev", "ghcr.io/acme/fixture:1"]`
 		t.Errorf("lock with the ignore list = %+v, %v; want alpine alone", res, err)
 	}
 }
+
+// A name compose gives a build as an additional context is no image, also
+// where the walk reads the Dockerfile on its own.
+func TestComposeContextsAreNotLocked(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := &resolve.Fake{}
+	f.SetImage(key("alpine:3.20"), digest(t, "a"))
+	dir := tree(t, map[string]string{
+		"compose.yaml":   "services:\n  app:\n    build:\n      context: app\n      additional_contexts:\n        base: docker-image://alpine:3.20\n        src: ../src\n",
+		"app/Dockerfile": "FROM base\nCOPY --from=src /a /b\nCOPY --from=alpine:3.20 /x /y\n",
+	})
+	o := workflow.Options{Dir: dir, Resolver: f}
+	ls, err := workflow.List(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range ls.Refs {
+		got = append(got, r.Image)
+	}
+	if diff := cmp.Diff([]string{"alpine:3.20"}, got); diff != "" {
+		t.Errorf("list (-want +got):\n%s", diff)
+	}
+	if res, err := workflow.Lock(ctx, o, false); err != nil || res.Images != 1 {
+		t.Errorf("lock = %+v, %v; want alpine alone", res, err)
+	}
+}

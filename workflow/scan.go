@@ -33,6 +33,11 @@ func notAnImage(r rewrite.Ref) rewrite.Warning {
 	return rewrite.Warning{File: r.File, Line: r.Line, Msg: fmt.Sprintf("%q is not an image reference%s", r.Image, rewrite.OrExclude(r.File))}
 }
 
+// spanID names the place of a reference: its file and span.
+func spanID(r rewrite.Ref) string {
+	return fmt.Sprintf("%s\x00%d\x00%d", r.File, r.Span.Start, r.Span.End)
+}
+
 // scan finds the references in every source in scope. Files are read and
 // parsed in parallel; the result is in path order whatever the timing.
 // Every unreadable or malformed file is reported, joined; text that is no
@@ -48,10 +53,11 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 		return nil, fmt.Errorf("walking %s: %w", e.root, err)
 	}
 	type result struct {
-		src   []byte
-		refs  []Found
-		warns []rewrite.Warning
-		errs  []error
+		src      []byte
+		refs     []Found
+		contexts []string // spanIDs of references that name a build context
+		warns    []rewrite.Warning
+		errs     []error
 	}
 	results := make([]result, len(files))
 	fsys := os.DirFS(e.root)
@@ -75,6 +81,10 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 					continue
 				}
 				for _, ref := range refs {
+					if ref.Context {
+						r.contexts = append(r.contexts, spanID(ref))
+						continue
+					}
 					p, err := resolve.Parse(ref.Image)
 					if err != nil {
 						r.warns = append(r.warns, notAnImage(ref))
@@ -100,6 +110,14 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 
 	s := &scanResult{files: map[string][]byte{}}
 	var errs []error
+	// A span that some build names a context is no reference, whoever
+	// else reads it (the Dockerfile on its own).
+	contexts := map[string]bool{}
+	for _, r := range results {
+		for _, id := range r.contexts {
+			contexts[id] = true
+		}
+	}
 	seen, warned := map[string]bool{}, map[string]bool{}
 	for i, r := range results {
 		if len(r.errs) > 0 {
@@ -117,8 +135,8 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 		for _, f := range r.refs {
 			// A compose build's Dockerfile is found twice: from the
 			// compose file and on its own. One reference per span.
-			id := fmt.Sprintf("%s\x00%d\x00%d\x00%s", f.File, f.Span.Start, f.Span.End, f.Image)
-			if seen[id] {
+			id := spanID(f.Ref) + "\x00" + f.Image
+			if seen[id] || contexts[spanID(f.Ref)] {
 				continue
 			}
 			seen[id] = true
