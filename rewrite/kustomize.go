@@ -1,6 +1,7 @@
 package rewrite
 
 import (
+	"fmt"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -8,8 +9,10 @@ import (
 
 // FindKustomize returns the images a kustomization sets: each images:
 // entry with a newTag or a digest names newName (else name) at that tag or
-// digest. An entry that only renames keeps the manifests' tag and is not a
-// reference of its own. Pin writes the entry's digest: field, inserting it
+// digest, and an entry with newName alone for a name with a tag
+// (name: nginx:1.27) names newName at that tag. An entry that only renames
+// a name without a tag keeps the manifests' tag, is not a reference of its
+// own, and is a warning. Pin writes the entry's digest: field, inserting it
 // after newTag when missing; unpin deletes the field where newTag remains.
 func FindKustomize(in Input) ([]Ref, []Warning, error) {
 	f, warns, err := parseYAML(in)
@@ -17,6 +20,7 @@ func FindKustomize(in Input) ([]Ref, []Warning, error) {
 		return nil, warns, err
 	}
 	var refs []Ref
+	var renames []Warning
 	for _, doc := range f.docs {
 		r := root(doc)
 		if r == nil {
@@ -30,19 +34,41 @@ func FindKustomize(in Input) ([]Ref, []Warning, error) {
 			continue
 		}
 		for _, e := range images.Content {
-			ref, ok, err := kustomizeEntry(f, deref(e))
+			e = deref(e)
+			ref, ok, err := kustomizeEntry(f, e)
 			if err != nil {
 				return nil, nil, err
 			}
 			if ok {
 				refs = append(refs, ref)
+			} else if w, ok := renameOnly(f, e); ok {
+				renames = append(renames, w)
 			}
 		}
 	}
 	if err := f.tooComplex(); err != nil {
 		return nil, nil, err
 	}
-	return inOrder(refs), warns, nil
+	return inOrder(refs), append(warns, renames...), nil
+}
+
+// renameOnly returns the warning for an entry that gives newName alone
+// for a name without a tag: the build pulls newName at whatever tag the
+// manifests write, which the kustomization does not say, while the
+// manifests, read on their own, name the image before the rename.
+func renameOnly(f *yamlFile, e *yaml.Node) (Warning, bool) {
+	if e == nil || e.Kind != yaml.MappingNode {
+		return Warning{}, false
+	}
+	name, _ := stringValue(f.value(e, "name"))
+	nn := f.value(e, "newName")
+	newName, ok := stringValue(nn)
+	if !ok || newName == "" || name == "" || name == newName {
+		return Warning{}, false
+	}
+	return Warning{File: f.path, Line: nn.Line, Msg: fmt.Sprintf(
+		"images: %s is renamed %s at the manifests' tag, which imagelock cannot see from here: the manifests' %s is locked, not the %s the build pulls; give the entry a newTag, or write the tag in name (%s:<tag>)",
+		name, newName, name, newName, name)}, true
 }
 
 func kustomizeEntry(f *yamlFile, e *yaml.Node) (Ref, bool, error) {
@@ -60,6 +86,16 @@ func kustomizeEntry(f *yamlFile, e *yaml.Node) (Ref, bool, error) {
 	tagKey, tagNode := f.lookup(e, "newTag")
 	tag, hasTag := stringValue(tagNode)
 	hasTag = hasTag && tag != ""
+	if !hasTag && nameNode != f.value(e, "name") {
+		// newName alone keeps the tag of what name matches: with a tag
+		// in name, that is the tag (kustomize matches name:tag exactly).
+		// The digest field goes after newName.
+		if old, ok := stringValue(f.value(e, "name")); ok && !strings.Contains(old, "@") && hasTagBefore(old) {
+			tag, hasTag = old[strings.LastIndex(old, ":")+1:], true
+			tagKey, _ = f.lookup(e, "newName")
+			tagNode = nameNode
+		}
+	}
 	digestKey, digestNode := f.lookup(e, "digest")
 	digest, _ := stringValue(digestNode)
 	if !hasTag && digest == "" {
