@@ -34,7 +34,7 @@ labels:
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantWarns := []string{"kustomization.yaml:12: images: postgres is renamed my/postgres at the manifests' tag, which imagelock cannot see from here: the manifests' postgres is locked, not the my/postgres the build pulls; give the entry a newTag, or write the tag in name (postgres:<tag>)"}
+	wantWarns := []string{"kustomization.yaml:12: images: postgres is renamed my/postgres at the tag of manifests imagelock does not read from here (a directory, a remote or missing resource): there, postgres is locked, not the my/postgres the build pulls; give the entry a newTag, or write the tag in name (postgres:<tag>)"}
 	if diff := cmp.Diff(wantWarns, warnings(warns)); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
 	}

@@ -89,6 +89,11 @@ type Ref struct {
 	// Such a reference is not locked, and it overrules any reference
 	// found at the same span when the file is read on its own.
 	Context bool
+	// Renamed is set for a manifest's reference read through a
+	// kustomization whose images: renames it: Image is what the build
+	// pulls (newName with the manifest's tag), and the reference overrules
+	// the one found at the same span when the manifest is read on its own.
+	Renamed bool
 }
 
 // Pos returns "file:line:col".

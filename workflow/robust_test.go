@@ -207,3 +207,47 @@ func TestComposeContextsAreNotLocked(t *testing.T) {
 		t.Errorf("lock = %+v, %v; want alpine alone", res, err)
 	}
 }
+
+// A kustomization that renames an image without a tag: the lock has what
+// the build pulls, newName at the manifest's tag, never the name the
+// manifest writes; pin writes that digest into the manifest.
+func TestKustomizeRenameLocksNewName(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := &resolve.Fake{}
+	f.SetImage(key("registry.example.com/postgres:16"), digest(t, "b"))
+	manifest := "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: postgres:16\n"
+	dir := tree(t, map[string]string{
+		"deploy/kustomization.yaml": "resources: [pod.yaml]\nimages:\n  - name: postgres\n    newName: registry.example.com/postgres\n",
+		"deploy/pod.yaml":           manifest,
+	})
+	o := workflow.Options{Dir: dir, Resolver: f}
+	res, err := workflow.Lock(ctx, o, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Images != 1 || len(res.Warnings) != 0 {
+		t.Errorf("lock = %+v", res)
+	}
+	lk := read(t, filepath.Join(dir, "images.lock"))
+	if !strings.Contains(lk, `name = "registry.example.com/postgres"`) || strings.Contains(lk, "library/postgres") {
+		t.Errorf("the lock should have the renamed image alone:\n%s", lk)
+	}
+	if _, err := workflow.Pin(ctx, o, true); err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Replace(manifest, "postgres:16", "postgres:16@"+digest(t, "b").String(), 1)
+	if got := read(t, filepath.Join(dir, "deploy/pod.yaml")); got != want {
+		t.Errorf("pinned manifest:\n%s\nwant:\n%s", got, want)
+	}
+	v, err := workflow.Verify(ctx, o, workflow.VerifyOptions{Offline: true})
+	if err != nil || v.Failed(true) {
+		t.Errorf("verify after pin = %+v, %v", v, err)
+	}
+	if _, err := workflow.Unpin(ctx, o, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, filepath.Join(dir, "deploy/pod.yaml")); got != manifest {
+		t.Errorf("unpin gave\n%s\nwant\n%s", got, manifest)
+	}
+}

@@ -55,7 +55,7 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 	type result struct {
 		src      []byte
 		refs     []Found
-		contexts []string // spanIDs of references that name a build context
+		overrule []string // spanIDs of Context and Renamed references
 		warns    []rewrite.Warning
 		errs     []error
 	}
@@ -81,8 +81,10 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 					continue
 				}
 				for _, ref := range refs {
+					if ref.Context || ref.Renamed {
+						r.overrule = append(r.overrule, spanID(ref))
+					}
 					if ref.Context {
-						r.contexts = append(r.contexts, spanID(ref))
 						continue
 					}
 					p, err := resolve.Parse(ref.Image)
@@ -110,12 +112,12 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 
 	s := &scanResult{files: map[string][]byte{}}
 	var errs []error
-	// A span that some build names a context is no reference, whoever
-	// else reads it (the Dockerfile on its own).
-	contexts := map[string]bool{}
+	// A span that a compose build reads as a context, or a kustomization
+	// renames, is no reference of its own when its file is read alone.
+	overruled := map[string]bool{}
 	for _, r := range results {
-		for _, id := range r.contexts {
-			contexts[id] = true
+		for _, id := range r.overrule {
+			overruled[id] = true
 		}
 	}
 	seen, warned := map[string]bool{}, map[string]bool{}
@@ -136,7 +138,7 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 			// A compose build's Dockerfile is found twice: from the
 			// compose file and on its own. One reference per span.
 			id := spanID(f.Ref) + "\x00" + f.Image
-			if seen[id] || contexts[spanID(f.Ref)] {
+			if seen[id] || overruled[spanID(f.Ref)] && !f.Renamed {
 				continue
 			}
 			seen[id] = true
