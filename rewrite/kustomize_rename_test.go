@@ -72,3 +72,14 @@ images:
 		})
 	}
 }
+
+// A digest written as a block cannot be taken out by deleting its line:
+// the entry is an error saying how to write it.
+func TestKustomizeBlockDigestRefused(t *testing.T) {
+	t.Parallel()
+	src := "images:\n  - name: nginx\n    newTag: \"1.25\"\n    digest: >-\n      " + digestA + "\n"
+	_, _, err := FindKustomize(Input{Path: "kustomization.yaml", Src: []byte(src)})
+	if err == nil || !strings.Contains(err.Error(), "kustomization.yaml:4: the digest is written as a block") {
+		t.Errorf("err = %v, want the block digest named at line 4", err)
+	}
+}
