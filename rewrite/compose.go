@@ -122,6 +122,13 @@ func (c *composeFinder) outputs() {
 	}
 }
 
+// runsBuild reports whether a service's image: n names what a build of
+// the file makes.
+func (c *composeFinder) runsBuild(n *yaml.Node) bool {
+	image, err := c.interpolate(n, n.Value)
+	return err == nil && c.built[withTag(image)]
+}
+
 // withTag returns image with the implicit tag written out.
 func withTag(image string) string {
 	if strings.Contains(image, "@") || hasTagBefore(image) {
@@ -179,6 +186,9 @@ func emptyDefault(s, name string) bool {
 
 // image adds the reference of a service's image: scalar n.
 func (c *composeFinder) image(n *yaml.Node) error {
+	if c.runsBuild(n) {
+		return nil
+	}
 	raw := n.Value
 	if raw == "" {
 		return nil
@@ -188,18 +198,12 @@ func (c *composeFinder) image(n *yaml.Node) error {
 		return err
 	}
 	if !strings.Contains(raw, "$") {
-		if c.built[withTag(raw)] {
-			return nil
-		}
 		c.refs = append(c.refs, c.f.refAt(Compose, sp.Value, raw, Inline))
 		return nil
 	}
 	image, err := c.interpolate(n, raw)
 	if err != nil {
 		return err
-	}
-	if c.built[withTag(image)] {
-		return nil
 	}
 	if names := c.unset(raw); len(names) > 0 {
 		c.warns = append(c.warns, Warning{File: c.f.path, Line: n.Line, Msg: fmt.Sprintf("image %s uses %s, which is not set; set it in the environment or .env, or give it a default (${%s:-image})", raw, strings.Join(names, ", "), names[0])})
@@ -315,7 +319,6 @@ func isVarByte(c byte) bool { return isVarStart(c) || ('0' <= c && c <= '9') }
 func (c *composeFinder) build(service string, b *yaml.Node) error {
 	context, dockerfile := ".", "Dockerfile"
 	args := map[string]string{}
-	var contexts *yaml.Node
 	switch b.Kind {
 	case yaml.ScalarNode:
 		context = b.Value
@@ -333,7 +336,6 @@ func (c *composeFinder) build(service string, b *yaml.Node) error {
 		if err := c.buildArgs(c.f.value(b, "args"), args); err != nil {
 			return err
 		}
-		contexts = c.f.value(b, "additional_contexts")
 	default:
 		return c.f.errNotMapping(b, "build of service "+service)
 	}
@@ -361,7 +363,7 @@ func (c *composeFinder) build(service string, b *yaml.Node) error {
 	if err != nil {
 		return err
 	}
-	c.refs = append(c.refs, markContexts(refs, c.contextNames(contexts))...)
+	c.refs = append(c.refs, markContexts(refs, c.contextNames(b))...)
 	c.warns = append(c.warns, warns...)
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -15,10 +16,11 @@ import (
 // FROM, COPY --from and RUN --mount from= that use the name read the
 // context, not Docker Hub's library/<name>.
 
-// contextNames returns the names of compose build.additional_contexts: a
-// mapping of name to source, or a list of name=source.
-func (c *composeFinder) contextNames(n *yaml.Node) map[string]bool {
+// contextNames returns the names of the additional_contexts of compose
+// build: b, a mapping of name to source or a list of name=source.
+func (c *composeFinder) contextNames(b *yaml.Node) map[string]bool {
 	names := map[string]bool{}
+	n := c.f.value(b, "additional_contexts")
 	switch {
 	case n == nil:
 	case n.Kind == yaml.MappingNode:
@@ -57,25 +59,23 @@ var bakeFiles = []string{"docker-bake.json", "docker-bake.hcl", "docker-bake.ove
 
 // isContext reports whether value, read where an image may be, is a bare
 // name that a bake file beside the Dockerfile gives as a named context
-// (contexts = { name = "..." }).
+// (contexts = { name = "..." }). Such names are rare enough to read the
+// bake files for each.
 func (d *dockerfile) isContext(value string) bool {
 	if !bareName.MatchString(value) || d.in.FS == nil {
 		return false
 	}
-	if d.bake == nil {
-		d.bake = map[string]bool{}
-		dir := path.Dir(d.in.Path)
-		for _, name := range bakeFiles {
-			data, err := fs.ReadFile(d.in.FS, path.Join(dir, name))
-			if err != nil {
-				continue
-			}
-			for _, c := range bakeContexts(name, data) {
-				d.bake[c] = true
-			}
+	dir := path.Dir(d.in.Path)
+	for _, name := range bakeFiles {
+		data, err := fs.ReadFile(d.in.FS, path.Join(dir, name))
+		if err != nil {
+			continue
+		}
+		if slices.Contains(bakeContexts(name, data), value) {
+			return true
 		}
 	}
-	return d.bake[value]
+	return false
 }
 
 // hclContexts matches the contexts map of an HCL bake target, and

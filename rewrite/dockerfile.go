@@ -115,9 +115,6 @@ type dockerfile struct {
 	named   map[string]bool // every stage name in the file (lower case)
 	refs    []Ref
 	warns   []Warning
-	// bake holds the named contexts of the bake files beside the
-	// Dockerfile, read when first needed.
-	bake map[string]bool
 }
 
 // globalArg is an ARG declared before the first FROM.

@@ -80,10 +80,6 @@ type Ref struct {
 	Span Span
 	// Var names the variable whose default supplied the image, if any.
 	Var string
-	// Style says how pin and unpin edit Span.
-	Style Style
-	// Field is set for the DigestField style.
-	Field *Field
 	// Context is set when the text names a build context the build is
 	// given (compose build.additional_contexts), not an image it pulls.
 	// Such a reference is not locked, and it overrules any reference
@@ -94,6 +90,10 @@ type Ref struct {
 	// pulls (newName with the manifest's tag), and the reference overrules
 	// the one found at the same span when the manifest is read on its own.
 	Renamed bool
+	// Style says how pin and unpin edit Span.
+	Style Style
+	// Field is set for the DigestField style.
+	Field *Field
 }
 
 // Pos returns "file:line:col".
