@@ -21,6 +21,8 @@ import (
 // default is pinned inside the default; one taken from a variable that is
 // set has the External style; one that needs a variable nobody set is a
 // warning; a required variable that is unset (${VAR:?err}) is an error.
+// A service whose image another service builds in the same file runs the
+// build's output, which is not a reference either.
 func FindCompose(in Input) ([]Ref, []Warning, error) {
 	f, warns, err := parseYAML(in)
 	if f == nil {
@@ -31,6 +33,7 @@ func FindCompose(in Input) ([]Ref, []Warning, error) {
 		return nil, nil, err
 	}
 	c := &composeFinder{in: in, f: f, env: env}
+	c.outputs()
 	for _, doc := range f.docs {
 		r := root(doc)
 		if r == nil {
@@ -94,6 +97,44 @@ type composeFinder struct {
 	env   template.Mapping
 	refs  []Ref
 	warns []Warning
+	// built holds the images the file's builds make (the image: of a
+	// service with build:), as interpolated, with an implicit :latest.
+	built map[string]bool
+}
+
+// outputs records the images the file's builds make: a service that uses
+// one runs what the build made here, which no registry has.
+func (c *composeFinder) outputs() {
+	c.built = map[string]bool{}
+	for _, doc := range c.f.docs {
+		services := c.f.value(root(doc), "services")
+		for _, svc := range c.f.pairs(services) {
+			if svc.Value == nil || isNull(c.f.value(svc.Value, "build")) {
+				continue
+			}
+			img := c.f.value(svc.Value, "image")
+			if s, ok := stringValue(img); ok {
+				if image, err := c.interpolate(img, s); err == nil && image != "" {
+					c.built[withTag(image)] = true
+				}
+			}
+		}
+	}
+}
+
+// runsBuild reports whether a service's image: n names what a build of
+// the file makes.
+func (c *composeFinder) runsBuild(n *yaml.Node) bool {
+	image, err := c.interpolate(n, n.Value)
+	return err == nil && c.built[withTag(image)]
+}
+
+// withTag returns image with the implicit tag written out.
+func withTag(image string) string {
+	if strings.Contains(image, "@") || hasTagBefore(image) {
+		return image
+	}
+	return image + ":latest"
 }
 
 func (c *composeFinder) service(svc pair) error {
@@ -123,10 +164,11 @@ func (c *composeFinder) interpolate(n *yaml.Node, s string) (string, error) {
 }
 
 // unset returns the variables s uses with no default that are not set.
+// An empty default (${REGISTRY:-}) is a default.
 func (c *composeFinder) unset(s string) []string {
 	var names []string
 	for name, v := range template.ExtractVariables(map[string]any{"v": s}, nil) {
-		if v.DefaultValue == "" && v.PresenceValue == "" && !v.Required {
+		if v.DefaultValue == "" && v.PresenceValue == "" && !v.Required && !emptyDefault(s, name) {
 			if _, ok := c.env(name); !ok {
 				names = append(names, name)
 			}
@@ -136,8 +178,17 @@ func (c *composeFinder) unset(s string) []string {
 	return names
 }
 
+// emptyDefault reports whether s reads name with an empty default:
+// ${name:-} or ${name-}.
+func emptyDefault(s, name string) bool {
+	return strings.Contains(s, "${"+name+":-}") || strings.Contains(s, "${"+name+"-}")
+}
+
 // image adds the reference of a service's image: scalar n.
 func (c *composeFinder) image(n *yaml.Node) error {
+	if c.runsBuild(n) {
+		return nil
+	}
 	r, unset, err := c.valueRef(n, 0)
 	switch {
 	case err != nil:
@@ -187,7 +238,7 @@ func (c *composeFinder) valueRef(n *yaml.Node, skip int) (*Ref, []string, error)
 		return &r, nil, nil
 	case op != "" && !strings.ContainsAny(def, "${}") && c.defaults(name, op):
 		style := Inline
-		if hasTagBefore(raw[:start]) {
+		if hasTagBefore(strings.TrimSuffix(value, def)) {
 			style = Tag
 		}
 		d := span.End - 1 - len(def)
@@ -330,7 +381,7 @@ func (c *composeFinder) build(service string, b *yaml.Node) error {
 	if err != nil {
 		return err
 	}
-	c.refs = append(c.refs, refs...)
+	c.refs = append(c.refs, markContexts(refs, c.contextNames(b))...)
 	c.warns = append(c.warns, warns...)
 	return nil
 }

@@ -152,7 +152,7 @@ func TestFindComposeErrors(t *testing.T) {
 		{"document not a mapping", "- nginx:1\n", "", "compose.yaml:1: the compose file is not a mapping"},
 		{"services not a mapping", "services: [a, b]\n", "", "compose.yaml:1: services is not a mapping"},
 		{"image not a string", "services:\n  a:\n    image: {name: nginx}\n", "", "compose.yaml:3: image of service a is not a string"},
-		{"image written as a block", "services:\n  a:\n    image: >-\n      nginx:1\n", "", "compose.yaml:3: \"nginx:1\" is written across lines, as a block or with escapes; write it on one line, plain or quoted, so imagelock can edit it"},
+		{"image written as a block of two lines", "services:\n  a:\n    image: |\n      nginx\n      :1\n", "", "compose.yaml:3: \"nginx\\n:1\\n\" is written across lines, as a block or with escapes; write it on one line, plain or quoted, so imagelock can edit it"},
 		{"build without its Dockerfile", "services:\n  a:\n    build: ./missing\n", "", "compose.yaml:3: reading the Dockerfile of service a: open missing/Dockerfile: file does not exist"},
 		{"malformed .env", "services: {}\n", "A=\"unterminated\n", ".env: parsing .env: "},
 	}

@@ -220,10 +220,12 @@ func (d *dockerfile) warn(line int, msg string) {
 func (d *dockerfile) from(n *parser.Node, in instr) error {
 	words := in.words
 	if len(words) == 0 {
-		return &Error{File: d.in.Path, Line: n.StartLine, Err: errors.New("FROM has no image: write FROM <image> [AS <name>]")}
+		d.warn(n.StartLine, "FROM names no image (write FROM <image> [AS <name>])"+OrExclude(d.in.Path))
+		return nil
 	}
 	if len(words) != 1 && !(len(words) == 3 && strings.EqualFold(words[1].text, "as")) {
-		return &Error{File: d.in.Path, Line: n.StartLine, Err: errors.New("FROM takes an image and optionally AS <name>, and nothing else")}
+		d.warn(n.StartLine, fmt.Sprintf("FROM %s is not FROM <image> [AS <name>]", in.args.text)+OrExclude(d.in.Path))
+		return nil
 	}
 	tok := words[0]
 	line := d.lineAt(in.line, tok.start)
@@ -240,7 +242,8 @@ func (d *dockerfile) from(n *parser.Node, in instr) error {
 			sort.Strings(unset)
 		}
 		if len(unset) == 0 {
-			return &Error{File: d.in.Path, Line: line, Err: fmt.Errorf("FROM %s names no image", tok.text)}
+			d.warn(line, fmt.Sprintf("FROM %s names no image", tok.text)+OrExclude(d.in.Path))
+			return nil
 		}
 		for _, v := range unset {
 			d.warn(line, d.noValue(v))
@@ -481,7 +484,7 @@ func (d *dockerfile) copyFrom(in instr) {
 // flagImage adds the image a flag names (value, after prefix), unless it
 // names a stage.
 func (d *dockerfile) flagImage(line logicalLine, f word, prefix, value, what string) {
-	if value == "" || d.isStage(value, d.named) {
+	if value == "" || d.isStage(value, d.named) || d.isContext(value) {
 		return
 	}
 	if _, err := strconv.Atoi(value); err == nil {
@@ -537,7 +540,7 @@ func (d *dockerfile) runMounts(in instr) {
 			if !ok || !strings.EqualFold(key, "from") {
 				continue
 			}
-			if val == "" || d.isStage(val, d.named) {
+			if val == "" || d.isStage(val, d.named) || d.isContext(val) {
 				continue
 			}
 			if _, err := strconv.Atoi(val); err == nil {

@@ -185,6 +185,22 @@ func TestFindDockerfile(t *testing.T) {
 			refs: []string{"1:9 docker/dockerfile:1 => docker/dockerfile:1", "2:6 alpine:3 => alpine:3"},
 		},
 		{
+			name:  "FROM with no image is a warning",
+			src:   "ARG A=1\nFROM\nFROM alpine:3\n",
+			refs:  []string{"3:6 alpine:3 => alpine:3"},
+			warns: []string{`Dockerfile:2: FROM names no image (write FROM <image> [AS <name>]): fix it, or exclude the file in .imagelock.toml: exclude = ["Dockerfile"]`},
+		},
+		{
+			name:  "FROM placeholder of several words is a warning",
+			src:   "FROM <your base image>\nFROM alpine:3 AS a b\n",
+			warns: []string{`Dockerfile:1: FROM <your base image> is not FROM <image> [AS <name>]: fix it, or exclude the file in .imagelock.toml: exclude = ["Dockerfile"]`, `Dockerfile:2: FROM alpine:3 AS a b is not FROM <image> [AS <name>]: fix it, or exclude the file in .imagelock.toml: exclude = ["Dockerfile"]`},
+		},
+		{
+			name:  "FROM that expands to nothing is a warning",
+			src:   "FROM \"\"\n",
+			warns: []string{`Dockerfile:1: FROM "" names no image: fix it, or exclude the file in .imagelock.toml: exclude = ["Dockerfile"]`},
+		},
+		{
 			name:  "not a text file",
 			src:   "FROM alpine:3\x00\n",
 			warns: []string{"Dockerfile: not a text file, skipped"},
@@ -225,9 +241,6 @@ func TestFindDockerfileErrors(t *testing.T) {
 		line int
 		msg  string
 	}{
-		{"FROM with no image", "ARG A=1\nFROM\n", 2, "FROM has no image"},
-		{"FROM with extra words", "FROM alpine:3 AS a b\n", 1, "FROM takes an image"},
-		{"FROM that expands to nothing", "FROM \"\"\n", 1, "names no image"},
 		{"unterminated heredoc", "FROM alpine:3\nRUN <<EOF\necho\n", 2, "unterminated heredoc"},
 		{"bad substitution", "FROM ${:x}\n", 1, "bad substitution"},
 	}

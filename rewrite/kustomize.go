@@ -1,6 +1,9 @@
 package rewrite
 
 import (
+	"fmt"
+	"io/fs"
+	"path"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -8,15 +11,19 @@ import (
 
 // FindKustomize returns the images a kustomization sets: each images:
 // entry with a newTag or a digest names newName (else name) at that tag or
-// digest. An entry that only renames keeps the manifests' tag and is not a
-// reference of its own. Pin writes the entry's digest: field, inserting it
+// digest, and an entry with newName alone for a name with a tag
+// (name: nginx:1.27) names newName at that tag. An entry that only renames
+// a name without a tag keeps the manifests' tag: the references of the
+// manifests listed as files in resources: are returned renamed, as the
+// build pulls them (see Ref.Renamed), and where resources the finder does
+// not follow may hold more, the entry is a warning. Pin writes the entry's digest: field, inserting it
 // after newTag when missing; unpin deletes the field where newTag remains.
 func FindKustomize(in Input) ([]Ref, []Warning, error) {
 	f, warns, err := parseYAML(in)
 	if f == nil {
 		return nil, warns, err
 	}
-	var refs []Ref
+	var refs, renamed []Ref
 	for _, doc := range f.docs {
 		r := root(doc)
 		if r == nil {
@@ -29,20 +36,113 @@ func FindKustomize(in Input) ([]Ref, []Warning, error) {
 		if images == nil || images.Kind != yaml.SequenceNode {
 			continue
 		}
+		var renames []rename
 		for _, e := range images.Content {
-			ref, ok, err := kustomizeEntry(f, deref(e))
+			e = deref(e)
+			ref, ok, err := kustomizeEntry(f, e)
 			if err != nil {
 				return nil, nil, err
 			}
 			if ok {
 				refs = append(refs, ref)
+			} else if rn, ok := renameOnly(f, e); ok {
+				renames = append(renames, rn)
 			}
+		}
+		if len(renames) > 0 {
+			rs, ws := renameManifests(in, f, f.value(r, "resources"), renames)
+			renamed = append(renamed, rs...)
+			warns = append(warns, ws...)
 		}
 	}
 	if err := f.tooComplex(); err != nil {
 		return nil, nil, err
 	}
-	return inOrder(refs), warns, nil
+	return append(inOrder(refs), renamed...), warns, nil
+}
+
+// rename is an images: entry that gives newName alone for a name without
+// a tag: the build pulls newName at the tag the manifests write.
+type rename struct {
+	name, newName string
+	line          int
+}
+
+// renameManifests reads the manifests a kustomization lists as files in
+// resources: and returns their references to a renamed image as the build
+// pulls them, marked Renamed. A resource it does not follow (a directory,
+// which other kustomizations may share, or a remote one) may hold more:
+// then each rename is a warning, since the manifests, read on their own,
+// name the image before the rename.
+func renameManifests(in Input, f *yamlFile, resources *yaml.Node, renames []rename) ([]Ref, []Warning) {
+	var found []Ref
+	followedAll := true
+	if resources != nil && resources.Kind == yaml.SequenceNode {
+		for _, item := range resources.Content {
+			res, ok := stringValue(deref(item))
+			if !ok {
+				continue
+			}
+			refs, ok := manifestRefs(in, res)
+			followedAll = followedAll && ok
+			found = append(found, refs...)
+		}
+	}
+	var out []Ref
+	for _, r := range found {
+		for _, rn := range renames {
+			if rest, ok := strings.CutPrefix(r.Image, rn.name); ok && (rest == "" || rest[0] == ':' || rest[0] == '@') {
+				r.Image, r.Renamed = rn.newName+rest, true
+				out = append(out, r)
+				break
+			}
+		}
+	}
+	if followedAll {
+		return out, nil
+	}
+	var warns []Warning
+	for _, rn := range renames {
+		warns = append(warns, Warning{File: f.path, Line: rn.line, Msg: fmt.Sprintf(
+			"images: %s is renamed %s at the tag of manifests imagelock does not read from here (a directory, a remote or missing resource): there, %s is locked, not the %s the build pulls; give the entry a newTag, or write the tag in name (%s:<tag>)",
+			rn.name, rn.newName, rn.name, rn.newName, rn.name)})
+	}
+	return out, warns
+}
+
+// manifestRefs returns the references of resource res, a path relative to
+// the kustomization, when it is a YAML file; ok is false for a resource
+// it cannot follow.
+func manifestRefs(in Input, res string) (refs []Ref, ok bool) {
+	p := path.Join(path.Dir(in.Path), res)
+	if in.FS == nil || strings.Contains(res, "://") || path.IsAbs(res) || !fs.ValidPath(p) {
+		return nil, false
+	}
+	if _, isYAML := cutYAMLExt(strings.ToLower(p)); !isYAML {
+		return nil, false
+	}
+	src, err := fs.ReadFile(in.FS, p)
+	if err != nil {
+		return nil, false
+	}
+	refs, _, err = FindKubernetes(Input{FS: in.FS, Path: p, Src: src, Env: in.Env})
+	return refs, err == nil
+}
+
+// renameOnly returns an entry that gives newName alone for a name
+// without a tag (kustomizeEntry takes every other entry that names an
+// image).
+func renameOnly(f *yamlFile, e *yaml.Node) (rename, bool) {
+	if e == nil || e.Kind != yaml.MappingNode {
+		return rename{}, false
+	}
+	name, _ := stringValue(f.value(e, "name"))
+	nn := f.value(e, "newName")
+	newName, ok := stringValue(nn)
+	if !ok || newName == "" || name == "" || name == newName {
+		return rename{}, false
+	}
+	return rename{name: name, newName: newName, line: nn.Line}, true
 }
 
 func kustomizeEntry(f *yamlFile, e *yaml.Node) (Ref, bool, error) {
@@ -60,6 +160,16 @@ func kustomizeEntry(f *yamlFile, e *yaml.Node) (Ref, bool, error) {
 	tagKey, tagNode := f.lookup(e, "newTag")
 	tag, hasTag := stringValue(tagNode)
 	hasTag = hasTag && tag != ""
+	if !hasTag && nameNode != f.value(e, "name") {
+		// newName alone keeps the tag of what name matches: with a tag
+		// in name, that is the tag (kustomize matches name:tag exactly).
+		// The digest field goes after newName.
+		if old, ok := stringValue(f.value(e, "name")); ok && !strings.Contains(old, "@") && hasTagBefore(old) {
+			tag, hasTag = old[strings.LastIndex(old, ":")+1:], true
+			tagKey, _ = f.lookup(e, "newName")
+			tagNode = nameNode
+		}
+	}
 	digestKey, digestNode := f.lookup(e, "digest")
 	digest, _ := stringValue(digestNode)
 	if !hasTag && digest == "" {

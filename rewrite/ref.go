@@ -80,6 +80,16 @@ type Ref struct {
 	Span Span
 	// Var names the variable whose default supplied the image, if any.
 	Var string
+	// Context is set when the text names a build context the build is
+	// given (compose build.additional_contexts), not an image it pulls.
+	// Such a reference is not locked, and it overrules any reference
+	// found at the same span when the file is read on its own.
+	Context bool
+	// Renamed is set for a manifest's reference read through a
+	// kustomization whose images: renames it: Image is what the build
+	// pulls (newName with the manifest's tag), and the reference overrules
+	// the one found at the same span when the manifest is read on its own.
+	Renamed bool
 	// Style says how pin and unpin edit Span.
 	Style Style
 	// Field is set for the DigestField style.
@@ -134,6 +144,13 @@ func (w Warning) String() string {
 		return fmt.Sprintf("%s:%d: %s", w.File, w.Line, w.Msg)
 	}
 	return fmt.Sprintf("%s: %s", w.File, w.Msg)
+}
+
+// OrExclude ends a warning about text that names no image, at path: a
+// placeholder in docs or a broken fixture is fixed, or its file left out
+// of the walk.
+func OrExclude(path string) string {
+	return fmt.Sprintf(": fix it, or exclude the file in .imagelock.toml: exclude = [%q]", path)
 }
 
 // Error is a source that cannot be read as its kind, with the position.

@@ -71,7 +71,24 @@ func parseYAML(in Input) (*yamlFile, []Warning, error) {
 		if err != nil {
 			return nil, nil, yamlError(in.Path, in.Src, err)
 		}
+		oneWordBlocks(&doc)
 		f.docs = append(f.docs, &doc)
+	}
+}
+
+// oneWordBlocks reads a literal or folded block scalar that holds one
+// word as that word, without the line breaks and indentation around it:
+// "image: >-" with the image on the next line names the image, whatever
+// the block's chomping. Blocks of several words are left as they are.
+func oneWordBlocks(n *yaml.Node) {
+	if n.Kind == yaml.ScalarNode && n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+		if v := strings.TrimSpace(n.Value); v != "" && !strings.ContainsAny(v, " \t\r\n\u0085\u2028\u2029") {
+			n.Value = v
+		}
+		return
+	}
+	for _, c := range n.Content {
+		oneWordBlocks(c)
 	}
 }
 
@@ -181,13 +198,14 @@ type scalarSpan struct {
 
 // scalar locates the exact bytes of a scalar node. Only scalars whose
 // source text is their value can be located: plain, single- or
-// double-quoted on one line without escapes, which is how every image is
-// written in practice. Anything else is an *Error saying how to write it.
+// double-quoted on one line without escapes, or a literal or folded block
+// that holds one word (Value and Token are the word), which is how every
+// image is written in practice. Anything else is an *Error saying how to write it.
 func (f *yamlFile) scalar(n *yaml.Node) (scalarSpan, error) {
 	fail := func() (scalarSpan, error) {
 		return scalarSpan{}, &Error{File: f.path, Line: n.Line, Err: fmt.Errorf("%q is written across lines, as a block or with escapes; write it on one line, plain or quoted, so imagelock can edit it", n.Value)}
 	}
-	if n.Kind != yaml.ScalarNode || n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+	if n.Kind != yaml.ScalarNode {
 		return fail()
 	}
 	off, ok := f.offset(n.Line, n.Column)
@@ -195,6 +213,13 @@ func (f *yamlFile) scalar(n *yaml.Node) (scalarSpan, error) {
 		return fail()
 	}
 	off = f.skipProperties(off, n)
+	if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+		sp, ok := f.blockWord(off, n.Value)
+		if !ok {
+			return fail()
+		}
+		return sp, nil
+	}
 	quote := byte(0)
 	switch {
 	case n.Style&yaml.DoubleQuotedStyle != 0:
@@ -221,6 +246,32 @@ func (f *yamlFile) scalar(n *yaml.Node) (scalarSpan, error) {
 		tokEnd++
 	}
 	return scalarSpan{Value: Span{start, end}, Token: Span{off, tokEnd}}, nil
+}
+
+// blockWord locates the one word a block scalar whose indicator ("|",
+// ">-", "|2+") is at off holds: the first text after the header line, with
+// only blank lines and indentation before it and the end of its line after.
+func (f *yamlFile) blockWord(off int, word string) (scalarSpan, bool) {
+	if off >= len(f.src) || (f.src[off] != '|' && f.src[off] != '>') || word == "" ||
+		strings.ContainsAny(word, " \t\r\n") {
+		return scalarSpan{}, false
+	}
+	line, _ := f.lineCol(off)
+	if line >= len(f.lines) {
+		return scalarSpan{}, false
+	}
+	start := f.lines[line]
+	for start < len(f.src) && isYAMLSpace(f.src[start]) {
+		start++
+	}
+	end := start + len(word)
+	if end > len(f.src) || string(f.src[start:end]) != word {
+		return scalarSpan{}, false
+	}
+	if after, _ := f.lineEnd(end); strings.TrimRight(string(f.src[end:after]), " \t\r\n") != "" {
+		return scalarSpan{}, false
+	}
+	return scalarSpan{Value: Span{start, end}, Token: Span{start, end}}, true
 }
 
 // skipProperties moves off past a node's tag and anchor ("!!str &a "),
@@ -523,6 +574,11 @@ func (f *yamlFile) indentBefore(off int) bool {
 // fieldValue returns the Field for an existing digest value node v: pin
 // replaces the value (a bare "digest:" gets a space before the digest).
 func (f *yamlFile) fieldValue(v *yaml.Node) (*Field, scalarSpan, error) {
+	if v.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+		// Unpin deletes a field's line, which would leave a block's
+		// content behind.
+		return nil, scalarSpan{}, &Error{File: f.path, Line: v.Line, Err: errors.New("the digest is written as a block; write it on one line, plain or quoted, so imagelock can edit it")}
+	}
 	sp, err := f.scalar(v)
 	if err != nil {
 		return nil, sp, err

@@ -140,6 +140,51 @@ func TestScalarSpan(t *testing.T) {
 	}
 }
 
+func TestScalarSpanBlocks(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, src string
+	}{
+		{"literal", "image: |\n  nginx:1.25\n"},
+		{"literal strip", "image: |-\n  nginx:1.25\n"},
+		{"literal keep", "image: |+\n  nginx:1.25\n\n"},
+		{"folded", "image: >\n    nginx:1.25\nnext: x\n"},
+		{"folded strip", "image: >-\n  nginx:1.25"},
+		{"indentation indicator", "a:\n  image: >2-\n     nginx:1.25\n"},
+		{"header comment", "image: | # the base\n  nginx:1.25  \n"},
+		{"blank line first", "image: >\n\n  nginx:1.25\n"},
+		{"CRLF", "image: >-\r\n  nginx:1.25\r\nb: c\r\n"},
+		{"anchored and tagged", "image: &i !!str >-\n  nginx:1.25\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f, _, err := parseYAML(Input{Path: "f.yaml", Src: []byte(tt.src)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := root(f.docs[0])
+			if a := f.value(r, "a"); a != nil {
+				r = a
+			}
+			n := f.value(r, "image")
+			if n.Value != "nginx:1.25" {
+				t.Errorf("value = %q, want the word alone", n.Value)
+			}
+			sp, err := f.scalar(n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := tt.src[sp.Value.Start:sp.Value.End]; got != "nginx:1.25" {
+				t.Errorf("value span holds %q", got)
+			}
+			if sp.Token != sp.Value {
+				t.Errorf("token span %v, want the value's %v", sp.Token, sp.Value)
+			}
+		})
+	}
+}
+
 func TestScalarSpanRefusesRewrittenText(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -147,8 +192,9 @@ func TestScalarSpanRefusesRewrittenText(t *testing.T) {
 	}{
 		{"escape", `image: "nginx\x3a1.25"` + "\n"},
 		{"doubled quote", "image: 'it''s:1'\n"},
-		{"literal block", "image: |\n  nginx:1.25\n"},
-		{"folded block", "image: >-\n  nginx:1.25\n"},
+		{"literal block of two lines", "image: |\n  nginx\n  :1.25\n"},
+		{"folded block of two words", "image: >\n  nginx\n  :1.25\n"},
+		{"block with text after the word", "image: |\n  nginx:1.25 # not a comment\n"},
 		{"plain over lines", "image: nginx\n  :1.25\n"},
 		{"quoted over lines", "image: \"nginx\n  :1.25\"\n"},
 	}

@@ -3,8 +3,11 @@ package workflow
 import (
 	"bufio"
 	"bytes"
+	"errors"
+	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -61,12 +64,16 @@ func (s scope) leadsTo(d string) bool {
 	return false
 }
 
-// discover walks root and returns the slash paths of the sources in scope:
-// files named like a source kind, not under .git, not ignored by a
-// .gitignore, not excluded by the config.
-func discover(root string, sc scope, cfg *Config, isSource func(string) bool) ([]string, error) {
+// discover walks fsys, the root, and returns the slash paths of the
+// sources in scope: files named like a source kind, not under .git, not
+// ignored by a .gitignore, not excluded by the config. A directory or
+// .gitignore it cannot read is an error naming it, never a silent skip:
+// verify must not vouch for files it never saw. Every such error is
+// reported, joined.
+func discover(fsys fs.FS, sc scope, cfg *Config, isSource func(string) bool) ([]string, error) {
 	var patterns []gitignore.Pattern
 	var files []string
+	var errs []error
 	excluded := func(rel string) bool {
 		for _, g := range cfg.Exclude {
 			if ok, _ := doublestar.Match(g, rel); ok {
@@ -75,26 +82,41 @@ func discover(root string, sc scope, cfg *Config, isSource func(string) bool) ([
 		}
 		return false
 	}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	// gitignoreErr is where errs holds the error of a directory's
+	// .gitignore: when the directory turns out unreadable as a whole,
+	// that one error says so instead.
+	gitignoreErr := map[string]int{}
+	readIgnores := func(dir string, domain []string) {
+		ps, err := readGitignore(fsys, dir, domain)
 		if err != nil {
-			if p == root {
+			gitignoreErr[dir] = len(errs)
+			errs = append(errs, err)
+		}
+		patterns = append(patterns, ps...)
+	}
+	err := fs.WalkDir(fsys, ".", func(rel string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if rel == "." {
 				return err
+			}
+			if i, ok := gitignoreErr[rel]; ok {
+				errs[i] = unreadable(rel, err)
+			} else {
+				errs = append(errs, unreadable(rel, err))
 			}
 			return nil
 		}
-		rel, _ := filepath.Rel(root, p)
-		rel = filepath.ToSlash(rel)
 		parts := strings.Split(rel, "/")
 		if d.IsDir() {
 			if rel == "." {
-				patterns = append(patterns, readGitignore(p, nil)...)
+				readIgnores(rel, nil)
 				return nil
 			}
 			if d.Name() == ".git" || !sc.leadsTo(rel) || excluded(rel) ||
 				gitignore.NewMatcher(patterns).Match(parts, true) {
-				return filepath.SkipDir
+				return fs.SkipDir
 			}
-			patterns = append(patterns, readGitignore(p, parts)...)
+			readIgnores(rel, parts)
 			return nil
 		}
 		if !d.Type().IsRegular() || !sc.contains(rel) || !isSource(rel) || excluded(rel) ||
@@ -104,13 +126,33 @@ func discover(root string, sc scope, cfg *Config, isSource func(string) bool) ([
 		files = append(files, rel)
 		return nil
 	})
-	return files, err
+	if err != nil {
+		return nil, err
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return files, nil
 }
 
-func readGitignore(dir string, domain []string) []gitignore.Pattern {
-	data, err := os.ReadFile(filepath.Join(dir, ".gitignore"))
+// unreadable is the error for a path under the root the walk cannot read.
+func unreadable(rel string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("%s: cannot read it (%v): fix its permissions, or exclude it in %s", rel, err, ConfigFile)
+}
+
+// readGitignore reads the .gitignore of directory dir, if it has one.
+func readGitignore(fsys fs.FS, dir string, domain []string) ([]gitignore.Pattern, error) {
+	p := path.Join(dir, ".gitignore")
+	data, err := fs.ReadFile(fsys, p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
 	if err != nil {
-		return nil
+		return nil, unreadable(p, err)
 	}
 	var ps []gitignore.Pattern
 	sc := bufio.NewScanner(bytes.NewReader(data))
@@ -121,5 +163,5 @@ func readGitignore(dir string, domain []string) []gitignore.Pattern {
 		}
 		ps = append(ps, gitignore.ParsePattern(line, append([]string(nil), domain...)))
 	}
-	return ps
+	return ps, nil
 }

@@ -218,7 +218,7 @@ func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool) (*lockPl
 	}
 	descs, err := e.headAll(ctx, l, heads)
 	if err != nil {
-		return nil, err
+		return nil, placeUnresolved(err, groups)
 	}
 	var need []nameDigest
 	// update fetches an index again where the lock records fewer

@@ -3,8 +3,11 @@ package workflow
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -73,6 +76,8 @@ func (e *env) progress(total int) func(image string) {
 }
 
 // headAll waits for the HEAD of every key, starting those not started.
+// When registries answer, but some have no such tag, the error is an
+// *UnresolvedError naming every one.
 func (e *env) headAll(ctx context.Context, l *lookups, keys []resolve.Key) (map[resolve.Key]resolve.Descriptor, error) {
 	if len(keys) == 0 {
 		return nil, nil
@@ -88,14 +93,77 @@ func (e *env) headAll(ctx context.Context, l *lookups, keys []resolve.Key) (map[
 	if err := waitAll(ctx, lks, func(i int) { step(keys[i].String()) }); err != nil {
 		return nil, err
 	}
-	if err := lookupErrs(lks, nil); err != nil {
+	if err := lookupErrs(lks, resolve.ErrNotFound); err != nil {
 		return nil, err
+	}
+	var missing UnresolvedError
+	for i, lk := range lks {
+		if lk.err != nil {
+			missing.Images = append(missing.Images, Unresolved{Key: keys[i], Err: lk.err})
+		}
+	}
+	if len(missing.Images) > 0 {
+		return nil, &missing
 	}
 	out := make(map[resolve.Key]resolve.Descriptor, len(keys))
 	for i, k := range keys {
 		out[k] = lks[i].desc
 	}
 	return out, nil
+}
+
+// UnresolvedError is a lock that cannot be written because registries
+// have no such images: typically images built here, or that exist only in
+// tests. It names every one, with the places that use it.
+type UnresolvedError struct {
+	Images []Unresolved
+}
+
+// Unresolved is an image no registry has.
+type Unresolved struct {
+	Key resolve.Key
+	Err error
+	// Places are the file:line:col of the references that use it.
+	Places []string
+}
+
+func (e *UnresolvedError) Error() string {
+	var b strings.Builder
+	if len(e.Images) == 1 {
+		b.WriteString("1 image is in no registry, so nothing was written:\n")
+	} else {
+		fmt.Fprintf(&b, "%d images are in no registry, so nothing was written:\n", len(e.Images))
+	}
+	ignore := make([]string, len(e.Images))
+	for i, im := range e.Images {
+		fmt.Fprintf(&b, "  %v\n", im.Err)
+		for _, p := range im.Places {
+			fmt.Fprintf(&b, "      %s\n", p)
+		}
+		ignore[i] = strconv.Quote(shortName(im.Key) + ":" + im.Key.Tag)
+	}
+	fmt.Fprintf(&b, "fix the names or tags; or, for images built here or that exist only in tests, add to %s:\n", ConfigFile)
+	fmt.Fprintf(&b, "ignore = [%s]", strings.Join(ignore, ", "))
+	return b.String()
+}
+
+// placeUnresolved adds to an *UnresolvedError the places that use each
+// image; other errors it returns as they are.
+func placeUnresolved(err error, groups []*group) error {
+	var ue *UnresolvedError
+	if !errors.As(err, &ue) {
+		return err
+	}
+	for i, im := range ue.Images {
+		for _, g := range groups {
+			if g.key == im.Key && g.digest == nil {
+				for _, r := range g.refs {
+					ue.Images[i].Places = append(ue.Images[i].Places, r.Pos())
+				}
+			}
+		}
+	}
+	return ue
 }
 
 // lookups asks the registry about each image once, starting as soon as a

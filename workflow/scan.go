@@ -29,13 +29,26 @@ type scanResult struct {
 	files    map[string][]byte // sources read, by slash path
 }
 
+// notAnImage is the warning for a reference whose text is no image
+// reference: a placeholder (REPLACE-ME, <your-image>) or a broken
+// fixture, which stops nothing else.
+func notAnImage(r rewrite.Ref) rewrite.Warning {
+	return rewrite.Warning{File: r.File, Line: r.Line, Msg: fmt.Sprintf("%q is not an image reference%s", r.Image, rewrite.OrExclude(r.File))}
+}
+
+// spanID names the place of a reference: its file and span.
+func spanID(r rewrite.Ref) string {
+	return fmt.Sprintf("%s\x00%d\x00%d", r.File, r.Span.Start, r.Span.End)
+}
+
 // scan finds the references in every source in scope. Files are read and
 // parsed in parallel; the result is in path order whatever the timing.
-// Every unreadable or malformed file is reported, joined. found, when not
+// Every unreadable or malformed file is reported, joined; text that is no
+// image reference is a warning. found, when not
 // nil, sees each reference as soon as its file is parsed, from several
 // goroutines at once.
 func (e *env) scan(found func(Found)) (*scanResult, error) {
-	files, err := discover(e.root, e.scope, e.cfg, func(p string) bool {
+	files, err := discover(os.DirFS(e.root), e.scope, e.cfg, func(p string) bool {
 		_, _, ok := rewrite.FinderFor(p)
 		return ok
 	})
@@ -43,10 +56,11 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 		return nil, fmt.Errorf("walking %s: %w", e.root, err)
 	}
 	type result struct {
-		src   []byte
-		refs  []Found
-		warns []rewrite.Warning
-		errs  []error
+		src      []byte
+		refs     []Found
+		overrule []string // spanIDs of Context and Renamed references
+		warns    []rewrite.Warning
+		errs     []error
 	}
 	results := make([]result, len(files))
 	// Every read goes through root, which refuses a path or a symbolic
@@ -78,9 +92,15 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 					continue
 				}
 				for _, ref := range refs {
+					if ref.Context || ref.Renamed {
+						r.overrule = append(r.overrule, spanID(ref))
+					}
+					if ref.Context {
+						continue
+					}
 					p, err := resolve.Parse(ref.Image)
 					if err != nil {
-						r.errs = append(r.errs, fmt.Errorf("%s: %v", ref.Pos(), err))
+						r.warns = append(r.warns, notAnImage(ref))
 						continue
 					}
 					if e.cfg.ignored(p.Key) {
@@ -103,19 +123,36 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 
 	s := &scanResult{files: map[string][]byte{}}
 	var errs []error
-	seen := map[string]int{}
+	// A span that a compose build reads as a context, or a kustomization
+	// renames, is no reference of its own when its file is read alone.
+	overruled := map[string]bool{}
+	for _, r := range results {
+		for _, id := range r.overrule {
+			overruled[id] = true
+		}
+	}
+	seen, warned := map[string]int{}, map[string]bool{}
 	for i, r := range results {
 		if len(r.errs) > 0 {
 			errs = append(errs, r.errs...)
 			continue
 		}
 		s.files[files[i]] = r.src
-		s.warnings = append(s.warnings, r.warns...)
+		for _, w := range r.warns {
+			// A compose build's Dockerfile warns twice, likewise.
+			if !warned[w.String()] {
+				warned[w.String()] = true
+				s.warnings = append(s.warnings, w)
+			}
+		}
 		for _, f := range r.refs {
 			// A compose build's Dockerfile is found twice: from the
 			// compose file and on its own. One reference per span and
 			// image, the Dockerfile's own where both are found.
-			id := fmt.Sprintf("%s\x00%d\x00%d\x00%s", f.File, f.Span.Start, f.Span.End, f.Image)
+			id := spanID(f.Ref) + "\x00" + f.Image
+			if overruled[spanID(f.Ref)] && !f.Renamed {
+				continue
+			}
 			if at, ok := seen[id]; ok {
 				if f.Via == "" {
 					s.refs[at] = f

@@ -80,8 +80,13 @@ type VerifyResult struct {
 }
 
 // Failed reports whether verify should fail: on any Failure, and with
-// strict on any Notice too.
+// strict on any Notice and any Warning too. A warning is a line verify
+// could not check (text that is no image, a variable without a value, a
+// file skipped): strict vouches for every line.
 func (r *VerifyResult) Failed(strict bool) bool {
+	if strict && len(r.Warnings) > 0 {
+		return true
+	}
 	for _, f := range r.Findings {
 		if f.Severity == Failure || strict {
 			return true

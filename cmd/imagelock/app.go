@@ -33,6 +33,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "imagelock: interrupted; no file was written")
 		return 2
 	}
+	var ue *workflow.UnresolvedError
+	if errors.As(err, &ue) {
+		// Its lines are a list and an ignore list to paste as they are.
+		fmt.Fprintln(stderr, "imagelock: "+ue.Error())
+		return 2
+	}
 	for _, line := range strings.Split(err.Error(), "\n") {
 		fmt.Fprintln(stderr, "imagelock: "+line)
 	}

@@ -62,10 +62,15 @@ func failing(f workflow.Finding, strict bool) bool {
 
 // printGitHub writes GitHub Actions workflow commands: an ::error
 // annotation for each failure, a ::warning for each available update and
-// each warning of the scan, then the verdict as plain text.
+// each warning of the scan (errors with strict), then the verdict as
+// plain text.
 func printGitHub(w io.Writer, res *workflow.VerifyResult, lockfile string, strict bool, rel func(string) string) {
 	for _, x := range res.Warnings {
-		fmt.Fprintf(w, "::warning %s::%s\n", ghProperties(rel(x.File), x.Line, 0), ghData(x.Msg))
+		cmd := "warning"
+		if strict {
+			cmd = "error"
+		}
+		fmt.Fprintf(w, "::%s %s::%s\n", cmd, ghProperties(rel(x.File), x.Line, 0), ghData(x.Msg))
 	}
 	for _, f := range res.Findings {
 		cmd := "warning"
@@ -74,7 +79,7 @@ func printGitHub(w io.Writer, res *workflow.VerifyResult, lockfile string, stric
 		}
 		fmt.Fprintf(w, "::%s %s::%s\n", cmd, ghProperties(rel(f.File), f.Line, f.Col), ghData(findingText(f, lockfile)))
 	}
-	fmt.Fprintln(w, verdict(res))
+	fmt.Fprintln(w, verdict(res, strict))
 }
 
 func ghProperties(file string, line, col int) string {

@@ -73,6 +73,9 @@ func TestFormatsGolden(t *testing.T) {
 		{name: "sarif", golden: "verify.sarif.json", write: func(b *bytes.Buffer) error {
 			return writeSARIF(b, goldenResult(), "images.lock", false, same)
 		}},
+		{name: "sarif strict", golden: "verify.sarif-strict.json", write: func(b *bytes.Buffer) error {
+			return writeSARIF(b, goldenResult(), "images.lock", true, same)
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -167,9 +170,22 @@ func TestSARIFRequired(t *testing.T) {
 		}
 		ids[id] = i
 	}
+	// One result per finding, then one per warning of the scan.
+	type place struct {
+		file      string
+		line, col int
+	}
+	var want []place
+	for _, f := range res.Findings {
+		want = append(want, place{f.File, max(f.Line, 1), f.Col})
+	}
+	for _, w := range res.Warnings {
+		want = append(want, place{w.File, max(w.Line, 1), 0})
+	}
 	results, _ := run["results"].([]any)
-	if len(results) != len(res.Findings) {
-		fail("run.results has %d results, want one per finding (%d)", len(results), len(res.Findings))
+	if len(results) != len(want) {
+		fail("run.results has %d results, want one per finding and warning (%d)", len(results), len(want))
+		results = results[:min(len(results), len(want))]
 	}
 	for i, x := range results {
 		r := obj(x)
@@ -193,15 +209,15 @@ func TestSARIFRequired(t *testing.T) {
 			continue
 		}
 		pl := obj(obj(locs[0])["physicalLocation"])
-		if uri, _ := obj(pl["artifactLocation"])["uri"].(string); uri != res.Findings[i].File {
-			fail("results[%d] uri = %q, want %q", i, uri, res.Findings[i].File)
+		if uri, _ := obj(pl["artifactLocation"])["uri"].(string); uri != want[i].file {
+			fail("results[%d] uri = %q, want %q", i, uri, want[i].file)
 		}
 		region := obj(pl["region"])
-		if line, _ := region["startLine"].(float64); int(line) != max(res.Findings[i].Line, 1) {
-			fail("results[%d].region.startLine = %v, want %d (1 for a whole file)", i, region["startLine"], max(res.Findings[i].Line, 1))
+		if line, _ := region["startLine"].(float64); int(line) != want[i].line {
+			fail("results[%d].region.startLine = %v, want %d (1 for a whole file)", i, region["startLine"], want[i].line)
 		}
-		if col, _ := region["startColumn"].(float64); int(col) != res.Findings[i].Col {
-			fail("results[%d].region.startColumn = %v, want %d", i, region["startColumn"], res.Findings[i].Col)
+		if col, _ := region["startColumn"].(float64); int(col) != want[i].col {
+			fail("results[%d].region.startColumn = %v, want %d", i, region["startColumn"], want[i].col)
 		}
 	}
 	if len(errs) > 0 {

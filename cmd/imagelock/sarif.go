@@ -94,11 +94,16 @@ var sarifRules = []sarifRule{
 		Help: sarifText{"The tag moved, but every source pins the locked digest, so builds do not change. Run 'imagelock update --image NAME' to take the update."}, DefaultConfiguration: sarifDefaults{"warning"}},
 	{ID: workflow.CodeRepublished, ShortDescription: sarifText{"Tag moved to a re-published index"},
 		Help: sarifText{"The tag moved to a new index whose platform manifests are the locked ones (re-published, with new attestations say), so builds do not change. Run 'imagelock update --image NAME' to record the new index."}, DefaultConfiguration: sarifDefaults{"warning"}},
+	{ID: sarifUnchecked, ShortDescription: sarifText{"Line verify could not check"},
+		Help: sarifText{"Text that is no image reference, a variable without a value, or a file skipped: verify cannot vouch for it. Fix it, or exclude the file in .imagelock.toml. Fails with --strict."}, DefaultConfiguration: sarifDefaults{"warning"}},
 }
 
+// sarifUnchecked is the rule of the scan's warnings.
+const sarifUnchecked = "unchecked"
+
 // writeSARIF writes the findings as a SARIF 2.1.0 log for code scanning:
-// failures at level error, available updates at level warning (error with
-// strict).
+// failures at level error, available updates and the scan's warnings at
+// level warning (error with strict).
 func writeSARIF(w io.Writer, res *workflow.VerifyResult, lockfile string, strict bool, rel func(string) string) error {
 	rules := make([]sarifRule, len(sarifRules))
 	copy(rules, sarifRules)
@@ -126,6 +131,15 @@ func writeSARIF(w io.Writer, res *workflow.VerifyResult, lockfile string, strict
 		loc := sarifPhysical{ArtifactLocation: sarifArtifact{URI: rel(f.File)}, Region: sarifRegion{StartLine: max(f.Line, 1), StartColumn: f.Col}}
 		results = append(results, sarifResult{RuleID: f.Code, RuleIndex: i, Level: level,
 			Message: sarifText{findingText(f, lockfile)}, Locations: []sarifLocation{{PhysicalLocation: loc}}})
+	}
+	for _, x := range res.Warnings {
+		level := "warning"
+		if strict {
+			level = "error"
+		}
+		loc := sarifPhysical{ArtifactLocation: sarifArtifact{URI: rel(x.File)}, Region: sarifRegion{StartLine: max(x.Line, 1)}}
+		results = append(results, sarifResult{RuleID: sarifUnchecked, RuleIndex: index[sarifUnchecked], Level: level,
+			Message: sarifText{x.Msg}, Locations: []sarifLocation{{PhysicalLocation: loc}}})
 	}
 	return writeJSON(w, sarifLog{Schema: sarifSchema, Version: sarifVersion, Runs: []sarifRun{{
 		Tool:    sarifTool{Driver: sarifDriver{Name: "imagelock", InformationURI: projectURL, Rules: rules}},

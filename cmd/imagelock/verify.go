@@ -46,7 +46,7 @@ func verifyCommand() *cli.Command {
 			case "sarif":
 				err = writeSARIF(out, res, o.Lockfile, strict, repoPaths(o))
 			default:
-				printFindings(out, res, o.Lockfile)
+				printFindings(out, res, o.Lockfile, strict)
 			}
 			if err != nil {
 				return err
@@ -61,7 +61,7 @@ func verifyCommand() *cli.Command {
 
 // printFindings shows each finding with both values of a mismatch
 // aligned, as go.sum's errors do, then a one-line verdict.
-func printFindings(w io.Writer, res *workflow.VerifyResult, lockfile string) {
+func printFindings(w io.Writer, res *workflow.VerifyResult, lockfile string, strict bool) {
 	for _, f := range res.Findings {
 		pos := f.File
 		if f.Line > 0 {
@@ -81,11 +81,11 @@ func printFindings(w io.Writer, res *workflow.VerifyResult, lockfile string) {
 		}
 		fmt.Fprintf(w, "    %s\n", f.Fix)
 	}
-	fmt.Fprintln(w, verdict(res))
+	fmt.Fprintln(w, verdict(res, strict))
 }
 
 // verdict is the last line of verify's text and github output.
-func verdict(res *workflow.VerifyResult) string {
+func verdict(res *workflow.VerifyResult, strict bool) string {
 	failures, notices := 0, 0
 	for _, f := range res.Findings {
 		if f.Severity == workflow.Notice {
@@ -98,9 +98,17 @@ func verdict(res *workflow.VerifyResult) string {
 	if !res.Online {
 		mode = "offline"
 	}
+	warned := ""
+	if strict && len(res.Warnings) > 0 {
+		warned = plural(len(res.Warnings), "warning", "warnings") + ", which --strict fails on"
+	}
 	switch {
+	case failures > 0 && warned != "":
+		return fmt.Sprintf("verify failed (%s): %s, %s, %s", mode, plural(failures, "problem", "problems"), plural(notices, "update available", "updates available"), warned)
 	case failures > 0:
 		return fmt.Sprintf("verify failed (%s): %s, %s", mode, plural(failures, "problem", "problems"), plural(notices, "update available", "updates available"))
+	case warned != "":
+		return fmt.Sprintf("verify failed (%s): %s", mode, warned)
 	case notices > 0:
 		return fmt.Sprintf("verify ok (%s), %s: %s, %s", mode, plural(notices, "update available", "updates available"), plural(res.Refs, "reference", "references"), plural(res.Images, "image", "images"))
 	default:

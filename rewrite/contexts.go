@@ -1,0 +1,114 @@
+package rewrite
+
+import (
+	"encoding/json"
+	"io/fs"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Named build contexts: a build may be given other directories or images
+// under a name (compose build.additional_contexts, bake contexts), and
+// FROM, COPY --from and RUN --mount from= that use the name read the
+// context, not Docker Hub's library/<name>.
+
+// contextNames returns the names of the additional_contexts of compose
+// build: b, a mapping of name to source or a list of name=source.
+func (c *composeFinder) contextNames(b *yaml.Node) map[string]bool {
+	names := map[string]bool{}
+	n := c.f.value(b, "additional_contexts")
+	switch {
+	case n == nil:
+	case n.Kind == yaml.MappingNode:
+		for _, p := range c.f.pairs(n) {
+			names[p.Key.Value] = true
+		}
+	case n.Kind == yaml.SequenceNode:
+		for _, item := range n.Content {
+			if s, ok := stringValue(deref(item)); ok {
+				name, _, _ := strings.Cut(s, "=")
+				names[name] = true
+			}
+		}
+	}
+	return names
+}
+
+// markContexts marks the references that name one of the contexts.
+func markContexts(refs []Ref, contexts map[string]bool) []Ref {
+	for i, r := range refs {
+		if contexts[r.Image] || contexts[withTag(r.Image)] {
+			refs[i].Context = true
+		}
+	}
+	return refs
+}
+
+// bareName matches a name that may be a named context as well as an
+// image of Docker Hub's library: one lower-case word, no tag, no
+// registry, no path.
+var bareName = regexp.MustCompile(`^[a-z0-9]+(?:[._-][a-z0-9]+)*$`)
+
+// bakeFiles are the bake definitions buildx reads by default, beside
+// which a Dockerfile is taken to be built by bake.
+var bakeFiles = []string{"docker-bake.json", "docker-bake.hcl", "docker-bake.override.json", "docker-bake.override.hcl"}
+
+// isContext reports whether value, read where an image may be, is a bare
+// name that a bake file beside the Dockerfile gives as a named context
+// (contexts = { name = "..." }). Such names are rare enough to read the
+// bake files for each.
+func (d *dockerfile) isContext(value string) bool {
+	if !bareName.MatchString(value) || d.in.FS == nil {
+		return false
+	}
+	dir := path.Dir(d.in.Path)
+	for _, name := range bakeFiles {
+		data, err := fs.ReadFile(d.in.FS, path.Join(dir, name))
+		if err != nil {
+			continue
+		}
+		if slices.Contains(bakeContexts(name, data), value) {
+			return true
+		}
+	}
+	return false
+}
+
+// hclContexts matches the contexts map of an HCL bake target, and
+// hclKey each of its keys, bare or quoted.
+var (
+	hclContexts = regexp.MustCompile(`(?m)^\s*contexts\s*=\s*\{([^}]*)\}`)
+	hclKey      = regexp.MustCompile(`(?m)(?:^|,)\s*"?([A-Za-z0-9_./:-]+)"?\s*=`)
+)
+
+// bakeContexts returns the context names of every target of a bake
+// file, JSON or HCL; an unreadable definition names none.
+func bakeContexts(name string, data []byte) []string {
+	var out []string
+	if strings.HasSuffix(name, ".json") {
+		var def struct {
+			Target map[string]struct {
+				Contexts map[string]string `json:"contexts"`
+			} `json:"target"`
+		}
+		if json.Unmarshal(data, &def) != nil {
+			return nil
+		}
+		for _, t := range def.Target {
+			for c := range t.Contexts {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	for _, m := range hclContexts.FindAllSubmatch(data, -1) {
+		for _, k := range hclKey.FindAllSubmatch(m[1], -1) {
+			out = append(out, string(k[1]))
+		}
+	}
+	return out
+}

@@ -1,0 +1,85 @@
+package rewrite
+
+import (
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// An entry with newName alone for an untagged name renames the images of
+// the manifests: those listed as files are read, and their references
+// come back as the build pulls them; a resource not read is a warning.
+func TestKustomizeRenamesManifests(t *testing.T) {
+	t.Parallel()
+	deployment := `apiVersion: apps/v1
+kind: Deployment
+spec:
+  template:
+    spec:
+      containers:
+        - image: postgres:16
+        - image: postgres
+        - image: postgresql:1
+        - image: nginx:1.27
+`
+	kustomization := `resources:
+  - deploy/deployment.yaml
+images:
+  - name: postgres
+    newName: my/postgres
+`
+	for _, tc := range []struct {
+		name, extra string
+		warn        bool
+	}{
+		{"files only", "", false},
+		{"and a directory", "  - ../base\n", true},
+		{"and a remote resource", "  - https://github.com/acme/base?ref=v1\n", true},
+		{"and a missing file", "  - missing.yaml\n", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			k := strings.Replace(kustomization, "images:", tc.extra+"images:", 1)
+			files := fstest.MapFS{
+				"app/kustomization.yaml":        {Data: []byte(k)},
+				"app/deploy/deployment.yaml":    {Data: []byte(deployment)},
+				"base/kustomization.yaml":       {Data: []byte("resources: [d.yaml]\n")},
+				"app/deploy/not-a-manifest.txt": {Data: []byte("x")},
+			}
+			refs, warns, err := FindKustomize(Input{FS: files, Path: "app/kustomization.yaml", Src: []byte(k)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, r := range refs {
+				got = append(got, r.Pos()+" "+r.Image+" "+r.Written)
+				if !r.Renamed {
+					t.Errorf("%s: not marked Renamed", r.Pos())
+				}
+			}
+			want := []string{
+				"app/deploy/deployment.yaml:7:18 my/postgres:16 postgres:16",
+				"app/deploy/deployment.yaml:8:18 my/postgres postgres",
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("refs (-want +got):\n%s", diff)
+			}
+			if got := len(warns) == 1 && strings.HasPrefix(warns[0].String(), "app/kustomization.yaml:6: images: postgres is renamed my/postgres"); got != tc.warn {
+				t.Errorf("warnings = %v, want a warning: %v", warns, tc.warn)
+			}
+		})
+	}
+}
+
+// A digest written as a block cannot be taken out by deleting its line:
+// the entry is an error saying how to write it.
+func TestKustomizeBlockDigestRefused(t *testing.T) {
+	t.Parallel()
+	src := "images:\n  - name: nginx\n    newTag: \"1.25\"\n    digest: >-\n      " + digestA + "\n"
+	_, _, err := FindKustomize(Input{Path: "kustomization.yaml", Src: []byte(src)})
+	if err == nil || !strings.Contains(err.Error(), "kustomization.yaml:4: the digest is written as a block") {
+		t.Errorf("err = %v, want the block digest named at line 4", err)
+	}
+}
