@@ -8,6 +8,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
 	"gopkg.in/yaml.v3"
 )
 
@@ -78,13 +81,6 @@ func (d *dockerfile) isContext(value string) bool {
 	return false
 }
 
-// hclContexts matches the contexts map of an HCL bake target, and
-// hclKey each of its keys, bare or quoted.
-var (
-	hclContexts = regexp.MustCompile(`(?m)^\s*contexts\s*=\s*\{([^}]*)\}`)
-	hclKey      = regexp.MustCompile(`(?m)(?:^|,)\s*"?([A-Za-z0-9_./:-]+)"?\s*=`)
-)
-
 // bakeContexts returns the context names of every target of a bake
 // file, JSON or HCL; an unreadable definition names none.
 func bakeContexts(name string, data []byte) []string {
@@ -105,9 +101,29 @@ func bakeContexts(name string, data []byte) []string {
 		}
 		return out
 	}
-	for _, m := range hclContexts.FindAllSubmatch(data, -1) {
-		for _, k := range hclKey.FindAllSubmatch(m[1], -1) {
-			out = append(out, string(k[1]))
+	f, diags := hclsyntax.ParseConfig(data, name, hcl.InitialPos)
+	if diags.HasErrors() {
+		return nil
+	}
+	body, ok := f.Body.(*hclsyntax.Body)
+	if !ok {
+		return nil
+	}
+	for _, b := range body.Blocks {
+		attr := b.Body.Attributes["contexts"]
+		if b.Type != "target" || attr == nil {
+			continue
+		}
+		obj, ok := attr.Expr.(*hclsyntax.ObjectConsExpr)
+		if !ok {
+			continue
+		}
+		for _, item := range obj.Items {
+			if k := hcl.ExprAsKeyword(item.KeyExpr); k != "" {
+				out = append(out, k)
+			} else if v, diags := item.KeyExpr.Value(nil); !diags.HasErrors() && v.Type() == cty.String && v.IsKnown() {
+				out = append(out, v.AsString())
+			}
 		}
 	}
 	return out

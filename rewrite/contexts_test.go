@@ -70,6 +70,16 @@ func TestDockerfileBakeContexts(t *testing.T) {
 			[]string{"1:6 alpine:3.20", "4:13 other"}},
 		{"bake file elsewhere", fstest.MapFS{"docker-bake.hcl": {Data: []byte("target \"app\" {\n  contexts = { src = \"../src\" }\n}\n")}},
 			[]string{"1:6 alpine:3.20", "2:13 src", "3:18 cache", "4:13 other"}},
+		{"HCL with variables, functions and a contexts map that is not in a target", fstest.MapFS{"app/docker-bake.hcl": {Data: []byte(`variable "TAG" { default = "dev" }
+group "default" { targets = ["app"] }
+target "app" {
+  tags     = ["acme/app:${TAG}", lower("ACME/APP:LATEST")]
+  contexts = { src = "../src" }
+}
+contexts = { other = "x" }
+`)}}, []string{"1:6 alpine:3.20", "3:18 cache", "4:13 other"}},
+		{"HCL that does not parse names none", fstest.MapFS{"app/docker-bake.hcl": {Data: []byte("target \"app\" {\n  contexts = { src = \"../src\"\n")}},
+			[]string{"1:6 alpine:3.20", "2:13 src", "3:18 cache", "4:13 other"}},
 		{"HCL on one line", fstest.MapFS{"app/docker-bake.override.hcl": {Data: []byte("target \"app\" {\n  contexts = { src = \"../src\", cache = \"../c\" }\n}\n")}},
 			[]string{"1:6 alpine:3.20", "4:13 other"}},
 	} {
