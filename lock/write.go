@@ -4,15 +4,15 @@ import (
 	"bytes"
 	"errors"
 	"io/fs"
-	"os"
 
 	"github.com/imagelock/imagelock/internal/atomicfile"
+	"github.com/imagelock/imagelock/internal/bounded"
 )
 
 // Read reads and parses the lock at path. A missing file gives an empty
 // lock and ok=false.
 func Read(path, display string) (f *File, ok bool, err error) {
-	data, err := os.ReadFile(path)
+	data, err := bounded.Read(path, bounded.Source)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &File{}, false, nil
 	}
@@ -38,7 +38,7 @@ func Write(path string, f *File) (bool, error) {
 // path, and reports whether it did.
 func Stage(b *atomicfile.Batch, path string, f *File) (bool, error) {
 	data := f.Format()
-	old, err := os.ReadFile(path)
+	old, err := bounded.Read(path, bounded.Source)
 	if err == nil && bytes.Equal(old, data) {
 		return false, nil
 	}

@@ -11,6 +11,8 @@ import (
 	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/compose-spec/compose-go/v2/template"
 	"gopkg.in/yaml.v3"
+
+	"github.com/imagelock/imagelock/internal/bounded"
 )
 
 // FindCompose returns the images of a compose file: each service's image,
@@ -71,7 +73,7 @@ func composeEnv(in Input) (template.Mapping, error) {
 	dotEnv := map[string]string{}
 	if in.FS != nil {
 		p := path.Join(path.Dir(in.Path), ".env")
-		data, err := fs.ReadFile(in.FS, p)
+		data, err := bounded.ReadFile(in.FS, p, bounded.Small)
 		switch {
 		case err == nil:
 			dotEnv, err = dotenv.UnmarshalBytesWithLookup(data, lookup)
@@ -372,7 +374,7 @@ func (c *composeFinder) build(service string, b *yaml.Node) error {
 		c.warns = append(c.warns, Warning{File: c.f.path, Line: b.Line, Msg: "service " + service + " builds " + p + ", outside the scanned tree"})
 		return nil
 	}
-	src, err := fs.ReadFile(c.in.FS, p)
+	src, err := bounded.ReadFile(c.in.FS, p, bounded.Source)
 	if err != nil {
 		return &Error{File: c.f.path, Line: b.Line, Err: fmt.Errorf("reading the Dockerfile of service %s: %w", service, err)}
 	}

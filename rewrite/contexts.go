@@ -2,7 +2,6 @@ package rewrite
 
 import (
 	"encoding/json"
-	"io/fs"
 	"path"
 	"regexp"
 	"slices"
@@ -12,6 +11,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"gopkg.in/yaml.v3"
+
+	"github.com/imagelock/imagelock/internal/bounded"
 )
 
 // Named build contexts: a build may be given other directories or images
@@ -70,7 +71,7 @@ func (d *dockerfile) isContext(value string) bool {
 	}
 	dir := path.Dir(d.in.Path)
 	for _, name := range bakeFiles {
-		data, err := fs.ReadFile(d.in.FS, path.Join(dir, name))
+		data, err := bounded.ReadFile(d.in.FS, path.Join(dir, name), bounded.Small)
 		if err != nil {
 			continue
 		}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/imagelock/imagelock/internal/bounded"
 )
 
 // FindKustomize returns the images a kustomization sets: each images:
@@ -121,7 +123,7 @@ func manifestRefs(in Input, res string) (refs []Ref, ok bool) {
 	if _, isYAML := cutYAMLExt(strings.ToLower(p)); !isYAML {
 		return nil, false
 	}
-	src, err := fs.ReadFile(in.FS, p)
+	src, err := bounded.ReadFile(in.FS, p, bounded.Source)
 	if err != nil {
 		return nil, false
 	}

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
 	"github.com/pelletier/go-toml/v2"
 
+	"github.com/imagelock/imagelock/internal/bounded"
 	"github.com/imagelock/imagelock/resolve"
 )
 
@@ -39,7 +39,7 @@ type Config struct {
 // LoadConfig reads dir/.imagelock.toml; a missing file is an empty config.
 func LoadConfig(dir string) (*Config, error) {
 	c := &Config{}
-	data, err := os.ReadFile(filepath.Join(dir, ConfigFile))
+	data, err := bounded.Read(filepath.Join(dir, ConfigFile), bounded.Small)
 	if errors.Is(err, fs.ErrNotExist) {
 		return c, nil
 	}

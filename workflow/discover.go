@@ -13,6 +13,8 @@ import (
 
 	"github.com/bmatcuk/doublestar/v4"
 	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
+
+	"github.com/imagelock/imagelock/internal/bounded"
 )
 
 // scope is the part of the tree a command looks at: the walk root (the
@@ -147,7 +149,7 @@ func unreadable(rel string, err error) error {
 // readGitignore reads the .gitignore of directory dir, if it has one.
 func readGitignore(fsys fs.FS, dir string, domain []string) ([]gitignore.Pattern, error) {
 	p := path.Join(dir, ".gitignore")
-	data, err := fs.ReadFile(fsys, p)
+	data, err := bounded.ReadFile(fsys, p, bounded.Small)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

@@ -442,3 +442,30 @@ func TestConcurrentLocksLoseNothing(t *testing.T) {
 		t.Errorf("lock while another run writes = %v, want ErrBusy", err)
 	}
 }
+
+// Inputs that would never end (a lock, config, .gitignore or .env linked
+// to /dev/zero) are refused at once, naming them, instead of exhausting
+// memory.
+func TestEndlessInputsAreRefused(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, name := range []string{"images.lock", ".imagelock.toml", ".gitignore", ".env"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dir := tree(t, map[string]string{"compose.yaml": "services:\n  a:\n    image: alpine:3.20\n"})
+			if err := os.Symlink("/dev/zero", filepath.Join(dir, name)); err != nil {
+				t.Fatal(err)
+			}
+			_, err := workflow.List(ctx, workflow.Options{Dir: dir})
+			if name == "images.lock" {
+				_, err = workflow.Verify(ctx, workflow.Options{Dir: dir}, workflow.VerifyOptions{Offline: true})
+			}
+			// Read through the root, a link out of it is refused before
+			// its kind is known.
+			if err == nil || !strings.Contains(err.Error(), name) ||
+				!strings.Contains(err.Error(), "not a regular file") && !strings.Contains(err.Error(), "path escapes") {
+				t.Errorf("= %v, want a refusal naming %s", err, name)
+			}
+		})
+	}
+}

@@ -4,11 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sort"
 	"sync"
 
+	"github.com/imagelock/imagelock/internal/bounded"
 	"github.com/imagelock/imagelock/resolve"
 	"github.com/imagelock/imagelock/rewrite"
 )
@@ -81,7 +81,7 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 			for i := range next {
 				r := &results[i]
 				var err error
-				if r.src, err = root.ReadFile(filepath.FromSlash(files[i])); err != nil {
+				if r.src, err = bounded.ReadFile(fsys, files[i], bounded.Source); err != nil {
 					r.errs = []error{err}
 					continue
 				}
@@ -168,7 +168,7 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 	// edits it all the same, so its bytes are loaded too.
 	for _, r := range s.refs {
 		if _, ok := s.files[r.File]; !ok {
-			src, err := root.ReadFile(filepath.FromSlash(r.File))
+			src, err := bounded.ReadFile(fsys, r.File, bounded.Source)
 			if err != nil {
 				errs = append(errs, err)
 				continue

@@ -1,0 +1,71 @@
+// Package bounded reads files with a ceiling: a regular file of at most a
+// given size, never a device, a pipe or a file that grows without end, so
+// that no input (a lock linked to /dev/zero, a runaway .env) can exhaust
+// memory.
+package bounded
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// The ceilings imagelock reads with.
+const (
+	// Source is the most a source, a lock or a file a source names is read.
+	Source = 64 << 20
+	// Small is the most a config, .gitignore, .env or bake file is read.
+	Small = 1 << 20
+)
+
+// Error is a file refused: not a regular file, or larger than the ceiling.
+type Error struct {
+	Name string
+	Msg  string
+}
+
+func (e *Error) Error() string { return e.Name + ": " + e.Msg }
+
+// ReadFile reads name from fsys when it is a regular file of at most max
+// bytes (after following symbolic links); otherwise it returns an *Error,
+// or the error of opening it.
+func ReadFile(fsys fs.FS, name string, max int64) ([]byte, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, &Error{Name: name, Msg: "not a regular file (a device, pipe or directory): imagelock reads only files"}
+	}
+	if fi.Size() > max {
+		return nil, tooLarge(name, fi.Size(), max)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, tooLarge(name, int64(len(data)), max)
+	}
+	return data, nil
+}
+
+// Read is ReadFile for a path of the operating system.
+func Read(path string, max int64) ([]byte, error) {
+	data, err := ReadFile(os.DirFS(filepath.Dir(path)), filepath.Base(path), max)
+	if e, ok := err.(*Error); ok {
+		e.Name = path
+	}
+	return data, err
+}
+
+func tooLarge(name string, size, max int64) error {
+	return &Error{Name: name, Msg: fmt.Sprintf("%d bytes or more, over the %d MiB imagelock reads", size, max>>20)}
+}
