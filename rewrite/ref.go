@@ -185,17 +185,6 @@ type Input struct {
 // Finder returns the references in one file, in file order.
 type Finder func(in Input) ([]Ref, []Warning, error)
 
-// FinderFor returns the kind and finder for a file, by its slash path
-// relative to the root of the walk, or ok=false when the file is not a
-// source imagelock reads.
-func FinderFor(path string) (kind Kind, find Finder, ok bool) {
-	base := path[strings.LastIndex(path, "/")+1:]
-	if isDockerfileName(base) {
-		return Dockerfile, FindDockerfile, true
-	}
-	return yamlFinderFor(path, base)
-}
-
 func isDockerfileName(base string) bool {
 	lower := strings.ToLower(base)
 	switch {

@@ -498,32 +498,6 @@ func (f *yamlFile) eol() string {
 	return "\n"
 }
 
-// yamlFinderFor routes YAML files by name: compose, workflows and actions,
-// GitLab CI, kustomize, Helm values (which fall back to Kubernetes outside
-// a chart), and every other YAML file to the Kubernetes finder, which finds
-// nothing in documents without apiVersion and kind.
-func yamlFinderFor(path, base string) (Kind, Finder, bool) {
-	lower := strings.ToLower(base)
-	stem, ok := cutYAMLExt(lower)
-	switch {
-	case isComposeName(lower):
-		return Compose, FindCompose, true
-	case base == "Kustomization":
-		return Kustomize, FindKustomize, true
-	case !ok:
-		return "", nil, false
-	case stem == "action" || isWorkflowPath(path):
-		return GitHubActions, FindGitHubActions, true
-	case lower == ".gitlab-ci.yml" || lower == ".gitlab-ci.yaml" || strings.HasSuffix(stem, ".gitlab-ci"):
-		return GitLabCI, FindGitLabCI, true
-	case stem == "kustomization":
-		return Kustomize, FindKustomize, true
-	case strings.HasPrefix(stem, "values"):
-		return Helm, FindHelmValues, true
-	}
-	return Kubernetes, FindKubernetes, true
-}
-
 // cutYAMLExt returns name without its .yaml or .yml extension.
 func cutYAMLExt(name string) (string, bool) {
 	if s, ok := strings.CutSuffix(name, ".yaml"); ok {

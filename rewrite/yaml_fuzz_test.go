@@ -77,13 +77,11 @@ func FuzzYAMLScalarSpan(f *testing.F) {
 // restores the input.
 func FuzzYAMLPinSplice(f *testing.F) {
 	addYAMLSeeds(f)
-	finders := map[string]Finder{
-		"compose.yaml":       FindCompose,
-		"manifest.yaml":      FindKubernetes,
-		"workflow.yml":       FindGitHubActions,
-		".gitlab-ci.yml":     FindGitLabCI,
-		"kustomization.yaml": FindKustomize,
-		"values.yaml":        FindHelmValues,
+	finders := map[string]Finder{}
+	for _, k := range Kinds {
+		if k.Kind != Dockerfile {
+			finders[k.Sample] = k.Find
+		}
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		if bytes.ContainsAny(src, "@") || bytes.Contains(src, []byte("sha256:")) || bytes.Contains(src, []byte("build")) {

@@ -14,8 +14,13 @@ func listCommand() *cli.Command {
 		Name:      "list",
 		Usage:     "print every image reference found: file:line:col, kind, image (no network)",
 		ArgsUsage: "[PATH...]",
-		Flags:     commonFlags(),
+		Flags: append(commonFlags(),
+			&cli.BoolFlag{Name: "kinds", Usage: "print the kinds of source imagelock reads, and their files, instead"},
+		),
 		Action: func(c *cli.Context) error {
+			if c.Bool("kinds") {
+				return printKinds(c.App.Writer, c.String("format"))
+			}
 			o, err := options(c)
 			if err != nil {
 				return err

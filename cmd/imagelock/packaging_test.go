@@ -3,9 +3,14 @@ package main
 import (
 	"os"
 	"regexp"
+	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"gopkg.in/yaml.v3"
+
+	"github.com/imagelock/imagelock/rewrite"
 )
 
 // The pre-commit hook runs verify when a file of any source kind, the
@@ -45,6 +50,7 @@ func TestPreCommitFiles(t *testing.T) {
 		{".github/workflows/ci.yml", true},
 		{".gitlab-ci.yml", true},
 		{"k8s/kustomization.yaml", true},
+		{"k8s/Kustomization", true},
 		{"charts/app/values.yaml", true},
 		{".env", true},
 		{"images.lock", true},
@@ -58,5 +64,42 @@ func TestPreCommitFiles(t *testing.T) {
 		if got := files.MatchString(tc.path); got != tc.want {
 			t.Errorf("files matches %q = %v, want %v", tc.path, got, tc.want)
 		}
+		if _, _, ok := rewrite.FinderFor(tc.path); ok && !tc.want {
+			t.Errorf("%q is a source, but the case says the hook skips it", tc.path)
+		}
 	}
+	// Every kind imagelock reads, by the table the router uses.
+	for _, k := range rewrite.Kinds {
+		if !files.MatchString(k.Sample) {
+			t.Errorf("the hook's files pattern misses %s files such as %s", k.Kind, k.Sample)
+		}
+	}
+}
+
+// The README's "What it reads" table is rewrite.Kinds, row for row;
+// -update rewrites it.
+func TestREADMEKinds(t *testing.T) {
+	t.Parallel()
+	const path = "../../README.md"
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(data)
+	const open, end = "<!-- kinds: generated from rewrite.Kinds; go test ./cmd/imagelock -run TestREADMEKinds -update -->\n", "<!-- /kinds -->\n"
+	i, j := strings.Index(s, open), strings.Index(s, end)
+	if i < 0 || j < i {
+		t.Fatalf("README.md has no %q ... %q section", open, end)
+	}
+	got, want := s[i+len(open):j], kindsMarkdown()
+	if got == want {
+		return
+	}
+	if *updateGolden {
+		if err := os.WriteFile(path, []byte(s[:i+len(open)]+want+s[j:]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("README.md's kinds table is not rewrite.Kinds (-want +got):\n%s", cmp.Diff(want, got))
 }
