@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -221,8 +223,16 @@ func Parse(filename string, data []byte) (*File, error) {
 		bad := func(key, format string, args ...any) {
 			errs = append(errs, &Error{filename, line(i, key), fmt.Sprintf(format, args...)})
 		}
-		if t.Name == "" || strings.ContainsAny(t.Name, " \t@") || !strings.Contains(t.Name, "/") {
+		if !validName.MatchString(t.Name) {
 			bad("name", "entry has an invalid name %q", t.Name)
+		}
+		if t.Tag != "" && !validTag.MatchString(t.Tag) {
+			bad("tag", "entry %s has an invalid tag %q", t.Name, t.Tag)
+		}
+		for _, src := range t.Sources {
+			if src == "" || strings.ContainsFunc(src, unicode.IsControl) {
+				bad("sources", "entry %s has an invalid source %q", t.Name, src)
+			}
 		}
 		d, err := v1.NewHash(t.Digest)
 		if err != nil {
@@ -235,7 +245,7 @@ func Parse(filename string, data []byte) (*File, error) {
 				bad("platforms", "malformed digest %q for platform %s of %s", s, p, t.Name)
 				continue
 			}
-			if _, err := v1.ParsePlatform(p); err != nil || p == "" {
+			if _, err := v1.ParsePlatform(p); err != nil || !validPlatform.MatchString(p) {
 				bad("platforms", "malformed platform %q of %s", p, t.Name)
 				continue
 			}
@@ -256,6 +266,16 @@ func Parse(filename string, data []byte) (*File, error) {
 	}
 	return f, nil
 }
+
+// What a lock's names, tags and platforms may hold: the characters of
+// image references and nothing else, so that no control character (an
+// ANSI escape, a line break starting "::error") reaches a terminal or a
+// CI log from a lock edited in a pull request.
+var (
+	validName     = regexp.MustCompile(`^[A-Za-z0-9._-]+(:[0-9]+)?(/[a-z0-9._-]+)+$`)
+	validTag      = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	validPlatform = regexp.MustCompile(`^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){1,2}(:[A-Za-z0-9_.-]+)?$`)
+)
 
 func decodeError(filename string, err error) error {
 	var se *toml.StrictMissingError

@@ -86,6 +86,13 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ntag = \"1\"\ndigest = " + d + "\n\n[[image]]\nname = \"docker.io/a/b\"\ntag = \"1\"\ndigest = " + d + "\n", "images.lock:7: duplicate entry for docker.io/a/b:1 (first at line 2)"},
 		{"unknown key", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\nlines = [3]\n", "images.lock:4: unknown key \"image.lines\""},
 		{"bad name", "version = 1\n[[image]]\nname = \"alpine\"\ndigest = " + d + "\n", "images.lock:3: entry has an invalid name \"alpine\""},
+		// Control characters from a lock edited in a pull request must not
+		// reach a terminal or a CI log: an ANSI escape, a line break that
+		// starts a workflow command.
+		{"escape in a name", "version = 1\n[[image]]\nname = \"docker.io/a/\\u001b[31mb\"\ndigest = " + d + "\n", "images.lock:3: entry has an invalid name \"docker.io/a/\\x1b[31mb\""},
+		{"line break in a tag", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ntag = \"1\\n::error::pwned\"\ndigest = " + d + "\n", "images.lock:4: entry docker.io/a/b has an invalid tag \"1\\n::error::pwned\""},
+		{"line break in a source", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ntag = \"1\"\ndigest = " + d + "\nsources = [\"Dockerfile\\n::error::x\"]\n", "images.lock:6: entry docker.io/a/b has an invalid source \"Dockerfile\\n::error::x\""},
+		{"line break in a platform", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ndigest = " + d + "\nplatforms = { \"linux/amd64\\n::error::x\" = " + d + " }\n", "images.lock:5: malformed platform \"linux/amd64\\n::error::x\""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

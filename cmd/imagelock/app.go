@@ -33,13 +33,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "imagelock: interrupted; no file was written")
 		return 2
 	}
+	// Each line is prefixed, so no text from input (a file name) can
+	// start a line of its own, but the ignore list of an UnresolvedError,
+	// which is there to be pasted as it is.
 	var ue *workflow.UnresolvedError
-	if errors.As(err, &ue) {
-		// Its lines are a list and an ignore list to paste as they are.
-		fmt.Fprintln(stderr, "imagelock: "+ue.Error())
-		return 2
-	}
+	isUnresolved := errors.As(err, &ue)
 	for _, line := range strings.Split(err.Error(), "\n") {
+		if isUnresolved && strings.HasPrefix(line, "ignore = [") {
+			fmt.Fprintln(stderr, line)
+			continue
+		}
 		fmt.Fprintln(stderr, "imagelock: "+line)
 	}
 	return 2
@@ -161,7 +164,7 @@ func resolver(c *cli.Context, o workflow.Options) (resolve.Resolver, error) {
 
 func printWarnings(w io.Writer, ws []rewrite.Warning) {
 	for _, x := range ws {
-		fmt.Fprintln(w, "warning: "+x.String())
+		fmt.Fprintln(w, "warning: "+printable(x.String()))
 	}
 }
 

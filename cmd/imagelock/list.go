@@ -39,7 +39,7 @@ func listCommand() *cli.Command {
 			}
 			tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
 			for _, r := range res.Refs {
-				fmt.Fprintf(tw, "%s:%d:%d\t%s\t%s\n", r.File, r.Line, r.Col, r.Kind, r.Image)
+				fmt.Fprintf(tw, "%s:%d:%d\t%s\t%s\n", printable(r.File), r.Line, r.Col, r.Kind, printable(r.Image))
 			}
 			return tw.Flush()
 		},

@@ -72,7 +72,7 @@ func lockSummary(res *workflow.LockResult) string {
 	for _, k := range res.Changed {
 		fmt.Fprintf(&b, "\n  ~ %s", k)
 		if p, ok := pinned[k]; ok {
-			fmt.Fprintf(&b, " (pinned in %s: %s -> %s)", p.At, shortDigest(p.Old), shortDigest(p.New))
+			fmt.Fprintf(&b, " (pinned in %s: %s -> %s)", printable(p.At), shortDigest(p.Old), shortDigest(p.New))
 		}
 	}
 	for _, k := range res.Removed {

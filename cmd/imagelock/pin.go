@@ -49,7 +49,7 @@ func pinCommand(name string) *cli.Command {
 					case c.Bool("diff"):
 						fmt.Fprint(out, ch.Diff())
 					case c.Bool("check"):
-						fmt.Fprintf(out, "%s: would %s\n", ch.File, name)
+						fmt.Fprintf(out, "%s: would %s\n", printable(ch.File), name)
 					}
 				}
 				if !dry {

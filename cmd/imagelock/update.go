@@ -82,7 +82,7 @@ func printUpdate(w io.Writer, res *workflow.UpdateResult) {
 			fmt.Fprintf(w, "%s\n    old: %s\n    new: %s\n", ch.Image, ch.Old, ch.New)
 		}
 		if ch.PinnedAt != "" {
-			fmt.Fprintf(w, "    pinned in %s\n", ch.PinnedAt)
+			fmt.Fprintf(w, "    pinned in %s\n", printable(ch.PinnedAt))
 		}
 		for _, x := range []struct {
 			what      string
@@ -103,7 +103,7 @@ func printUpdate(w io.Writer, res *workflow.UpdateResult) {
 		fmt.Fprintf(w, "  - %s\n", k)
 	}
 	for _, f := range res.Repinned {
-		fmt.Fprintf(w, "re-pinned %s\n", f.File)
+		fmt.Fprintf(w, "re-pinned %s\n", printable(f.File))
 	}
 	var ar []string
 	if n := len(res.Added); n > 0 {

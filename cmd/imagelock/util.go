@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"unicode"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -40,4 +42,24 @@ func shortDigest(d string) string {
 		return d
 	}
 	return alg + ":" + hex[:12] + "…"
+}
+
+// printable escapes the control characters of text taken from input (a
+// file name, a source's text) as Go does ("\n", "\x1b"), so that no input
+// can start a line of its own in a log, where a CI runner would read it
+// as a command (::error ...), or drive the terminal.
+func printable(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -63,9 +63,9 @@ func verifyCommand() *cli.Command {
 // aligned, as go.sum's errors do, then a one-line verdict.
 func printFindings(w io.Writer, res *workflow.VerifyResult, lockfile string, strict bool) {
 	for _, f := range res.Findings {
-		pos := f.File
+		pos := printable(f.File)
 		if f.Line > 0 {
-			pos = fmt.Sprintf("%s:%d", f.File, f.Line)
+			pos = fmt.Sprintf("%s:%d", pos, f.Line)
 			if f.Col > 0 {
 				pos = fmt.Sprintf("%s:%d", pos, f.Col)
 			}
@@ -74,7 +74,7 @@ func printFindings(w io.Writer, res *workflow.VerifyResult, lockfile string, str
 		if f.Severity == workflow.Notice {
 			label = "update available: "
 		}
-		fmt.Fprintf(w, "%s: %s%s: %s\n", pos, label, f.Image, f.Msg)
+		fmt.Fprintf(w, "%s: %s%s: %s\n", pos, label, printable(f.Image), printable(f.Msg))
 		if f.Current != "" {
 			fmt.Fprintf(w, "    %-13s%s\n", lockfile+":", f.Locked)
 			fmt.Fprintf(w, "    %-13s%s\n", f.CurrentFrom+":", f.Current)
