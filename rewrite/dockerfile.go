@@ -31,7 +31,10 @@ func FindDockerfile(in Input) ([]Ref, []Warning, error) {
 // its value, since the default is not what the build uses; other images
 // the builder changes are pinned at their FROM and carry b.By in Via.
 func FindDockerfileArgs(in Input, b Build) ([]Ref, []Warning, error) {
-	if bytes.IndexByte(in.Src, 0) >= 0 || !utf8.Valid(in.Src) {
+	// Instructions are bytes: Docker builds a file with a stray byte
+	// that is not UTF-8, and so imagelock reads it (an image reference in
+	// it must still be valid). A NUL byte means a binary file.
+	if bytes.IndexByte(in.Src, 0) >= 0 {
 		return nil, []Warning{{File: in.Path, Msg: "not a text file, skipped"}}, nil
 	}
 	res, err := parser.Parse(bytes.NewReader(in.Src))
@@ -101,6 +104,11 @@ func stageName(n *parser.Node) string {
 	}
 	return ""
 }
+
+// maxExpansion bounds the value of an ARG after expansion: an image
+// reference is far shorter, and a runaway expansion must not exhaust
+// memory.
+const maxExpansion = 64 << 10
 
 // dockerfile is the state of one scan: the global ARGs seen so far and the
 // stage names, which FROM, COPY --from and RUN --mount consult.
@@ -458,6 +466,12 @@ func (d *dockerfile) arg(in instr) error {
 		res, err := d.lex.ProcessWordWithMatches(val, d)
 		if err != nil {
 			return &Error{File: d.in.Path, Line: d.lineAt(in.line, w.start), Err: fmt.Errorf("expanding ARG %s: %v", w.text, err)}
+		}
+		if len(res.Result) > maxExpansion {
+			// ARG A=${A}${A}, repeated, doubles at each line.
+			d.warn(d.lineAt(in.line, w.start), fmt.Sprintf("ARG %s expands to over %d KiB, which is no image: left without a value", key, maxExpansion>>10))
+			d.globals[key] = &globalArg{}
+			continue
 		}
 		g := &globalArg{value: res.Result, set: true, unset: d.unsetVars(val, res)}
 		raw := in.line.text[w.start:w.end]

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -206,9 +207,18 @@ func TestFindDockerfile(t *testing.T) {
 			warns: []string{"Dockerfile: not a text file, skipped"},
 		},
 		{
-			name:  "invalid UTF-8",
-			src:   "FROM alpine:3\xff\n",
-			warns: []string{"Dockerfile: not a text file, skipped"},
+			name: "a byte that is not UTF-8 is read as Docker reads it",
+			src:  "# caf\xe9\nFROM alpine:3\nRUN echo \xff\n",
+			refs: []string{"2:6 alpine:3 => alpine:3"},
+		},
+		{
+			name: "a runaway ARG expansion is bounded",
+			src:  "ARG A=xxxxxxxxxxxxxxxx\n" + strings.Repeat("ARG A=${A}${A}\n", 14) + "FROM alpine:3\nFROM $A\n",
+			refs: []string{"16:6 alpine:3 => alpine:3"},
+			warns: []string{
+				"Dockerfile:14: ARG A expands to over 64 KiB, which is no image: left without a value",
+				"Dockerfile:17: FROM uses $A, which is empty: give the ARG a default or pin the FROM by hand",
+			},
 		},
 	}
 	for _, tt := range tests {
@@ -268,5 +278,32 @@ func TestDockerfileWithoutInstructions(t *testing.T) {
 		if err != nil || len(refs) != 0 || len(warns) != 1 || warns[0].Msg != "no instructions, skipped" {
 			t.Errorf("FindDockerfile(%q) = %v, %v, %v; want one warning", src, refs, warns, err)
 		}
+	}
+}
+
+// An error that quotes a runaway line quotes a bounded part of it.
+func TestErrorsQuoteABoundedText(t *testing.T) {
+	t.Parallel()
+	for _, src := range []string{
+		"FROM alpine:3 AS a " + strings.Repeat("b", 1<<20) + "\n",
+		"FROM ${" + strings.Repeat("b", 1<<20) + ":x}\n",
+	} {
+		_, ws, err := FindDockerfile(Input{Path: "Dockerfile", Src: []byte(src)})
+		msgs := briefWarnings(ws)
+		if err != nil {
+			msgs = append(msgs, err.Error())
+		}
+		if len(msgs) == 0 {
+			t.Errorf("%.30q: no warning and no error", src)
+		}
+		for _, m := range msgs {
+			if len(m) > 2*maxMessage {
+				t.Errorf("%.30q: a message of %d bytes", src, len(m))
+			}
+		}
+	}
+	w := Warning{File: "f", Line: 1, Msg: strings.Repeat("é", maxMessage)}
+	if s := w.String(); len(s) > 2*maxMessage || !strings.Contains(s, "bytes more)") || !utf8.ValidString(s) {
+		t.Errorf("warning of %d bytes (valid UTF-8: %v)", len(s), utf8.ValidString(s))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"unicode/utf8"
 )
 
 // Kind names a source format.
@@ -141,9 +142,25 @@ type Warning struct {
 
 func (w Warning) String() string {
 	if w.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", w.File, w.Line, w.Msg)
+		return fmt.Sprintf("%s:%d: %s", w.File, w.Line, clip(w.Msg))
 	}
-	return fmt.Sprintf("%s: %s", w.File, w.Msg)
+	return fmt.Sprintf("%s: %s", w.File, clip(w.Msg))
+}
+
+// maxMessage bounds a warning's or an error's message, which may quote
+// a source's text: a runaway line must not become a runaway message.
+const maxMessage = 1 << 10
+
+// clip cuts s to maxMessage bytes, at a rune boundary, marking the cut.
+func clip(s string) string {
+	if len(s) <= maxMessage {
+		return s
+	}
+	cut := maxMessage
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("… (%d bytes more)", len(s)-cut)
 }
 
 // OrExclude ends a warning about text that names no image, at path: a
@@ -162,9 +179,9 @@ type Error struct {
 
 func (e *Error) Error() string {
 	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, clip(e.Err.Error()))
 	}
-	return fmt.Sprintf("%s: %v", e.File, e.Err)
+	return fmt.Sprintf("%s: %s", e.File, clip(e.Err.Error()))
 }
 
 func (e *Error) Unwrap() error { return e.Err }
