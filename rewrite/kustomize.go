@@ -197,7 +197,14 @@ func kustomizeEntry(f *yamlFile, e *yaml.Node) (Ref, bool, error) {
 		if err != nil {
 			return Ref{}, false, err
 		}
-		if hasTag && digest != "" {
+		switch {
+		case !hasTag || digest == "":
+		case digestNode.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0:
+			// A quoted digest empties to the placeholder it was
+			// (digest: "" is how charts and overlays leave the field
+			// for a tool to fill), not a deleted line.
+			fd.Unpin = Edit{Span: dsp.Value}
+		default:
 			ksp, err := f.scalar(digestKey)
 			if err != nil {
 				return Ref{}, false, err
