@@ -15,6 +15,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
 
 	"github.com/imagelock/imagelock/internal/bounded"
+
+	"github.com/imagelock/imagelock/rewrite"
 )
 
 // scope is the part of the tree a command looks at: the walk root (the
@@ -72,9 +74,10 @@ func (s scope) leadsTo(d string) bool {
 // .gitignore it cannot read is an error naming it, never a silent skip:
 // verify must not vouch for files it never saw. Every such error is
 // reported, joined.
-func discover(fsys fs.FS, sc scope, cfg *Config, isSource func(string) bool) ([]string, error) {
+func discover(fsys fs.FS, sc scope, cfg *Config, isSource func(string) bool) ([]string, []rewrite.Warning, error) {
 	var patterns []gitignore.Pattern
 	var files []string
+	var warns []rewrite.Warning
 	var errs []error
 	excluded := func(rel string) bool {
 		for _, g := range cfg.Exclude {
@@ -121,20 +124,29 @@ func discover(fsys fs.FS, sc scope, cfg *Config, isSource func(string) bool) ([]
 			readIgnores(rel, parts)
 			return nil
 		}
-		if !d.Type().IsRegular() || !sc.contains(rel) || !isSource(rel) || excluded(rel) ||
+		if !sc.contains(rel) || !isSource(rel) || excluded(rel) ||
 			gitignore.NewMatcher(patterns).Match(parts, false) {
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			// A link is not followed: where it leads into the tree, the
+			// file it names is read there; where it leads out, nothing
+			// outside is read.
+			if d.Type()&fs.ModeSymlink != 0 {
+				warns = append(warns, rewrite.Warning{File: rel, Msg: "a symbolic link, not read: imagelock reads the file it names where that is in the tree"})
+			}
 			return nil
 		}
 		files = append(files, rel)
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return files, nil
+	return files, warns, nil
 }
 
 // unreadable is the error for a path under the root the walk cannot read.

@@ -71,7 +71,7 @@ func TestDiscoverNamesWhatItCannotRead(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := discover(failingFS{files, tc.fail}, all, &Config{Exclude: tc.exclude}, isSource)
+			got, _, err := discover(failingFS{files, tc.fail}, all, &Config{Exclude: tc.exclude}, isSource)
 			msg := ""
 			if err != nil {
 				msg = err.Error()

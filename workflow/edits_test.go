@@ -469,3 +469,23 @@ func TestEndlessInputsAreRefused(t *testing.T) {
 		})
 	}
 }
+
+// A source that is a symbolic link is not read through the link, and
+// says so: verify cannot pass in silence over a file it did not read.
+func TestLinkedSourceIsAWarning(t *testing.T) {
+	t.Parallel()
+	dir := tree(t, map[string]string{"base/Dockerfile": "FROM alpine:3.20\n"})
+	if err := os.Symlink("base/Dockerfile", filepath.Join(dir, "Dockerfile")); err != nil {
+		t.Fatal(err)
+	}
+	res, err := workflow.List(context.Background(), workflow.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Refs) != 1 || res.Refs[0].File != "base/Dockerfile" {
+		t.Errorf("refs = %+v, want the one of base/Dockerfile", res.Refs)
+	}
+	if len(res.Warnings) != 1 || res.Warnings[0].File != "Dockerfile" || !strings.Contains(res.Warnings[0].Msg, "symbolic link") {
+		t.Errorf("warnings = %v, want one naming the link", res.Warnings)
+	}
+}

@@ -48,7 +48,7 @@ func spanID(r rewrite.Ref) string {
 // nil, sees each reference as soon as its file is parsed, from several
 // goroutines at once.
 func (e *env) scan(found func(Found)) (*scanResult, error) {
-	files, err := discover(os.DirFS(e.root), e.scope, e.cfg, func(p string) bool {
+	files, linked, err := discover(os.DirFS(e.root), e.scope, e.cfg, func(p string) bool {
 		_, _, ok := rewrite.FinderFor(p)
 		return ok
 	})
@@ -121,7 +121,7 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 	close(next)
 	wg.Wait()
 
-	s := &scanResult{files: map[string][]byte{}}
+	s := &scanResult{files: map[string][]byte{}, warnings: linked}
 	var errs []error
 	// A span that a compose build reads as a context, or a kustomization
 	// renames, is no reference of its own when its file is read alone.
