@@ -54,6 +54,16 @@ func (im Image) Key() string {
 	return im.Name + ":" + im.Tag
 }
 
+// Index maps each entry's Key to the entry, for lookups in constant time
+// (Find is linear); it reflects f as it is when called.
+func (f *File) Index() map[string]*Image {
+	out := make(map[string]*Image, len(f.Images))
+	for i := range f.Images {
+		out[f.Images[i].Key()] = &f.Images[i]
+	}
+	return out
+}
+
 // Find returns the entry for name and tag, or nil.
 func (f *File) Find(name, tag string) *Image {
 	for i := range f.Images {

@@ -161,15 +161,16 @@ func commit(b *atomicfile.Batch, err error) error {
 // mongo:latest, where no digest-only entry records it, tracks latest as
 // "mongo" did, and unpin takes the digest out again.
 func adoptBare(lk *lock.File, refs []Found) {
+	index := lk.Index()
 	for i := range refs {
 		r := &refs[i]
 		if r.Key.Tag != "" || r.Digest == nil || r.Style == rewrite.DigestField {
 			continue
 		}
-		if im := lk.Find(r.Key.Name, "latest"); im == nil || im.Digest != *r.Digest {
+		if im := index[r.Key.Name+":latest"]; im == nil || im.Digest != *r.Digest {
 			continue
 		}
-		if entryFor(lk, &group{key: r.Key, digest: r.Digest}) != nil {
+		if entryFor(index, &group{key: r.Key, digest: r.Digest}) != nil {
 			continue
 		}
 		r.Key.Tag = "latest"

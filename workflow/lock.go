@@ -188,12 +188,13 @@ func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool) (*lockPl
 	index := map[string]bool{}
 	var heads []resolve.Key
 	var offline []string
+	oldIndex := old.Index()
 	for _, g := range groups {
 		if g.digest != nil {
 			digests[g.id()] = *g.digest
 			continue
 		}
-		was := old.Find(g.key.Name, g.key.Tag)
+		was := oldIndex[g.id()]
 		pin, at := g.pin()
 		switch {
 		case e.Resolver == nil && len(tagReliant(g.refs)) > 0:
@@ -272,7 +273,7 @@ func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool) (*lockPl
 					Msg: fmt.Sprintf("%s pins %s, but other sources pin other digests and %s locks %s: run 'imagelock pin' to write the locked digest", rewrite.StripDigest(r.Image), r.Digest, e.lockName, d)})
 			}
 		}
-		if was := old.Find(g.key.Name, g.key.Tag); was != nil && g.digest == nil && was.Digest != d && pinnedAt[g.id()] != "" {
+		if was := oldIndex[g.id()]; was != nil && g.digest == nil && was.Digest != d && pinnedAt[g.id()] != "" {
 			res.Pinned = append(res.Pinned, PinChange{Image: g.id(), Old: was.Digest.String(), New: d.String(), At: pinnedAt[g.id()]})
 		}
 		next.Images = append(next.Images, im)
@@ -286,6 +287,10 @@ func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool) (*lockPl
 // keepOutOfScope carries over what the old lock says of files this run
 // did not look at: their entries, and their places in shared entries.
 func (e *env) keepOutOfScope(old, next *lock.File) {
+	at := make(map[string]int, len(next.Images)) // entries of next by key
+	for i, im := range next.Images {
+		at[im.Key()] = i
+	}
 	for _, im := range old.Images {
 		var outside []string
 		for _, src := range im.Sources {
@@ -296,8 +301,8 @@ func (e *env) keepOutOfScope(old, next *lock.File) {
 		if len(outside) == 0 {
 			continue
 		}
-		if n := next.Find(im.Name, im.Tag); n != nil && (im.Tag != "" || n.Digest == im.Digest) {
-			n.Sources = uniq(append(n.Sources, outside...))
+		if i, ok := at[im.Key()]; ok {
+			next.Images[i].Sources = uniq(append(next.Images[i].Sources, outside...))
 			continue
 		}
 		im.Sources = outside

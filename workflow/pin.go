@@ -81,11 +81,12 @@ func edit(ctx context.Context, o Options, write bool, verb string, f editFunc) (
 		return nil, err
 	}
 	adoptBare(lk, s.refs)
+	index := lk.Index()
 	res := &EditResult{Refs: len(s.refs), Warnings: s.warnings}
 	var missing []string
 	plan := newEditPlan(s.files)
 	for _, g := range groupRefs(s.refs) {
-		im := entryFor(lk, g)
+		im := entryFor(index, g)
 		if im == nil {
 			for _, r := range g.refs {
 				missing = append(missing, fmt.Sprintf("%s: %s", r.Pos(), r.Image))

@@ -95,11 +95,12 @@ func Update(ctx context.Context, o Options, uo UpdateOptions) (*UpdateResult, er
 		pinnedAt[pc.Image] = pc.At
 	}
 	edits := newEditPlan(p.scan.files)
+	oldIndex, nextIndex := p.old.Index(), p.next.Index()
 	for _, g := range p.groups {
 		if g.key.Tag == "" {
 			continue
 		}
-		im := p.next.Find(g.key.Name, g.key.Tag)
+		im := nextIndex[g.id()]
 		for _, r := range g.refs {
 			if r.Digest == nil || *r.Digest == im.Digest || !filter(g.key) {
 				continue
@@ -111,7 +112,7 @@ func Update(ctx context.Context, o Options, uo UpdateOptions) (*UpdateResult, er
 			edits.add(r, es)
 		}
 		// A digest that moved, or platforms fetched again and widened.
-		if was := p.old.Find(g.key.Name, g.key.Tag); was != nil && (was.Digest != im.Digest || !maps.Equal(was.Platforms, im.Platforms)) {
+		if was := oldIndex[g.id()]; was != nil && (was.Digest != im.Digest || !maps.Equal(was.Platforms, im.Platforms)) {
 			c := change(was, im)
 			c.PinnedAt = pinnedAt[c.Image]
 			res.Changes = append(res.Changes, c)

@@ -131,6 +131,7 @@ func Verify(ctx context.Context, o Options, vo VerifyOptions) (*VerifyResult, er
 		return nil, err
 	}
 	adoptBare(lk, s.refs)
+	index := lk.Index()
 	res := &VerifyResult{Warnings: s.warnings, Refs: len(s.refs), Images: len(lk.Images), Online: e.Resolver != nil}
 	groups := groupRefs(s.refs)
 
@@ -138,7 +139,7 @@ func Verify(ctx context.Context, o Options, vo VerifyOptions) (*VerifyResult, er
 	var live []*group // groups whose entry is in the lock
 	entries := map[string]*lock.Image{}
 	for _, g := range groups {
-		im := entryFor(lk, g)
+		im := entryFor(index, g)
 		if im == nil {
 			for _, r := range g.refs {
 				res.Findings = append(res.Findings, Finding{Severity: Failure, Code: CodeNotLocked,
@@ -342,15 +343,10 @@ func pinnedRefs(refs []Found) []Found {
 	return out
 }
 
-// entryFor returns the lock entry of a group, or nil.
-func entryFor(lk *lock.File, g *group) *lock.Image {
-	for i := range lk.Images {
-		im := &lk.Images[i]
-		if im.Name == g.key.Name && im.Tag == g.key.Tag && (g.digest == nil || im.Digest == *g.digest) {
-			return im
-		}
-	}
-	return nil
+// entryFor returns the lock entry of a group, or nil, from the lock's
+// Index.
+func entryFor(index map[string]*lock.Image, g *group) *lock.Image {
+	return index[g.id()]
 }
 
 // tagReliant returns the references that pull by tag: a moved tag changes
