@@ -489,3 +489,29 @@ func TestLinkedSourceIsAWarning(t *testing.T) {
 		t.Errorf("warnings = %v, want one naming the link", res.Warnings)
 	}
 }
+
+// An image that skaffold builds here is its build's output where a
+// manifest uses it: not a reference to lock, so lock asks no registry.
+func TestSkaffoldArtifactsAreNotLocked(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := &resolve.Fake{}
+	f.SetImage(key("redis:7"), digest(t, "a"))
+	pod := func(image string) string {
+		return "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      image: " + image + "\n"
+	}
+	dir := tree(t, map[string]string{
+		"skaffold.yaml":       "apiVersion: skaffold/v4beta11\nkind: Config\nbuild:\n  artifacts:\n    - image: adservice\n",
+		"k8s/adservice.yaml":  pod("adservice"),
+		"k8s/redis-cart.yaml": pod("redis:7"),
+	})
+	if _, err := workflow.Lock(ctx, workflow.Options{Dir: dir, Resolver: f}, false); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.HeadCalls(key("adservice")); n != 0 {
+		t.Errorf("lock asked a registry for skaffold's own output %d times", n)
+	}
+	if lk := read(t, filepath.Join(dir, "images.lock")); strings.Contains(lk, "adservice") || !strings.Contains(lk, "redis") {
+		t.Errorf("the lock:\n%s", lk)
+	}
+}

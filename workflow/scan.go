@@ -3,7 +3,9 @@ package workflow
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path"
 	"runtime"
 	"sort"
 	"sync"
@@ -72,6 +74,10 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 	}
 	defer root.Close()
 	fsys := root.FS()
+	built, err := buildOutputs(fsys, files)
+	if err != nil {
+		return nil, err
+	}
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
@@ -86,8 +92,9 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 					continue
 				}
 				_, find, _ := rewrite.FinderFor(files[i])
+				in := rewrite.Input{FS: fsys, Path: files[i], Src: r.src, Env: e.Env}
 				var refs []rewrite.Ref
-				if refs, r.warns, err = find(rewrite.Input{FS: fsys, Path: files[i], Src: r.src, Env: e.Env}); err != nil {
+				if refs, r.warns, err = find(in); err != nil {
 					r.errs = []error{err}
 					continue
 				}
@@ -103,7 +110,7 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 						r.warns = append(r.warns, notAnImage(ref))
 						continue
 					}
-					if e.cfg.ignored(p.Key) {
+					if e.cfg.ignored(p.Key) || built[p.Key.Name] {
 						continue
 					}
 					f := Found{Ref: ref, Parsed: p}
@@ -190,4 +197,28 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 		return a.Col < b.Col
 	})
 	return s, nil
+}
+
+// buildOutputs reads the build files among files (skaffold's) before the
+// scan, and returns the names of the images they build here: such an
+// image is that build's output wherever a source uses it, which no
+// registry has to lock, and no lookup starts for it.
+func buildOutputs(fsys fs.FS, files []string) (map[string]bool, error) {
+	built := map[string]bool{}
+	for _, f := range files {
+		base := path.Base(f)
+		if base != "skaffold.yaml" && base != "skaffold.yml" {
+			continue
+		}
+		src, err := bounded.ReadFile(fsys, f, bounded.Source)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range rewrite.BuildOutputs(rewrite.Input{Path: f, Src: src}) {
+			if p, err := resolve.Parse(o); err == nil {
+				built[p.Key.Name] = true
+			}
+		}
+	}
+	return built, nil
 }
