@@ -314,3 +314,30 @@ func TestRedirectLoop(t *testing.T) {
 		})
 	}
 }
+
+// TestSilentTLSHost checks that the base transport's own timeout (here the
+// TLS handshake's) counts as no answer: not retried, and the host dead.
+func TestSilentTLSHost(t *testing.T) {
+	t.Parallel()
+	host, _ := silentHost(t)
+	base := defaultTransport(1)
+	base.TLSHandshakeTimeout = 50 * time.Millisecond
+	l := &logs{}
+	o := testOptions()
+	o.Transport = base
+	o.RequestTimeout = 500 * time.Millisecond
+	o.Logf = l.logf
+	r := newRegistry(o, fastRetry)
+
+	_, err := r.Head(ctxFor(t), Key{Name: host + "/app", Tag: "1"})
+	if !errors.Is(err, ErrHostDown) {
+		t.Fatalf("Head: %v, want ErrHostDown", err)
+	}
+	want := fmt.Sprintf("no answer from %s within 50ms: net/http: TLS handshake timeout", host)
+	if !strings.Contains(err.Error(), "TLS handshake timeout") {
+		t.Errorf("error %q does not say %q", err, want)
+	}
+	if strings.Contains(l.String(), "retrying") {
+		t.Errorf("a request that got no answer was retried:\n%s", l)
+	}
+}

@@ -307,15 +307,23 @@ func hostDown(err error) bool {
 		errors.As(err, &op) && op.Op == "dial" && op.Timeout()
 }
 
-// noAnswerError is a request whose response headers did not come in time.
+// noAnswerError is a request whose response headers did not come in time:
+// RequestTimeout ran out, or one of the base transport's own timeouts.
 type noAnswerError struct {
 	host  string
 	after time.Duration
+	cause error // the base transport's timeout, e.g. "net/http: TLS handshake timeout"; nil for RequestTimeout
 }
 
 func (e *noAnswerError) Error() string {
+	if e.cause != nil {
+		return fmt.Sprintf("no answer from %s within %s: %s", e.host, e.after, firstLine(causeText(e.cause)))
+	}
 	return fmt.Sprintf("no answer from %s within %s", e.host, e.after)
 }
+
+// Unwrap returns the base transport's timeout, if one ran out.
+func (e *noAnswerError) Unwrap() error { return e.cause }
 
 // Timeout reports true: noAnswerError is a net.Error that timed out.
 func (e *noAnswerError) Timeout() bool { return true }

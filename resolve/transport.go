@@ -2,8 +2,10 @@ package resolve
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -208,6 +210,7 @@ type headerTimeout struct {
 }
 
 func (h *headerTimeout) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := time.Now()
 	ctx, cancel := context.WithCancel(req.Context())
 	timer := time.AfterFunc(h.d, cancel)
 	resp, err := h.inner.RoundTrip(req.WithContext(ctx))
@@ -220,10 +223,25 @@ func (h *headerTimeout) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if err != nil {
 		cancel()
+		// The base transport's own timeouts (dial, TLS handshake) are the
+		// same silence, found sooner.
+		var ne net.Error
+		if req.Context().Err() == nil && errors.As(err, &ne) && ne.Timeout() {
+			return nil, &noAnswerError{host: req.URL.Host, after: roundWait(time.Since(start)), cause: err}
+		}
 		return nil, err
 	}
 	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
 	return resp, nil
+}
+
+// roundWait rounds a wait for a message: to the second, or to the
+// millisecond below one.
+func roundWait(d time.Duration) time.Duration {
+	if d < time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(time.Second)
 }
 
 // cancelOnClose releases a request's context once its body is closed.
