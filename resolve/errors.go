@@ -293,18 +293,17 @@ func Join(errs ...error) error {
 }
 
 // hostDown reports whether err, after retries, shows the host dead rather
-// than one request unlucky: no answer in time, a refused or unroutable
-// connection, a dial that timed out, or a name that does not resolve.
+// than one request unlucky: no answer in time (dial and TLS handshake
+// timeouts included), a refused or unroutable connection, or a name that
+// does not resolve.
 func hostDown(err error) bool {
 	var (
 		na  *noAnswerError
 		dns *net.DNSError
-		op  *net.OpError
 	)
 	return errors.As(err, &na) ||
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH) ||
-		errors.As(err, &dns) && dns.IsNotFound ||
-		errors.As(err, &op) && op.Op == "dial" && op.Timeout()
+		errors.As(err, &dns) && dns.IsNotFound
 }
 
 // noAnswerError is a request whose response headers did not come in time:

@@ -38,8 +38,9 @@ type Options struct {
 
 // Registry is the Resolver that asks real registries. It keeps one
 // authenticated transport per repository and one /v2/ ping per host for its
-// lifetime, so keep one Registry for a whole run. It is safe for concurrent
-// use.
+// lifetime, so keep one Registry for a whole run. A host that proves dead
+// stays dead for that lifetime: every lookup on it fails at once with one
+// *HostError. It is safe for concurrent use.
 type Registry struct {
 	o        Options
 	puller   *remote.Puller
