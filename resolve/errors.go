@@ -27,6 +27,11 @@ var (
 	// ErrUnreachable: the registry could not be reached, timed out, failed
 	// with a server error, or presented a certificate that is not trusted.
 	ErrUnreachable = errors.New("registry unreachable")
+	// ErrHostDown: the registry host proved dead (no answer in time,
+	// connection refused after retries, no such host), so every lookup on
+	// it failed at once with one shared *HostError. Such errors are also
+	// ErrUnreachable.
+	ErrHostDown = errors.New("registry host down")
 )
 
 // Error is a failed registry request for one image. Code and Message are
@@ -62,7 +67,7 @@ func (e *Error) kind() error {
 	case e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden ||
 		e.Code == string(transport.UnauthorizedErrorCode) || e.Code == string(transport.DeniedErrorCode):
 		return ErrUnauthorized
-	case e.Status >= 500 || e.Status == 0 && e.Err != nil && isNetwork(e.Err):
+	case e.Status >= 500 || e.Status == 0 && e.Err != nil && (isNetwork(e.Err) || errors.Is(e.Err, ErrHostDown)):
 		return ErrUnreachable
 	}
 	return nil
@@ -111,6 +116,22 @@ func (e *Error) describe() string {
 	}
 	if e.Err == nil {
 		return e.Op + ": unknown error"
+	}
+	var he *HostError
+	if errors.As(e.Err, &he) {
+		return he.describe()
+	}
+	var big *bodyTooLargeError
+	if errors.As(e.Err, &big) {
+		what := "manifest"
+		if e.Op == "listing platforms" {
+			what = "index"
+		}
+		return big.describe(what)
+	}
+	var loop *redirectLoopError
+	if errors.As(e.Err, &loop) {
+		return loop.Error() + ": check the registry name and mirror, or report it to the registry's operators"
 	}
 	if errors.Is(e.Err, context.Canceled) {
 		return e.Op + ": canceled"
@@ -193,6 +214,161 @@ type plainHTTPError struct{ host string }
 
 func (e *plainHTTPError) Error() string {
 	return fmt.Sprintf("refusing plain HTTP to %s", e.host)
+}
+
+// HostError is the failure of a registry host that proved dead. Every
+// lookup on the host, pending or later, fails with an *Error wrapping the
+// same *HostError, without another request; Join folds them into one.
+type HostError struct {
+	Host   string   // the host contacted, host[:port]
+	Images []string // the images it failed, as Join counts them; nil on each lookup's own error
+	Err    error    // what proved the host dead
+}
+
+// Unwrap returns what proved the host dead.
+func (e *HostError) Unwrap() error { return e.Err }
+
+// Is reports whether target is ErrHostDown or ErrUnreachable.
+func (e *HostError) Is(target error) bool {
+	return target == ErrHostDown || target == ErrUnreachable
+}
+
+// Error names the host, why it is taken for dead, the images it failed
+// when Join has counted them, and what to do next.
+func (e *HostError) Error() string {
+	return e.describe()
+}
+
+func (e *HostError) describe() string {
+	why := firstLine(causeText(e.Err))
+	var (
+		na *noAnswerError
+		op *net.OpError
+	)
+	switch {
+	case errors.As(e.Err, &na):
+		why = na.Error()
+	case errors.As(e.Err, &op):
+		why = op.Error() // the dial, not the URL, of one of the images
+	}
+	images := ""
+	switch n := len(e.Images); {
+	case n == 1:
+		images = "; 1 image not resolved: " + e.Images[0]
+	case n > 1 && n <= 3:
+		images = fmt.Sprintf("; %d images not resolved: %s", n, strings.Join(e.Images, ", "))
+	case n > 3:
+		images = fmt.Sprintf("; %d images not resolved: %s and %d more", n, strings.Join(e.Images[:2], ", "), n-2)
+	}
+	return fmt.Sprintf("registry %s is down (%s)%s: check the network and the registry name, then try again", e.Host, why, images)
+}
+
+// Join is errors.Join for lookup errors, but the errors of every lookup on
+// a host that proved dead become one *HostError that names how many images
+// it failed, in the place of the first: one line per dead host, not one
+// per image.
+func Join(errs ...error) error {
+	var out []error
+	hosts := map[string]*HostError{}
+	for _, err := range errs {
+		var he *HostError
+		if err == nil || !errors.As(err, &he) {
+			out = append(out, err)
+			continue
+		}
+		j := hosts[he.Host]
+		if j == nil {
+			j = &HostError{Host: he.Host, Err: he.Err}
+			hosts[he.Host] = j
+			out = append(out, j)
+		}
+		var e *Error
+		if errors.As(err, &e) {
+			j.Images = append(j.Images, e.Image)
+		} else {
+			j.Images = append(j.Images, he.Images...)
+		}
+	}
+	return errors.Join(out...)
+}
+
+// hostDown reports whether err, after retries, shows the host dead rather
+// than one request unlucky: no answer in time (dial and TLS handshake
+// timeouts included), a refused or unroutable connection, or a name that
+// does not resolve.
+func hostDown(err error) bool {
+	var (
+		na  *noAnswerError
+		dns *net.DNSError
+	)
+	return errors.As(err, &na) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH) ||
+		errors.As(err, &dns) && dns.IsNotFound
+}
+
+// noAnswerError is a request whose response headers did not come in time:
+// RequestTimeout ran out, or one of the base transport's own timeouts.
+type noAnswerError struct {
+	host  string
+	after time.Duration
+	cause error // the base transport's timeout, e.g. "net/http: TLS handshake timeout"; nil for RequestTimeout
+}
+
+func (e *noAnswerError) Error() string {
+	if e.cause != nil {
+		return fmt.Sprintf("no answer from %s within %s: %s", e.host, e.after, firstLine(causeText(e.cause)))
+	}
+	return fmt.Sprintf("no answer from %s within %s", e.host, e.after)
+}
+
+// Unwrap returns the base transport's timeout, if one ran out.
+func (e *noAnswerError) Unwrap() error { return e.cause }
+
+// Timeout reports true: noAnswerError is a net.Error that timed out.
+func (e *noAnswerError) Timeout() bool { return true }
+
+// Temporary reports false; it is part of net.Error.
+func (e *noAnswerError) Temporary() bool { return false }
+
+// bodyTooLargeError is a response body longer than imagelock reads.
+type bodyTooLargeError struct {
+	host   string
+	limit  int64
+	status int
+}
+
+func (e *bodyTooLargeError) Error() string {
+	return fmt.Sprintf("%s sent a body over %s", e.host, byteSize(e.limit))
+}
+
+// describe names what was too large: the manifest or index asked for, or
+// the body of an error answer.
+func (e *bodyTooLargeError) describe(what string) string {
+	if e.status < 200 || e.status > 299 {
+		what = fmt.Sprintf("error body (%d %s)", e.status, http.StatusText(e.status))
+	} else {
+		what += " body"
+	}
+	return fmt.Sprintf("%s over %s from %s: the registry sent too much; report it to the registry's operators", what, byteSize(e.limit), e.host)
+}
+
+func byteSize(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d KiB", n>>10)
+}
+
+// redirectLoopError is a registry that redirects more times than any
+// client follows, the last time from last (no credentials, no query).
+type redirectLoopError struct {
+	host string
+	n    int
+	last string
+}
+
+func (e *redirectLoopError) Error() string {
+	return fmt.Sprintf("registry %s redirects in a loop (%d redirects, the last from %s)", e.host, e.n, e.last)
 }
 
 // isNetwork reports whether err means the registry did not answer.

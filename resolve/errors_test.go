@@ -97,3 +97,29 @@ func TestErrorMessages(t *testing.T) {
 		})
 	}
 }
+
+func TestJoin(t *testing.T) {
+	t.Parallel()
+	a := &HostError{Host: "a.example", Err: &noAnswerError{host: "a.example", after: 30 * time.Second}}
+	b := &HostError{Host: "b.example", Err: errors.New("dial tcp: lookup b.example: no such host")}
+	other := &Error{Image: "c.example/app:1", Status: 404, Code: "MANIFEST_UNKNOWN"}
+	err := Join(
+		&Error{Image: "a.example/one:1", Err: a},
+		other,
+		&Error{Image: "b.example/x:1", Err: b},
+		fmt.Errorf("verifying: %w", &Error{Image: "a.example/two:1", Err: a}),
+		nil,
+	)
+	want := "registry a.example is down (no answer from a.example within 30s); 2 images not resolved: a.example/one:1, a.example/two:1: check the network and the registry name, then try again\n" +
+		"c.example/app:1: tag not found (MANIFEST_UNKNOWN)\n" +
+		"registry b.example is down (dial tcp: lookup b.example: no such host); 1 image not resolved: b.example/x:1: check the network and the registry name, then try again"
+	if got := err.Error(); got != want {
+		t.Errorf("Join:\n got %s\nwant %s", got, want)
+	}
+	if !errors.Is(err, ErrHostDown) || !errors.Is(err, ErrUnreachable) || !errors.Is(err, ErrNotFound) {
+		t.Errorf("Join lost a sentinel: %v", err)
+	}
+	if Join() != nil || Join(nil, nil) != nil {
+		t.Error("Join of no errors is not nil")
+	}
+}

@@ -28,14 +28,19 @@ type Options struct {
 	Transport http.RoundTripper                // base transport; default a tuned clone of http.DefaultTransport
 	Logf      func(format string, args ...any) // one line per request, from many goroutines; nil is silent
 	Timeout   time.Duration                    // total time per image, retries included (default 2m)
-	Mirrors   map[string]string                // registry -> mirror host, e.g. "docker.io" -> "mirror.local:5000"
-	UserAgent string
+	// RequestTimeout bounds the wait for one response's headers (default
+	// 30s). A host that leaves a request unanswered that long is taken for
+	// dead: every lookup on it then fails at once with one *HostError.
+	RequestTimeout time.Duration
+	Mirrors        map[string]string // registry -> mirror host, e.g. "docker.io" -> "mirror.local:5000"
+	UserAgent      string
 }
 
 // Registry is the Resolver that asks real registries. It keeps one
 // authenticated transport per repository and one /v2/ ping per host for its
-// lifetime, so keep one Registry for a whole run. It is safe for concurrent
-// use.
+// lifetime, so keep one Registry for a whole run. A host that proves dead
+// stays dead for that lifetime: every lookup on it fails at once with one
+// *HostError. It is safe for concurrent use.
 type Registry struct {
 	o        Options
 	puller   *remote.Puller
@@ -43,7 +48,23 @@ type Registry struct {
 	mirrors  map[string]string
 
 	mu    sync.Mutex
-	slots map[string]chan struct{} // by host: Jobs requests at a time
+	hosts map[string]*hostState
+}
+
+// hostState is what a Registry keeps of one host: Jobs request slots, and
+// once the host has proved dead, the *HostError every lookup on it gets.
+type hostState struct {
+	slots chan struct{}
+	dead  context.Context         // done once the host proved dead; its cause is the *HostError
+	kill  context.CancelCauseFunc // marks the host dead
+}
+
+// down returns the host's *HostError once it has proved dead, or nil.
+func (h *hostState) down() error {
+	if h.dead.Err() == nil {
+		return nil
+	}
+	return context.Cause(h.dead)
 }
 
 var _ Resolver = (*Registry)(nil)
@@ -66,11 +87,14 @@ func newRegistry(o Options, retry retryPolicy) *Registry {
 	if o.Timeout <= 0 {
 		o.Timeout = 2 * time.Minute
 	}
+	if o.RequestTimeout <= 0 {
+		o.RequestTimeout = 30 * time.Second
+	}
 	r := &Registry{
 		o:        o,
 		insecure: map[string]bool{},
 		mirrors:  map[string]string{},
-		slots:    map[string]chan struct{}{},
+		hosts:    map[string]*hostState{},
 	}
 	for _, h := range o.Insecure {
 		r.insecure[strings.ToLower(h)] = true
@@ -82,14 +106,18 @@ func newRegistry(o Options, retry retryPolicy) *Registry {
 		r.mirrors[reg] = m
 	}
 
-	// Outermost first: pings answered from memory, then retries, each
-	// attempt logged, plain HTTP refused where not allowed.
-	var rt http.RoundTripper = &schemeGuard{inner: o.Transport, insecure: r.insecure}
+	// Outermost first: redirect loops named, pings answered from memory,
+	// then retries, each attempt logged, plain HTTP refused where not
+	// allowed, bounded in the wait for headers and in the body's size.
+	var rt http.RoundTripper = &bodyLimit{inner: o.Transport}
+	rt = &headerTimeout{inner: rt, d: o.RequestTimeout}
+	rt = &schemeGuard{inner: rt, insecure: r.insecure}
 	if o.Logf != nil {
 		rt = &logTransport{inner: rt, logf: o.Logf}
 	}
 	rt = &retryTransport{inner: rt, policy: retry, logf: o.Logf}
 	rt = &pingCache{inner: rt}
+	rt = &redirectGuard{inner: rt}
 
 	opts := []remote.Option{
 		remote.WithTransport(rt),
@@ -250,24 +278,51 @@ func (r *Registry) digestTarget(nm string, digest v1.Hash) (name.Reference, stri
 
 // do runs f with one of host's Jobs slots, within the time budget. The
 // budget starts once a slot is free: waiting for one is not the registry's
-// slowness.
+// slowness. Once host has proved dead, do returns its *HostError at once,
+// and cancels the requests still running there.
 func (r *Registry) do(ctx context.Context, host string, f func(context.Context) error) error {
-	r.mu.Lock()
-	slots := r.slots[host]
-	if slots == nil {
-		slots = make(chan struct{}, r.o.Jobs)
-		r.slots[host] = slots
+	h := r.host(host)
+	if err := h.down(); err != nil {
+		return err
 	}
-	r.mu.Unlock()
 	select {
-	case slots <- struct{}{}:
+	case h.slots <- struct{}{}:
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-h.dead.Done():
+		return h.down()
 	}
-	defer func() { <-slots }()
+	defer func() { <-h.slots }()
 	ctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
 	defer cancel()
-	return f(ctx)
+	stop := context.AfterFunc(h.dead, cancel)
+	defer stop()
+	err := f(ctx)
+	if err == nil {
+		return nil
+	}
+	if down := h.down(); down != nil {
+		return down
+	}
+	if hostDown(err) {
+		h.kill(&HostError{Host: host, Err: err})
+		r.logf("%s: taken for dead (%s); failing every lookup on it", host, firstLine(err.Error()))
+		return h.down()
+	}
+	return err
+}
+
+// host returns the state kept of host, made on first use.
+func (r *Registry) host(host string) *hostState {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	h := r.hosts[host]
+	if h == nil {
+		h = &hostState{slots: make(chan struct{}, r.o.Jobs)}
+		h.dead, h.kill = context.WithCancelCause(context.Background())
+		r.hosts[host] = h
+	}
+	return h
 }
 
 func (r *Registry) logf(format string, args ...any) {

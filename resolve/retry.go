@@ -108,9 +108,11 @@ func (t *retryTransport) retryable(ctx context.Context, resp *http.Response, err
 
 // transient reports whether a failed round trip may work when tried again:
 // a dropped or refused connection or a network timeout, not a certificate
-// error or a protocol mismatch.
+// error, a protocol mismatch, or a registry that sent no answer within the
+// request timeout (asking again would cost that much again).
 func transient(err error) bool {
-	if tlsCause(err) != nil {
+	var na *noAnswerError
+	if tlsCause(err) != nil || errors.As(err, &na) {
 		return false
 	}
 	var ne net.Error

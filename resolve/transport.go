@@ -1,8 +1,11 @@
 package resolve
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -141,4 +144,143 @@ func (l *logTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	l.logf("%s %s: %s (%s)", req.Method, redactURL(req), resp.Status, took)
 	return resp, nil
+}
+
+// Ceilings on what is read of one response body. Registries refuse
+// manifests over 4 MiB on push, so nothing larger is a manifest; an error
+// body is a few lines of JSON.
+const (
+	maxManifestBody = 4 << 20
+	maxErrorBody    = 64 << 10
+)
+
+// bodyLimit caps every response body: a 2xx body at maxManifestBody, any
+// other at maxErrorBody. Reading past the cap fails with a *bodyTooLargeError,
+// so a registry that sends an endless body costs at most the cap in memory.
+// imagelock fetches manifests and indexes only, never blobs.
+type bodyLimit struct {
+	inner http.RoundTripper
+}
+
+func (b *bodyLimit) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := b.inner.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	limit := int64(maxManifestBody)
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		limit = maxErrorBody
+	}
+	resp.Body = &limitedBody{ReadCloser: resp.Body, left: limit, err: &bodyTooLargeError{host: req.URL.Host, limit: limit, status: resp.StatusCode}}
+	return resp, nil
+}
+
+// limitedBody reads up to left bytes, then fails with err if more come.
+type limitedBody struct {
+	io.ReadCloser
+	left int64
+	err  error
+}
+
+func (l *limitedBody) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		// One byte more tells an over-size body from one exactly at the cap.
+		var one [1]byte
+		n, err := l.ReadCloser.Read(one[:])
+		if n > 0 {
+			return 0, l.err
+		}
+		return 0, err
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.ReadCloser.Read(p)
+	l.left -= int64(n)
+	return n, err
+}
+
+// headerTimeout fails a request whose response headers do not come within
+// d, with a *noAnswerError: a registry that accepts connections and never
+// answers costs d, not the whole time budget. Reading the body is bounded by
+// the caller's deadline and bodyLimit.
+type headerTimeout struct {
+	inner http.RoundTripper
+	d     time.Duration
+}
+
+func (h *headerTimeout) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := time.Now()
+	ctx, cancel := context.WithCancel(req.Context())
+	timer := time.AfterFunc(h.d, cancel)
+	resp, err := h.inner.RoundTrip(req.WithContext(ctx))
+	if !timer.Stop() && req.Context().Err() == nil {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		cancel()
+		return nil, &noAnswerError{host: req.URL.Host, after: h.d}
+	}
+	if err != nil {
+		cancel()
+		// The base transport's own timeouts (dial, TLS handshake) are the
+		// same silence, found sooner.
+		var ne net.Error
+		if req.Context().Err() == nil && errors.As(err, &ne) && ne.Timeout() {
+			return nil, &noAnswerError{host: req.URL.Host, after: roundWait(time.Since(start)), cause: err}
+		}
+		return nil, err
+	}
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// roundWait rounds a wait for a message: to the second, or to the
+// millisecond below one.
+func roundWait(d time.Duration) time.Duration {
+	if d < time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(time.Second)
+}
+
+// cancelOnClose releases a request's context once its body is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
+}
+
+// maxRedirects is how many redirects net/http's client follows.
+const maxRedirects = 10
+
+// redirectGuard turns the answer that would be one redirect too many into
+// a *redirectLoopError naming the host. Without it, the client's bare
+// "stopped after 10 redirects" can hide behind the other scheme's error
+// when a ping tried both.
+type redirectGuard struct {
+	inner http.RoundTripper
+}
+
+func (g *redirectGuard) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := g.inner.RoundTrip(req)
+	if err != nil || resp.StatusCode < 300 || resp.StatusCode > 399 || resp.Header.Get("Location") == "" {
+		return resp, err
+	}
+	hops, first := 0, req
+	for r := req; r.Response != nil && r.Response.Request != nil; r = r.Response.Request {
+		hops++
+		first = r.Response.Request
+	}
+	if hops+1 < maxRedirects {
+		return resp, nil
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	return nil, &redirectLoopError{host: first.URL.Host, n: hops + 1, last: redactURL(req)}
 }

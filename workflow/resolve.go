@@ -56,7 +56,7 @@ func lookupErrs(lks []*lookup, expected error) error {
 			errs = append(errs, lk.err)
 		}
 	}
-	return errors.Join(errs...)
+	return resolve.Join(errs...)
 }
 
 // progress returns a function that reports one more of total done to

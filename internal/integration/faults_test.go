@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -344,4 +345,34 @@ func (p *faultProxy) check() (map[string]int, error) {
 		}
 	}
 	return maps.Clone(p.injected), errors.Join(errs...)
+}
+
+// A registry that refuses connections costs one error line naming the host
+// and how many images it failed, not one line per image, and exit 2.
+func TestLockOnDeadHostIsOneLine(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := ln.Addr().String()
+	ln.Close()
+
+	const n = 30
+	dir := t.TempDir()
+	for i := range n {
+		write(t, dir, fmt.Sprintf("svc%02d/Dockerfile", i), fmt.Sprintf("FROM %s/team/app%02d:1\n", host, i))
+	}
+	r := imagelock(t, dir, nil, "lock")
+	r.want(t, 2, "lock with every image on a refusing host")
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
+		if strings.Contains(l, host) {
+			lines = append(lines, l)
+		}
+	}
+	want := fmt.Sprintf("registry %s is down (dial tcp %s: connect: connection refused); %d images not resolved", host, host, n)
+	if len(lines) != 1 || !strings.Contains(lines[0], want) {
+		t.Errorf("stderr names %s on %d lines, want one saying %q:\n%s", host, len(lines), want, r.stderr)
+	}
 }
