@@ -48,7 +48,8 @@ func waitAll(ctx context.Context, lks []*lookup, step func(i int)) error {
 }
 
 // lookupErrs joins the lookups' errors, in order, but those that are
-// expected (nil expects none).
+// expected (nil expects none); the lookups of a registry host taken for
+// dead fold into one line (resolve.Join).
 func lookupErrs(lks []*lookup, expected error) error {
 	var errs []error
 	for _, lk := range lks {
