@@ -59,7 +59,7 @@ var Kinds = []KindInfo{
 		Name:   "GitLab CI",
 		Sample: ".gitlab-ci.yml",
 		Files:  "`.gitlab-ci.yml`, `*.gitlab-ci.yml`",
-		Images: "`image` and `services` (string or `name:`), at top level, in `default:` and in jobs",
+		Images: "`image` and `services` (string or `name:`), at top level, in `default:` and in jobs, in the file and in the local files it includes (`include: local:` or a path), whatever their names; pin writes into those files. An image that reads a variable with a literal value in a top-level `variables:` is expanded: pinned at the value where the variable ends the image and is read nowhere else, otherwise after the image's own text; any other variable is a warning",
 		Match: func(_, _, lower string) bool {
 			stem, ok := cutYAMLExt(lower)
 			return ok && (stem == ".gitlab-ci" || strings.HasSuffix(stem, ".gitlab-ci"))
@@ -94,7 +94,7 @@ var Kinds = []KindInfo{
 		Kind:   Drone,
 		Name:   "Drone",
 		Sample: ".drone.yml",
-		Files:  "`.drone.yml`",
+		Files:  "`.drone.y(a)ml`",
 		Images: "`steps[].image` and `services[].image` of every pipeline document",
 		Match: func(_, _, lower string) bool {
 			stem, ok := cutYAMLExt(lower)
@@ -108,11 +108,8 @@ var Kinds = []KindInfo{
 		Sample: "bitbucket-pipelines.yml",
 		Files:  "`bitbucket-pipelines.yml`",
 		Images: "top-level and step `image` (string or `name:`), `definitions.services.*.image`, `pipe: docker://…`. A pipe without `docker://` names a Bitbucket repository, not an image",
-		Match: func(_, _, lower string) bool {
-			stem, ok := cutYAMLExt(lower)
-			return ok && stem == "bitbucket-pipelines"
-		},
-		Find: FindBitbucket,
+		Match:  func(_, _, lower string) bool { return lower == "bitbucket-pipelines.yml" },
+		Find:   FindBitbucket,
 	},
 	{
 		Kind:   CircleCI,
