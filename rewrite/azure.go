@@ -1,14 +1,20 @@
 package rewrite
 
-import "gopkg.in/yaml.v3"
+import (
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
 
 // FindAzurePipelines returns the images of an Azure Pipelines file: each
 // container resource's image, and the container: of the pipeline and of
 // each job (a string or a mapping with image:), in jobs: or under stages:.
 // A job's container that names a container resource is that resource's
 // alias, not an image, as are the names in a job's services: and a
-// step's target:. An image with a $(var), ${{ }} or $[ ] expression is
-// skipped with a warning.
+// step's target:; in a file with no container resources (a template), a
+// container without a tag or registry may name a resource of the
+// pipeline that uses the template, and is a warning. An image with a
+// $(var), ${{ }} or $[ ] expression is skipped with a warning.
 func FindAzurePipelines(in Input) ([]Ref, []Warning, error) {
 	f, warns, err := parseYAML(in)
 	if f == nil {
@@ -58,7 +64,14 @@ func (a *azureFinder) job(job *yaml.Node) error {
 	if c != nil && c.Kind == yaml.MappingNode {
 		return a.image(a.f.value(c, "image"), 0)
 	}
-	if s, ok := stringValue(c); ok && a.aliases[s] {
+	s, ok := stringValue(c)
+	switch {
+	case ok && a.aliases[s]:
+		return nil
+	case ok && len(a.aliases) == 0 && !strings.ContainsAny(s, "/:@$"):
+		// A template's job may name a resource of the pipeline that
+		// uses it.
+		a.warns = append(a.warns, Warning{File: a.f.path, Line: c.Line, Msg: "container " + s + " names no container resource of this file, and may name one of the pipeline that uses it; write the image with a tag to lock it"})
 		return nil
 	}
 	return a.image(c, 0)

@@ -321,17 +321,24 @@ func (g *gitlabFinder) expand(s string) (image, unset string) {
 
 // expanded adds the references of the images that read variables. An
 // image that a variable ends, where every file read mentions the
-// variable only at the end of images, is pinned at the variable's value;
-// any other, after its own text.
+// variable only at the end of images that expand to that one image, is
+// pinned at the variable's value; any other, after its own text.
 func (g *gitlabFinder) expanded() error {
 	tails := map[string]int{}
+	images := map[string]map[string]bool{}
 	for _, u := range g.uses {
 		if v, ok := trailingVar(u.n.Value, 0); ok {
 			tails[v]++
+			if images[v] == nil {
+				images[v] = map[string]bool{}
+			}
+			images[v][u.image] = true
 		}
 	}
 	for _, u := range g.uses {
-		if v, ok := trailingVar(u.n.Value, 0); ok && tails[v] == g.mentions(v) {
+		// One value pins one image: not when it ends two, nor when it
+		// is an image of its own through an alias.
+		if v, ok := trailingVar(u.n.Value, 0); ok && tails[v] == g.mentions(v) && len(images[v]) == 1 && !g.seen[g.vars[v].value] {
 			def := g.vars[v]
 			if r, err := def.f.ref(GitLabCI, def.value, 0); err == nil {
 				r.Image, r.Var, r.Style = u.image, v, Tag

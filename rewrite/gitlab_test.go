@@ -121,3 +121,19 @@ func TestFindGitLabCIIncludeMalformed(t *testing.T) {
 		t.Errorf("err = %v, want %s", err, want)
 	}
 }
+
+// A variable's value pins one image: where it ends two images, or is
+// read by a script too, each image is pinned after its own text.
+func TestFindGitLabCIVariableSharedIsPinnedAtTheImage(t *testing.T) {
+	t.Parallel()
+	src := "variables:\n  V: '3.20'\n  W: '7'\na:\n  image: alpine:$V\nb:\n  image: busybox:$V\nc:\n  image: redis:$W\n  script: [echo $W]\n"
+	files := fstest.MapFS{".gitlab-ci.yml": {Data: []byte(src)}}
+	refs, warns, err := findIn(t, files, ".gitlab-ci.yml", GitLabCI)
+	if err != nil || len(warns) != 0 {
+		t.Fatal(err, warns)
+	}
+	want := []string{"5:10 alpine:3.20", "7:10 busybox:3.20", "9:10 redis:7"}
+	if diff := cmp.Diff(want, brief(t, files, refs)); diff != "" {
+		t.Errorf("refs (-want +got):\n%s", diff)
+	}
+}

@@ -128,7 +128,7 @@ var Kinds = []KindInfo{
 		Name:   "Azure Pipelines",
 		Sample: "azure-pipelines.yml",
 		Files:  "`azure-pipelines.y(a)ml`, `.azure-pipelines/*.y(a)ml`",
-		Images: "`resources.containers[].image`, and `container:` (string or `image:`) of the pipeline and its jobs; a `container:` naming a container resource is an alias, not an image",
+		Images: "`resources.containers[].image`, and `container:` (string or `image:`) of the pipeline and its jobs; a `container:` naming a container resource is an alias, not an image, and in a template with no resources a bare name (no tag, no registry) is a warning",
 		Match: func(path, _, lower string) bool {
 			stem, ok := cutYAMLExt(lower)
 			return ok && (stem == "azure-pipelines" || inDir(path, ".azure-pipelines"))
