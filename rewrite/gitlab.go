@@ -222,7 +222,7 @@ func (g *gitlabFinder) include(f *yamlFile, n *yaml.Node, name string) error {
 }
 
 // variables finds the variables an image may be expanded with: those
-// with a literal value (no $ in it) at the top level of exactly one file,
+// with a literal value (not empty, no $ in it) at the top level of exactly one file,
 // once, and set by no job.
 func (g *gitlabFinder) variables() {
 	defs := map[string][]gitlabVar{}
@@ -248,7 +248,7 @@ func (g *gitlabFinder) variables() {
 	}
 	g.vars = map[string]gitlabVar{}
 	for name, ds := range defs {
-		if s, ok := stringValue(ds[0].value); ok && len(ds) == 1 && !inJobs[name] && !strings.Contains(s, "$") {
+		if s, ok := stringValue(ds[0].value); ok && s != "" && len(ds) == 1 && !inJobs[name] && !strings.Contains(s, "$") {
 			g.vars[name] = ds[0]
 		}
 	}
@@ -325,20 +325,22 @@ func (g *gitlabFinder) expand(s string) (image, unset string) {
 // pinned at the variable's value; any other, after its own text.
 func (g *gitlabFinder) expanded() error {
 	tails := map[string]int{}
-	images := map[string]map[string]bool{}
+	images := map[*yaml.Node]map[string]bool{}
 	for _, u := range g.uses {
 		if v, ok := trailingVar(u.n.Value, 0); ok {
 			tails[v]++
-			if images[v] == nil {
-				images[v] = map[string]bool{}
+			val := g.vars[v].value
+			if images[val] == nil {
+				images[val] = map[string]bool{}
 			}
-			images[v][u.image] = true
+			images[val][u.image] = true
 		}
 	}
 	for _, u := range g.uses {
-		// One value pins one image: not when it ends two, nor when it
-		// is an image of its own through an alias.
-		if v, ok := trailingVar(u.n.Value, 0); ok && tails[v] == g.mentions(v) && len(images[v]) == 1 && !g.seen[g.vars[v].value] {
+		// One value pins one image: not when it ends two (through one
+		// variable or two that alias it), nor when it is an image of
+		// its own.
+		if v, ok := trailingVar(u.n.Value, 0); ok && tails[v] == g.mentions(v) && len(images[g.vars[v].value]) == 1 && !g.seen[g.vars[v].value] {
 			def := g.vars[v]
 			if r, err := def.f.ref(GitLabCI, def.value, 0); err == nil {
 				r.Image, r.Var, r.Style = u.image, v, Tag

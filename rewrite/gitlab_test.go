@@ -137,3 +137,21 @@ func TestFindGitLabCIVariableSharedIsPinnedAtTheImage(t *testing.T) {
 		t.Errorf("refs (-want +got):\n%s", diff)
 	}
 }
+
+// Two variables that alias one value, or an empty value, pin nothing at
+// the value.
+func TestFindGitLabCIVariableEdges(t *testing.T) {
+	t.Parallel()
+	src := "variables:\n  A: &v '1'\n  B: *v\n  E: ''\na:\n  image: a:$A\nb:\n  image: b:$B\nc:\n  image: c:$E\n"
+	files := fstest.MapFS{".gitlab-ci.yml": {Data: []byte(src)}}
+	refs, warns, err := findIn(t, files, ".gitlab-ci.yml", GitLabCI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"6:10 a:1", "8:10 b:1"}, brief(t, files, refs)); diff != "" {
+		t.Errorf("refs (-want +got):\n%s", diff)
+	}
+	if len(warns) != 1 {
+		t.Errorf("warnings = %v, want one for E", warns)
+	}
+}
