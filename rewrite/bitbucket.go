@@ -1,6 +1,10 @@
 package rewrite
 
-import "gopkg.in/yaml.v3"
+import (
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
 
 // FindBitbucket returns the images of a Bitbucket Pipelines file: the
 // top-level image, each service's in definitions.services, each step's
@@ -20,11 +24,11 @@ func FindBitbucket(in Input) ([]Ref, []Warning, error) {
 		return nil, nil, err
 	}
 	for _, r := range roots {
-		if err := b.imageOrName(f.value(r, "image"), "name"); err != nil {
+		if err := b.imageOrName(f.value(r, "image")); err != nil {
 			return nil, nil, err
 		}
 		for _, svc := range f.pairs(f.value(f.value(r, "definitions"), "services")) {
-			if err := b.imageOrName(f.value(svc.Value, "image"), "name"); err != nil {
+			if err := b.imageOrName(f.value(svc.Value, "image")); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -72,7 +76,7 @@ func (b *bitbucketFinder) walk(n *yaml.Node) error {
 
 // step adds the image of a step and of the pipes its scripts run.
 func (b *bitbucketFinder) step(step *yaml.Node) error {
-	if err := b.imageOrName(b.f.value(step, "image"), "name"); err != nil {
+	if err := b.imageOrName(b.f.value(step, "image")); err != nil {
 		return err
 	}
 	for _, script := range []string{"script", "after-script"} {
@@ -83,4 +87,22 @@ func (b *bitbucketFinder) step(step *yaml.Node) error {
 		}
 	}
 	return nil
+}
+
+// imageOrName adds the image of n: a string, or a mapping with name:
+// beside the registry's credentials.
+func (b *bitbucketFinder) imageOrName(n *yaml.Node) error {
+	if n != nil && n.Kind == yaml.MappingNode {
+		n = b.f.value(n, "name")
+	}
+	return b.image(n, 0)
+}
+
+// schemeImage adds the image of a value that names one after docker://,
+// and nothing for any other value.
+func (b *bitbucketFinder) schemeImage(n *yaml.Node) error {
+	if s, ok := stringValue(n); !ok || !strings.HasPrefix(s, dockerScheme) {
+		return nil
+	}
+	return b.image(n, len(dockerScheme))
 }

@@ -45,25 +45,6 @@ func (c *ciFinder) image(n *yaml.Node, skip int) error {
 	return nil
 }
 
-// imageOrName adds the image of n: a string, or a mapping with key
-// (name: or image:) holding it, as CI systems take a registry's
-// credentials beside the image.
-func (c *ciFinder) imageOrName(n *yaml.Node, key string) error {
-	if n != nil && n.Kind == yaml.MappingNode {
-		n = c.f.value(n, key)
-	}
-	return c.image(n, 0)
-}
-
-// schemeImage adds the image of a value that names one after docker://,
-// and nothing for any other value.
-func (c *ciFinder) schemeImage(n *yaml.Node) error {
-	if s, ok := stringValue(n); !ok || !strings.HasPrefix(s, dockerScheme) {
-		return nil
-	}
-	return c.image(n, len(dockerScheme))
-}
-
 // done returns what the finder found, in file order.
 func (c *ciFinder) done(warns []Warning) ([]Ref, []Warning, error) {
 	if err := c.f.tooComplex(); err != nil {

@@ -336,11 +336,15 @@ func (g *gitlabFinder) expanded() error {
 			images[val][u.image] = true
 		}
 	}
+	mentioned := map[string]int{}
+	for v := range tails {
+		mentioned[v] = g.mentions(v)
+	}
 	for _, u := range g.uses {
 		// One value pins one image: not when it ends two (through one
 		// variable or two that alias it), nor when it is an image of
 		// its own.
-		if v, ok := trailingVar(u.n.Value, 0); ok && tails[v] == g.mentions(v) && len(images[g.vars[v].value]) == 1 && !g.seen[g.vars[v].value] {
+		if v, ok := trailingVar(u.n.Value, 0); ok && tails[v] == mentioned[v] && len(images[g.vars[v].value]) == 1 && !g.seen[g.vars[v].value] {
 			def := g.vars[v]
 			if r, err := def.f.ref(GitLabCI, def.value, 0); err == nil {
 				r.Image, r.Var, r.Style = u.image, v, Tag
