@@ -45,7 +45,7 @@ stages: [build, test]
 	if diff := cmp.Diff(want, brief(t, files, refs)); diff != "" {
 		t.Errorf("refs (-want +got):\n%s", diff)
 	}
-	wantWarns := []string{".gitlab-ci.yml:23: image $CI_REGISTRY_IMAGE/test:latest uses a CI variable, skipped"}
+	wantWarns := []string{".gitlab-ci.yml:23: image $CI_REGISTRY_IMAGE/test:latest uses CI variable CI_REGISTRY_IMAGE, which has no one literal value in a top-level variables: (it is set at run time, by a job, or twice), skipped"}
 	if diff := cmp.Diff(wantWarns, warnings(warns)); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
@@ -73,4 +73,85 @@ func TestFindGitLabCIErrors(t *testing.T) {
 func TestGitLabCIGolden(t *testing.T) {
 	t.Parallel()
 	runGolden(t, "../testdata/gitlab", FindGitLabCI, ".gitlab-ci.yml")
+}
+
+// The local files a pipeline includes are read as GitLab CI, with their
+// own includes, each once; remote, project and template includes, and
+// paths that use a variable or are missing, are not read.
+func TestFindGitLabCIIncludes(t *testing.T) {
+	t.Parallel()
+	files := fstest.MapFS{
+		".gitlab-ci.yml": {Data: []byte("include:\n  - local: /ci/a.yml\n  - ci/b.yml\n  - https://example.com/c.yml\n  - template: Jobs/Build.gitlab-ci.yml\n  - local: ci/$ENV.yml\n  - local: ci/missing.yml\n  - local: ../outside.yml\n  - local: 'more/*.yml'\nimage: ruby:3.3\n")},
+		"ci/a.yml":       {Data: []byte("include: {local: ci/b.yml}\na:\n  image: alpine:3.20\n")},
+		"ci/b.yml":       {Data: []byte("include: /.gitlab-ci.yml\n.b:\n  services: [{name: 'redis:7'}]\n")},
+		"more/c.yml":     {Data: []byte("c:\n  image: busybox:1.37\n")},
+		"more/d.yml":     {Data: []byte("d:\n  image: $TOOL\nvariables:\n  TOOL: node:22\n")},
+	}
+	refs, warns, err := findIn(t, files, ".gitlab-ci.yml", GitLabCI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range refs {
+		got = append(got, r.File+":"+brief(t, files, []Ref{r})[0])
+	}
+	want := []string{".gitlab-ci.yml:10:8 ruby:3.3", "ci/a.yml:3:10 alpine:3.20", "ci/b.yml:3:22 redis:7", "more/c.yml:2:10 busybox:1.37", "more/d.yml:4:9 node:22 var=TOOL"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("refs (-want +got):\n%s", diff)
+	}
+	wantWarns := []string{
+		".gitlab-ci.yml:6: include ci/$ENV.yml uses a CI variable, not read",
+		".gitlab-ci.yml:7: include ci/missing.yml is not in the scanned tree, not read",
+		".gitlab-ci.yml:8: include ../outside.yml is outside the scanned tree, not read",
+	}
+	if diff := cmp.Diff(wantWarns, warnings(warns)); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+}
+
+// A malformed included file is an error that names it.
+func TestFindGitLabCIIncludeMalformed(t *testing.T) {
+	t.Parallel()
+	files := fstest.MapFS{
+		".gitlab-ci.yml": {Data: []byte("include: ci/a.yml\n")},
+		"ci/a.yml":       {Data: []byte("a:\n  image: \"x\n")},
+	}
+	_, _, err := findIn(t, files, ".gitlab-ci.yml", GitLabCI)
+	if want := "ci/a.yml:2: parsing YAML: found unexpected end of stream"; err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %s", err, want)
+	}
+}
+
+// A variable's value pins one image: where it ends two images, or is
+// read by a script too, each image is pinned after its own text.
+func TestFindGitLabCIVariableSharedIsPinnedAtTheImage(t *testing.T) {
+	t.Parallel()
+	src := "variables:\n  V: '3.20'\n  W: '7'\na:\n  image: alpine:$V\nb:\n  image: busybox:$V\nc:\n  image: redis:$W\n  script: [echo $W]\n"
+	files := fstest.MapFS{".gitlab-ci.yml": {Data: []byte(src)}}
+	refs, warns, err := findIn(t, files, ".gitlab-ci.yml", GitLabCI)
+	if err != nil || len(warns) != 0 {
+		t.Fatal(err, warns)
+	}
+	want := []string{"5:10 alpine:3.20", "7:10 busybox:3.20", "9:10 redis:7"}
+	if diff := cmp.Diff(want, brief(t, files, refs)); diff != "" {
+		t.Errorf("refs (-want +got):\n%s", diff)
+	}
+}
+
+// Two variables that alias one value, or an empty value, pin nothing at
+// the value.
+func TestFindGitLabCIVariableEdges(t *testing.T) {
+	t.Parallel()
+	src := "variables:\n  A: &v '1'\n  B: *v\n  E: ''\na:\n  image: a:$A\nb:\n  image: b:$B\nc:\n  image: c:$E\n"
+	files := fstest.MapFS{".gitlab-ci.yml": {Data: []byte(src)}}
+	refs, warns, err := findIn(t, files, ".gitlab-ci.yml", GitLabCI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"6:10 a:1", "8:10 b:1"}, brief(t, files, refs)); diff != "" {
+		t.Errorf("refs (-want +got):\n%s", diff)
+	}
+	if len(warns) != 1 {
+		t.Errorf("warnings = %v, want one for E", warns)
+	}
 }

@@ -59,12 +59,81 @@ var Kinds = []KindInfo{
 		Name:   "GitLab CI",
 		Sample: ".gitlab-ci.yml",
 		Files:  "`.gitlab-ci.yml`, `*.gitlab-ci.yml`",
-		Images: "`image` and `services` (string or `name:`), at top level, in `default:` and in jobs",
+		Images: "`image` and `services` (string or `name:`), at top level, in `default:` and in jobs, in the file and in the local files it includes (`include: local:` or a path), whatever their names; pin writes into those files. An image that reads a variable with a literal value in a top-level `variables:` is expanded: pinned at the value where the variable ends the image and is read nowhere else, otherwise after the image's own text; any other variable is a warning",
 		Match: func(_, _, lower string) bool {
 			stem, ok := cutYAMLExt(lower)
 			return ok && (stem == ".gitlab-ci" || strings.HasSuffix(stem, ".gitlab-ci"))
 		},
 		Find: FindGitLabCI,
+	},
+	{
+		Kind:   CloudBuild,
+		Name:   "Google Cloud Build",
+		Sample: "cloudbuild.yaml",
+		Files:  "`cloudbuild*.y(a)ml`",
+		Images: "`steps[].name`; a name with a `$_VAR` substitution is a warning (Cloud Build does not substitute it before the pull). `images:` names what the build pushes, not an image it uses",
+		Match: func(_, _, lower string) bool {
+			stem, ok := cutYAMLExt(lower)
+			return ok && strings.HasPrefix(stem, "cloudbuild")
+		},
+		Find: FindCloudBuild,
+	},
+	{
+		Kind:   Woodpecker,
+		Name:   "Woodpecker",
+		Sample: ".woodpecker/build.yaml",
+		Files:  "`.woodpecker/*.y(a)ml`, `.woodpecker.y(a)ml`",
+		Images: "`image` of `steps`, `services` and `clone` entries (a list or a mapping); an image held by an anchor is one reference, at the anchor",
+		Match: func(path, _, lower string) bool {
+			stem, ok := cutYAMLExt(lower)
+			return ok && (stem == ".woodpecker" || inDir(path, ".woodpecker"))
+		},
+		Find: FindWoodpecker,
+	},
+	{
+		Kind:   Drone,
+		Name:   "Drone",
+		Sample: ".drone.yml",
+		Files:  "`.drone.y(a)ml`",
+		Images: "`steps[].image` and `services[].image` of every pipeline document",
+		Match: func(_, _, lower string) bool {
+			stem, ok := cutYAMLExt(lower)
+			return ok && stem == ".drone"
+		},
+		Find: FindDrone,
+	},
+	{
+		Kind:   Bitbucket,
+		Name:   "Bitbucket Pipelines",
+		Sample: "bitbucket-pipelines.yml",
+		Files:  "`bitbucket-pipelines.yml`",
+		Images: "top-level and step `image` (string or `name:`), `definitions.services.*.image`, `pipe: docker://…`. A pipe without `docker://` names a Bitbucket repository, not an image",
+		Match:  func(_, _, lower string) bool { return lower == "bitbucket-pipelines.yml" },
+		Find:   FindBitbucket,
+	},
+	{
+		Kind:   CircleCI,
+		Name:   "CircleCI",
+		Sample: ".circleci/config.yml",
+		Files:  "`.circleci/config.y(a)ml`",
+		Images: "`jobs.*.docker[].image`, `executors.*.docker[].image`; orbs and `machine` images are not container images; `<< parameters.x >>` is a warning",
+		Match: func(path, _, lower string) bool {
+			stem, ok := cutYAMLExt(lower)
+			return ok && stem == "config" && inDir(path, ".circleci")
+		},
+		Find: FindCircleCI,
+	},
+	{
+		Kind:   AzurePipelines,
+		Name:   "Azure Pipelines",
+		Sample: "azure-pipelines.yml",
+		Files:  "`azure-pipelines.y(a)ml`, `.azure-pipelines/*.y(a)ml`",
+		Images: "`resources.containers[].image`, and `container:` (string or `image:`) of the pipeline and its jobs; a `container:` naming a container resource is an alias, not an image, and in a template with no resources a bare name (no tag, no registry) is a warning",
+		Match: func(path, _, lower string) bool {
+			stem, ok := cutYAMLExt(lower)
+			return ok && (stem == "azure-pipelines" || inDir(path, ".azure-pipelines"))
+		},
+		Find: FindAzurePipelines,
 	},
 	{
 		Kind:   Kustomize,

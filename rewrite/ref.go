@@ -19,6 +19,13 @@ const (
 	GitLabCI      Kind = "gitlab-ci"
 	Kustomize     Kind = "kustomize"
 	Helm          Kind = "helm"
+	// CI systems.
+	CloudBuild     Kind = "cloudbuild"
+	Woodpecker     Kind = "woodpecker"
+	Drone          Kind = "drone"
+	Bitbucket      Kind = "bitbucket-pipelines"
+	CircleCI       Kind = "circleci"
+	AzurePipelines Kind = "azure-pipelines"
 )
 
 // Span is a half-open byte range [Start, End) in a file.

@@ -11,11 +11,16 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// addYAMLSeeds adds the golden inputs of every YAML kind to the corpus.
+// addYAMLSeeds adds the golden inputs of every YAML kind (every
+// testdata directory but the Dockerfiles') to the corpus.
 func addYAMLSeeds(f *testing.F) {
 	f.Helper()
-	for _, kind := range []string{"compose", "kubernetes", "actions", "gitlab", "kustomize", "helm"} {
-		paths, _ := filepath.Glob(filepath.Join("..", "testdata", kind, "*", "*"))
+	kinds, _ := filepath.Glob(filepath.Join("..", "testdata", "*"))
+	for _, kind := range kinds {
+		if filepath.Base(kind) == "dockerfile" {
+			continue
+		}
+		paths, _ := filepath.Glob(filepath.Join(kind, "*", "*"))
 		for _, p := range paths {
 			switch filepath.Base(p) {
 			case "refs", "pinned", "unpinned", "warnings", "Chart.yaml", ".env":
