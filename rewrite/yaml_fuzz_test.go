@@ -14,11 +14,11 @@ import (
 // addYAMLSeeds adds the golden inputs of every YAML kind to the corpus.
 func addYAMLSeeds(f *testing.F) {
 	f.Helper()
-	for _, kind := range []string{"compose", "kubernetes", "actions", "gitlab", "kustomize", "helm"} {
+	for _, kind := range []string{"compose", "kubernetes", "actions", "gitlab", "kustomize", "helm", "helm-templates/*"} {
 		paths, _ := filepath.Glob(filepath.Join("..", "testdata", kind, "*", "*"))
 		for _, p := range paths {
 			switch filepath.Base(p) {
-			case "refs", "pinned", "unpinned", "warnings", "Chart.yaml", ".env":
+			case "refs", "pinned", "unpinned", "warnings", "Chart.yaml", ".env", "templates":
 				continue
 			}
 			src, err := os.ReadFile(p)
@@ -83,6 +83,9 @@ func FuzzYAMLPinSplice(f *testing.F) {
 			finders[k.Sample] = k.Find
 		}
 	}
+	// A chart's templates and a helmfile's inline values.
+	finders["templates/t.yaml"] = FindKubernetes
+	finders["helmfile.yaml"] = FindHelmValues
 	f.Fuzz(func(t *testing.T, src []byte) {
 		if bytes.ContainsAny(src, "@") || bytes.Contains(src, []byte("sha256:")) || bytes.Contains(src, []byte("build")) {
 			return
