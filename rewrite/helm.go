@@ -255,7 +255,8 @@ type chartApp struct {
 // appVersionTag returns the tag the chart's templates give the image
 // whose values are at .Values.<at> when its tag is empty: the chart's
 // appVersion, with a prefix where they write one, when every template
-// expression that defaults that tag does so in one of the simple forms
+// expression that defaults that tag does so in one of the simple forms,
+// with no text after the action that would go on the tag
 // ({{ .Values.<at>.tag | default .Chart.AppVersion }},
 // default (printf "v%s" .Chart.AppVersion) .Values.<at>.tag); "" when the
 // chart or the templates say otherwise, or nothing.
@@ -279,9 +280,9 @@ func (h *helmFinder) appVersionTag(at []string) string {
 	tag := ""
 	for _, t := range h.app.templates {
 		for _, re := range forms {
-			for _, m := range re.FindAllStringSubmatch(t, -1) {
-				got, ok := appVersionExpr(m[1], h.app.version)
-				if !ok || tag != "" && got != tag {
+			for _, m := range re.FindAllStringSubmatchIndex(t, -1) {
+				got, ok := appVersionExpr(t[m[2]:m[3]], h.app.version)
+				if !ok || tag != "" && got != tag || suffixed(t[m[1]:]) {
 					return ""
 				}
 				tag = got
@@ -289,6 +290,17 @@ func (h *helmFinder) appVersionTag(at []string) string {
 		}
 	}
 	return tag
+}
+
+// suffixed reports whether the action that rest is the end of is
+// followed by text that goes on the tag ("{{ ... }}-distroless").
+func suffixed(rest string) bool {
+	i := strings.Index(rest, "}}")
+	if i < 0 || i+2 >= len(rest) {
+		return false
+	}
+	c := rest[i+2]
+	return c == '-' || c == '.' || c == '_' || c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z'
 }
 
 // printfAppVersion matches (printf "<prefix>%s" .Chart.AppVersion).

@@ -108,6 +108,9 @@ func TestHelmAppVersionNoPin(t *testing.T) {
 		"d/values.yaml":            {Data: []byte("image:\n  repository: acme/d\n  tag: ''\n")},
 		"e/templates/a.yaml":       {Data: []byte("image: {{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}\n")},
 		"e/values.yaml":            {Data: []byte("image:\n  repository: acme/e\n  tag: ''\n")},
+		"f/Chart.yaml":             {Data: []byte("apiVersion: v2\nname: f\nversion: 1.0.0\nappVersion: 1.10\n")},
+		"f/templates/a.yaml":       {Data: []byte("image: {{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}-distroless\n")},
+		"f/values.yaml":            {Data: []byte("image:\n  repository: acme/f\n  tag: ''\n")},
 		"e/Chart.yaml":             {Data: []byte("apiVersion: v2\nname: e\nversion: 1.0.0\n")},
 	}
 	refs, warns, err := findIn(t, files, "c/values.yaml", Helm)
@@ -121,8 +124,9 @@ func TestHelmAppVersionNoPin(t *testing.T) {
 	if len(refs) == 1 && refs[0].NoPin != want {
 		t.Errorf("NoPin = %q, want %q", refs[0].NoPin, want)
 	}
-	// Templates that disagree, or a chart with no appVersion: as before.
-	for _, name := range []string{"d/values.yaml", "e/values.yaml"} {
+	// Templates that disagree, a chart with no appVersion, a suffix after
+	// the tag: as before.
+	for _, name := range []string{"d/values.yaml", "e/values.yaml", "f/values.yaml"} {
 		refs, warns, err := findIn(t, files, name, Helm)
 		if err != nil || len(refs) != 0 || len(warns) != 1 {
 			t.Errorf("%s: got %v, %v, %v; want one empty-tag warning", name, refs, warns, err)
