@@ -20,7 +20,9 @@ import (
 //     registry/repository:tag@digest. Pin fills digest: or sha: where the
 //     mapping has the key (a digest inside tag: breaks charts that use
 //     the tag as a label or compare it as a version), else writes
-//     tag: <tag>@<digest>, as Renovate does;
+//     tag: <tag>@<digest>, as Renovate does, unless the chart's templates
+//     use the tag in semverCompare or a version label: then the
+//     reference is External and says how to make it pinnable;
 //   - an empty tag is the chart's appVersion when its templates default
 //     the tag to it (default .Chart.AppVersion, or with a printf prefix);
 //     pin fills digest: where the mapping has it, and otherwise cannot
@@ -216,7 +218,13 @@ func (h *helmFinder) image(m *yaml.Node, at []string) (string, error) {
 			h.refs = append(h.refs, ref)
 			return repoKey, nil
 		}
-		h.refs = append(h.refs, h.f.refAt(Helm, sp.Value, image, Tag))
+		ref := h.f.refAt(Helm, sp.Value, image, Tag)
+		if use := h.tagUse(at); use != "" && !strings.Contains(tag, "@") {
+			ref.Style = External
+			ref.NoPin = fmt.Sprintf("the chart's templates use %s %s, which a digest written into the tag would break: if they read %s, add digest: \"\" to the map and pin again",
+				".Values."+strings.Join(append(at[:len(at):len(at)], "tag"), "."), use, ".Values."+strings.Join(append(at[:len(at):len(at)], "digest"), "."))
+		}
+		h.refs = append(h.refs, ref)
 		return repoKey, nil
 	}
 	if digestNode.Kind != yaml.ScalarNode {
@@ -261,27 +269,21 @@ type chartApp struct {
 // default (printf "v%s" .Chart.AppVersion) .Values.<at>.tag); "" when the
 // chart or the templates say otherwise, or nothing.
 func (h *helmFinder) appVersionTag(at []string) string {
-	if at == nil || h.chart == "" {
+	app := h.chartApp(at)
+	if app == nil || app.version == "" {
 		return ""
 	}
-	if h.app == nil {
-		h.app = readChartApp(h.fsys, h.chart)
-	}
-	if h.app.version == "" {
-		return ""
-	}
-	p := regexp.QuoteMeta(strings.Join(append(at[:len(at):len(at)], "tag"), "."))
-	value := `\$?\.Values\.` + p + `\b`
+	value := tagValue(at)
 	expr := `(\([^()]*\)|[^\s()|}]+)`
 	forms := []*regexp.Regexp{
 		regexp.MustCompile(value + `\s*\|\s*default\s+` + expr),
 		regexp.MustCompile(`default\s+` + expr + `\s+` + value),
 	}
 	tag := ""
-	for _, t := range h.app.templates {
+	for _, t := range app.templates {
 		for _, re := range forms {
 			for _, m := range re.FindAllStringSubmatchIndex(t, -1) {
-				got, ok := appVersionExpr(t[m[2]:m[3]], h.app.version)
+				got, ok := appVersionExpr(t[m[2]:m[3]], app.version)
 				if !ok || tag != "" && got != tag || suffixed(t[m[1]:]) {
 					return ""
 				}
@@ -290,6 +292,50 @@ func (h *helmFinder) appVersionTag(at []string) string {
 		}
 	}
 	return tag
+}
+
+// chartApp returns what the chart says about the image at .Values.<at>,
+// read once; nil where the chart or the path is not known.
+func (h *helmFinder) chartApp(at []string) *chartApp {
+	if at == nil || h.chart == "" {
+		return nil
+	}
+	if h.app == nil {
+		h.app = readChartApp(h.fsys, h.chart)
+	}
+	return h.app
+}
+
+// tagValue is the pattern of .Values.<at>.tag in a template.
+func tagValue(at []string) string {
+	return `\$?\.Values\.` + regexp.QuoteMeta(strings.Join(append(at[:len(at):len(at)], "tag"), ".")) + `\b`
+}
+
+// versionKey matches a template line that gives a version label or field.
+var versionKey = regexp.MustCompile(`(?i)^[ \t-]*["']?[\w./-]*version["']?[ \t]*:`)
+
+// tagUse returns how the chart's templates use .Values.<at>.tag other
+// than in an image, where a digest written into the tag would break the
+// release: in a version comparison, or as a version label (whose value
+// cannot hold "@" or ":"); "" when they do not, or the chart is unknown.
+func (h *helmFinder) tagUse(at []string) string {
+	app := h.chartApp(at)
+	if app == nil {
+		return ""
+	}
+	value := regexp.MustCompile(tagValue(at))
+	for _, t := range app.templates {
+		for _, line := range strings.Split(t, "\n") {
+			switch {
+			case !value.MatchString(line):
+			case strings.Contains(line, "semver"):
+				return "in a version comparison (semverCompare)"
+			case versionKey.MatchString(line):
+				return "as a version label"
+			}
+		}
+	}
+	return ""
 }
 
 // suffixed reports whether the action that rest is the end of is
@@ -330,10 +376,9 @@ func readChartApp(fsys fs.FS, dir string) *chartApp {
 	var chart struct {
 		AppVersion string `yaml:"appVersion"`
 	}
-	if yaml.Unmarshal(data, &chart) != nil || strings.ContainsAny(chart.AppVersion, " \t\r\n{}@") {
-		return app
+	if yaml.Unmarshal(data, &chart) == nil && !strings.ContainsAny(chart.AppVersion, " \t\r\n{}@") {
+		app.version = chart.AppVersion
 	}
-	app.version = chart.AppVersion
 	_ = fs.WalkDir(fsys, path.Join(dir, "templates"), func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return nil
