@@ -168,10 +168,11 @@ func namedValues(in Input, p, chart string) ([]Ref, []Warning, error) {
 	return findValues(Input{FS: in.FS, Path: p, Src: src, Env: in.Env}, chart)
 }
 
-// argoValueFiles returns the images of the values files an Argo CD
-// Application (document r) gives its Helm sources in
-// spec.source(s).helm.valueFiles: paths relative to the source's path:
-// in this repository, or "$<ref>/<path>" relative to the root of the
+// argoValueFiles returns the images of the values an Argo CD Application
+// (document r) gives its Helm sources: those written in
+// spec.source(s).helm.valuesObject, and those of the files named in
+// spec.source(s).helm.valueFiles, paths relative to the source's path in
+// this repository, or "$<ref>/<path>" relative to the root of the
 // repository a ref source names, taken to be this one. Files that are not
 // here are left alone.
 func argoValueFiles(in Input, f *yamlFile, r *yaml.Node) ([]Ref, []Warning, error) {
@@ -195,7 +196,15 @@ func argoValueFiles(in Input, f *yamlFile, r *yaml.Node) ([]Ref, []Warning, erro
 		if isChartDir(in.FS, base) {
 			chart = base
 		}
-		files := f.value(f.value(src, "helm"), "valueFiles")
+		helm := f.value(src, "helm")
+		if obj := f.value(helm, "valuesObject"); obj != nil && obj.Kind == yaml.MappingNode {
+			h := &helmFinder{f: f, fsys: in.FS, chart: chart, visited: map[*yaml.Node]bool{}}
+			if err := h.walk(obj, []string{}); err != nil {
+				return nil, nil, err
+			}
+			refs, warns = append(refs, inOrder(h.refs)...), append(warns, h.warns...)
+		}
+		files := f.value(helm, "valueFiles")
 		if files == nil || files.Kind != yaml.SequenceNode {
 			continue
 		}

@@ -205,6 +205,9 @@ spec:
       chart: redis
       helm:
         valueFiles: [values.yaml, $values/envs/redis.yaml]
+        valuesObject:
+          metrics:
+            image: {repository: oliver006/redis_exporter, tag: v1.62.0}
     - repoURL: https://github.com/acme/deploy
       ref: values
 `)},
@@ -217,13 +220,13 @@ spec:
 	if err != nil || len(warns) != 0 {
 		t.Fatal(err, warns)
 	}
-	want := []string{"1:38 acme/shop:1.4 tag", "3:8 redis:7.2.5 tag"}
+	want := []string{"1:38 acme/shop:1.4 tag", "19:64 oliver006/redis_exporter:v1.62.0 tag", "3:8 redis:7.2.5 tag"}
 	if diff := cmp.Diff(want, brief(t, files, refs)); diff != "" {
 		t.Errorf("refs (-want +got):\n%s", diff)
 	}
 	for _, r := range refs {
-		if r.Kind != Helm || r.File == "apps/shop.yaml" {
-			t.Errorf("%s: kind %s; want helm, in the values file", r.Pos(), r.Kind)
+		if r.Kind != Helm {
+			t.Errorf("%s: kind %s; want helm", r.Pos(), r.Kind)
 		}
 	}
 }
