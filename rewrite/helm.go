@@ -88,7 +88,8 @@ type helmFinder struct {
 	visited map[*yaml.Node]bool
 	refs    []Ref
 	warns   []Warning
-	// app is the chart's appVersion and templates, read when a tag is empty.
+	// app is the chart's appVersion and templates, read when a tag
+	// needs them (see chartApp).
 	app *chartApp
 }
 
@@ -325,9 +326,12 @@ func (h *helmFinder) tagUse(at []string) string {
 	}
 	value := regexp.MustCompile(tagValue(at))
 	for _, t := range app.templates {
-		for _, line := range strings.Split(t, "\n") {
-			switch {
-			case !value.MatchString(line):
+		for _, m := range value.FindAllStringIndex(t, -1) {
+			start, end := strings.LastIndexByte(t[:m[0]], '\n')+1, len(t)
+			if i := strings.IndexByte(t[m[1]:], '\n'); i >= 0 {
+				end = m[1] + i
+			}
+			switch line := t[start:end]; {
 			case strings.Contains(line, "semver"):
 				return "in a version comparison (semverCompare)"
 			case versionKey.MatchString(line):
