@@ -13,7 +13,7 @@ import (
 )
 
 // FindHelmValues returns the images of a Helm chart's values file, or of
-// a helmfile.yaml's releases. In a values file, at any depth:
+// a helmfile's releases (see findHelmfile). In a values file, at any depth:
 //
 //   - a mapping with repository (or image) and tag, and optionally
 //     registry and digest (or sha, the digest's hex alone), names
@@ -33,7 +33,7 @@ import (
 // A values file that is not beside a Chart.yaml is read as Kubernetes
 // YAML, unless in.Declared.
 func FindHelmValues(in Input) ([]Ref, []Warning, error) {
-	if stem, _ := cutYAMLExt(strings.ToLower(path.Base(in.Path))); stem == "helmfile" {
+	if isHelmfile(in.Path) {
 		return findHelmfile(in)
 	}
 	chart := path.Dir(in.Path)
@@ -44,6 +44,13 @@ func FindHelmValues(in Input) ([]Ref, []Warning, error) {
 		chart = ""
 	}
 	return findValues(in, chart)
+}
+
+// isHelmfile reports whether the YAML file at slash path p is a
+// helmfile: helmfile.y(a)ml, or a file of a helmfile.d directory.
+func isHelmfile(p string) bool {
+	stem, _ := cutYAMLExt(strings.ToLower(path.Base(p)))
+	return stem == "helmfile" || path.Base(path.Dir(p)) == "helmfile.d"
 }
 
 // isChartDir reports whether dir holds a Chart.yaml.
