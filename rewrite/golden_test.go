@@ -22,7 +22,8 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // a file called name (Input.Path is name and Input.FS the case directory,
 // so a finder can read files beside it), and the goldens:
 //
-//   - refs: one line per reference, "line:col image [var=X]";
+//   - refs: one line per reference, "line:col image [var=X]", and why
+//     pin leaves it alone, if it does;
 //   - warnings: one line per warning, absent when there are none;
 //   - pinned: the input with every reference pinned to fakeDigest;
 //   - unpinned: unpin applied to pinned, present only when an input
@@ -172,6 +173,9 @@ func formatRefs(refs []Ref) string {
 		fmt.Fprintf(&b, "%d:%d %s", r.Line, r.Col, r.Image)
 		if r.Var != "" {
 			fmt.Fprintf(&b, " var=%s", r.Var)
+		}
+		if r.NoPin != "" {
+			fmt.Fprintf(&b, " (not pinned: %s)", r.NoPin)
 		}
 		b.WriteByte('\n')
 	}

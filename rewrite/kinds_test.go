@@ -31,6 +31,8 @@ func TestKindsRouteTheirSamples(t *testing.T) {
 		{"ci/deploy.gitlab-ci.yml", GitLabCI},
 		{"overlays/prod/Kustomization", Kustomize},
 		{"charts/app/values-prod.yaml", Helm},
+		{"deploy/helmfile.yaml", Helm},
+		{"deploy/helmfile.d/10-db.yml", Helm},
 		{"k8s/app.yml", Kubernetes},
 		{"README.md", ""},
 		{"Makefile", ""},

@@ -20,24 +20,22 @@ var containerKeys = map[string]bool{
 // ephemeral container, at any depth, in each document of a YAML file that
 // has apiVersion and kind: workloads, lists and custom resources that
 // embed pod templates alike. Documents without apiVersion and kind have no
-// references; a file that is not valid YAML, too large, or a Helm chart's
-// template is skipped with a warning or, for templates, in silence.
+// references; a file that is not valid YAML or too large is skipped with
+// a warning. A Helm chart's template is read for its literal images (see
+// findChartTemplate), and an Argo CD Application for the values files it
+// gives Helm (see argoValueFiles).
 func FindKubernetes(in Input) ([]Ref, []Warning, error) {
 	if isChartTemplate(in) {
-		return nil, nil, nil
+		return findChartTemplate(in)
 	}
 	f, warns, err := parseYAML(in)
 	if err != nil {
-		w := Warning{File: in.Path, Msg: "not valid YAML, skipped: " + err.Error()}
-		if e, ok := err.(*Error); ok {
-			w.Line, w.Msg = e.Line, "not valid YAML, skipped: "+e.Err.Error()
-		}
-		return nil, []Warning{w}, nil
+		return nil, []Warning{invalidYAML(in.Path, err)}, nil
 	}
 	if f == nil {
 		return nil, warns, nil
 	}
-	var refs []Ref
+	var refs, values []Ref
 	for _, doc := range f.docs {
 		r := root(doc)
 		if r == nil || r.Kind != yaml.MappingNode || !f.hasScalar(r, "apiVersion") || !f.hasScalar(r, "kind") {
@@ -49,11 +47,16 @@ func FindKubernetes(in Input) ([]Ref, []Warning, error) {
 		}
 		refs = append(refs, w.refs...)
 		warns = append(warns, w.warns...)
+		vs, ws, err := argoValueFiles(in, f, r)
+		if err != nil {
+			return nil, nil, err
+		}
+		values, warns = append(values, vs...), append(warns, ws...)
 	}
 	if err := f.tooComplex(); err != nil {
 		return nil, []Warning{{File: in.Path, Msg: tooComplexMsg + ", skipped"}}, nil
 	}
-	return inOrder(refs), warns, nil
+	return append(inOrder(refs), values...), warns, nil
 }
 
 // hasScalar reports whether mapping m has key with a non-empty scalar value.

@@ -92,6 +92,9 @@ func renameManifests(in Input, f *yamlFile, resources *yaml.Node, renames []rena
 	}
 	var out []Ref
 	for _, r := range found {
+		if r.Kind != Kubernetes {
+			continue // the Helm values an Argo CD Application names: kustomize does not rename them
+		}
 		for _, rn := range renames {
 			if rest, ok := strings.CutPrefix(r.Image, rn.name); ok && (rest == "" || rest[0] == ':' || rest[0] == '@') {
 				r.Image, r.Renamed = rn.newName+rest, true

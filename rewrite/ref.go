@@ -49,9 +49,10 @@ const (
 	// name) the reference is reported at, and pin and unpin edit Field.
 	DigestField
 	// External: the image text comes from outside the file (a compose
-	// variable set in the environment or .env); Span is the scalar that
-	// names the variable. Lock and verify use the reference, pin and
-	// unpin leave it as it is.
+	// variable set in the environment or .env, a Helm chart's
+	// appVersion); Span is the scalar that names the variable (the
+	// repository). Lock and verify use the reference, pin and unpin leave
+	// it as it is.
 	External
 )
 
@@ -63,6 +64,9 @@ type Field struct {
 	// the key, indentation and line break ("  digest: ", "\n").
 	Value         Span
 	Before, After string
+	// Hex is set when the field holds the digest's hex alone (a chart's
+	// sha:, whose templates write "@sha256:" before it).
+	Hex bool
 	// Unpin takes the digest out: it deletes the field's whole line
 	// (kustomize) or empties its value (Helm). Zero when there is nothing
 	// to take out or no tag to keep.
@@ -102,6 +106,10 @@ type Ref struct {
 	Style Style
 	// Field is set for the DigestField style.
 	Field *Field
+	// NoPin, for the External style, says why pin cannot write the
+	// digest into the file and what to do instead; empty for a value
+	// from the environment or .env.
+	NoPin string
 	// Via is, for a reference found by reading a Dockerfile with another
 	// file's build args (a compose service's build:), that file's
 	// position, e.g. "compose.yaml:12"; empty otherwise.
@@ -204,6 +212,10 @@ type Input struct {
 	// Env looks up the process environment (compose interpolation). Nil
 	// means an empty environment.
 	Env func(string) (string, bool)
+	// Declared is set when the configuration names the file's kind: the
+	// finder reads it as its kind whatever its name and place (a Helm
+	// values file with no Chart.yaml beside it).
+	Declared bool
 }
 
 // Finder returns the references in one file, in file order.

@@ -69,6 +69,9 @@ func PinEdits(src []byte, r Ref, digest string) ([]Edit, error) {
 		if r.Field == nil {
 			return nil, fmt.Errorf("%s: digest field reference without a field", r.Pos())
 		}
+		if r.Field.Hex {
+			digest = strings.TrimPrefix(digest, "sha256:")
+		}
 		return []Edit{{Span: r.Field.Value, New: r.Field.Before + digest + r.Field.After}}, nil
 	case External:
 		return nil, nil

@@ -23,7 +23,7 @@ func addYAMLSeeds(f *testing.F) {
 		paths, _ := filepath.Glob(filepath.Join(kind, "*", "*"))
 		for _, p := range paths {
 			switch filepath.Base(p) {
-			case "refs", "pinned", "unpinned", "warnings", "Chart.yaml", ".env":
+			case "refs", "pinned", "unpinned", "warnings", "Chart.yaml", ".env", "templates":
 				continue
 			}
 			src, err := os.ReadFile(p)
@@ -88,6 +88,9 @@ func FuzzYAMLPinSplice(f *testing.F) {
 			finders[k.Sample] = k.Find
 		}
 	}
+	// A chart's templates and a helmfile's inline values.
+	finders["templates/t.yaml"] = FindKubernetes
+	finders["helmfile.yaml"] = FindHelmValues
 	f.Fuzz(func(t *testing.T, src []byte) {
 		if bytes.ContainsAny(src, "@") || bytes.Contains(src, []byte("sha256:")) || bytes.Contains(src, []byte("build")) {
 			return
@@ -100,6 +103,9 @@ func FuzzYAMLPinSplice(f *testing.F) {
 				continue
 			}
 			checkRefs(t, name, src, refs)
+			if pinnedAlready(refs) {
+				continue
+			}
 			var edits []Edit
 			var added []string
 			for _, r := range refs {
@@ -143,6 +149,18 @@ func FuzzYAMLPinSplice(f *testing.F) {
 			}
 		}
 	})
+}
+
+// pinnedAlready reports whether a reference holds a digest, which pin
+// replaces rather than adds to: a field written without "@" or "sha256:"
+// (a chart's sha: holds the hex alone).
+func pinnedAlready(refs []Ref) bool {
+	for _, r := range refs {
+		if strings.Contains(r.Image, "@") {
+			return true
+		}
+	}
+	return false
 }
 
 // allTagged reports whether every reference names a tag, which unpin

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/imagelock/imagelock/internal/bounded"
 	"github.com/imagelock/imagelock/resolve"
+	"github.com/imagelock/imagelock/rewrite"
 )
 
 // ConfigFile is the name of the configuration file at the root.
@@ -32,6 +36,11 @@ type Config struct {
 	InsecureRegistries []string `toml:"insecure-registries"`
 	// Mirrors maps a registry to a pull-through mirror that answers for it.
 	Mirrors map[string]string `toml:"mirrors"`
+	// Kinds maps a source kind (rewrite.Kinds' Kind values) to globs of
+	// files read as that kind, whatever their names and places say: the
+	// compose files of integration/**/*.yml, values files with no
+	// Chart.yaml beside them.
+	Kinds map[string][]string `toml:"kinds"`
 
 	ignore []resolve.Key
 }
@@ -51,7 +60,7 @@ func LoadConfig(dir string) (*Config, error) {
 		var se *toml.StrictMissingError
 		if errors.As(err, &se) && len(se.Errors) > 0 {
 			row, _ := se.Errors[0].Position()
-			return nil, fmt.Errorf("%s:%d: unknown key %q (known: exclude, platforms, ignore, insecure-registries, mirrors)", ConfigFile, row, se.Errors[0].Key()[0])
+			return nil, fmt.Errorf("%s:%d: unknown key %q (known: exclude, platforms, ignore, insecure-registries, mirrors, kinds)", ConfigFile, row, se.Errors[0].Key()[0])
 		}
 		var de *toml.DecodeError
 		if errors.As(err, &de) {
@@ -65,6 +74,9 @@ func LoadConfig(dir string) (*Config, error) {
 			return nil, fmt.Errorf("%s: exclude: invalid glob %q", ConfigFile, g)
 		}
 	}
+	if err := c.checkKinds(data); err != nil {
+		return nil, err
+	}
 	for _, im := range c.Ignore {
 		p, err := resolve.Parse(im)
 		if err != nil {
@@ -77,6 +89,47 @@ func LoadConfig(dir string) (*Config, error) {
 		c.ignore = append(c.ignore, k)
 	}
 	return c, nil
+}
+
+// checkKinds checks that [kinds] names kinds imagelock reads, with
+// valid globs; an error names the line of the config that is wrong.
+func (c *Config) checkKinds(data []byte) error {
+	var known []string
+	for _, k := range rewrite.Kinds {
+		known = append(known, string(k.Kind))
+	}
+	for _, kind := range slices.Sorted(maps.Keys(c.Kinds)) {
+		at := ConfigFile
+		if re, err := regexp.Compile(`(?m)^[ \t]*(?:kinds\.)?["']?` + regexp.QuoteMeta(kind) + `["']?[ \t]*=`); err == nil {
+			if loc := re.FindIndex(data); loc != nil {
+				at = fmt.Sprintf("%s:%d", ConfigFile, 1+bytes.Count(data[:loc[0]], []byte("\n")))
+			}
+		}
+		if !slices.Contains(known, kind) {
+			return fmt.Errorf("%s: kinds: unknown kind %q (known: %s)", at, kind, strings.Join(known, ", "))
+		}
+		for _, g := range c.Kinds[kind] {
+			if !doublestar.ValidatePattern(g) {
+				return fmt.Errorf("%s: kinds: %s: invalid glob %q", at, kind, g)
+			}
+		}
+	}
+	return nil
+}
+
+// finderFor returns the finder for the file at slash path p: that of the
+// first kind, in rewrite.Kinds' order, whose [kinds] globs match it
+// (declared is then set), else that of the kind its name says.
+func (c *Config) finderFor(p string) (find rewrite.Finder, declared, ok bool) {
+	for _, k := range rewrite.Kinds {
+		for _, g := range c.Kinds[string(k.Kind)] {
+			if m, _ := doublestar.Match(g, p); m {
+				return k.Find, true, true
+			}
+		}
+	}
+	_, find, ok = rewrite.FinderFor(p)
+	return find, false, ok
 }
 
 // ignored reports whether the config says not to lock k.

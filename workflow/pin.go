@@ -95,8 +95,13 @@ func edit(ctx context.Context, o Options, write bool, verb string, f editFunc) (
 		}
 		for _, r := range g.refs {
 			if r.Style == rewrite.External {
-				res.Warnings = append(res.Warnings, rewrite.Warning{File: r.File, Line: r.Line,
-					Msg: fmt.Sprintf("%s comes from the environment or .env, not this file: %s it where it is set", r.Image, verb)})
+				msg := fmt.Sprintf("%s comes from the environment or .env, not this file: %s it where it is set", r.Image, verb)
+				if r.NoPin != "" {
+					msg = r.NoPin
+				}
+				if r.NoPin == "" || verb == "pin" {
+					res.Warnings = append(res.Warnings, rewrite.Warning{File: r.File, Line: r.Line, Msg: msg})
+				}
 				continue
 			}
 			es, err := f(s.files[r.File], r, im)

@@ -51,7 +51,7 @@ func spanID(r rewrite.Ref) string {
 // goroutines at once.
 func (e *env) scan(found func(Found)) (*scanResult, error) {
 	files, linked, err := discover(os.DirFS(e.root), e.scope, e.cfg, func(p string) bool {
-		_, _, ok := rewrite.FinderFor(p)
+		_, _, ok := e.cfg.finderFor(p)
 		return ok
 	})
 	if err != nil {
@@ -91,10 +91,9 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 					r.errs = []error{err}
 					continue
 				}
-				_, find, _ := rewrite.FinderFor(files[i])
-				in := rewrite.Input{FS: fsys, Path: files[i], Src: r.src, Env: e.Env}
+				find, declared, _ := e.cfg.finderFor(files[i])
 				var refs []rewrite.Ref
-				if refs, r.warns, err = find(in); err != nil {
+				if refs, r.warns, err = find(rewrite.Input{FS: fsys, Path: files[i], Src: r.src, Env: e.Env, Declared: declared}); err != nil {
 					r.errs = []error{err}
 					continue
 				}

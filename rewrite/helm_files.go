@@ -1,0 +1,231 @@
+package rewrite
+
+import (
+	"bytes"
+	"io/fs"
+	"path"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/imagelock/imagelock/internal/bounded"
+)
+
+// templateImage matches a template line "image: <value>", in a list
+// item or not; group 1 is where the value starts.
+var templateImage = regexp.MustCompile(`^[ \t]*(?:-[ \t]+)?image:[ \t]*()`)
+
+// findChartTemplate returns the literal images of a chart's template:
+// lines "image: busybox:1.36" whose value holds no template action. The
+// file is a Go template, not YAML, so it is read line by line: a line
+// inside or beside {{ }}, a value YAML would read otherwise than as
+// written (a flow collection, an anchor, a block, escapes), and a YAML
+// comment are left alone, and template syntax is never an error.
+func findChartTemplate(in Input) ([]Ref, []Warning, error) {
+	if len(in.Src) > maxYAMLSize || bytes.IndexByte(in.Src, 0) >= 0 {
+		return nil, nil, nil
+	}
+	src := in.Src
+	newlines := newlineStarts(src)
+	var refs []Ref
+	inAction := false
+	for i, start := range newlines {
+		end := len(src)
+		if i+1 < len(newlines) {
+			end = newlines[i+1] - 1
+		}
+		line := string(src[start:end])
+		startsInside := inAction
+		if o, c := strings.LastIndex(line, "{{"), strings.LastIndex(line, "}}"); o > c {
+			inAction = true
+		} else if c >= 0 {
+			inAction = false
+		}
+		if startsInside || strings.Contains(line, "{{") || strings.Contains(line, "}}") {
+			continue
+		}
+		m := templateImage.FindStringSubmatchIndex(line)
+		if m == nil {
+			continue
+		}
+		v, off, ok := templateValue(strings.TrimRight(line[m[2]:], "\r"))
+		if !ok {
+			continue
+		}
+		s := start + m[2] + off
+		l, col := position(newlines, s)
+		refs = append(refs, Ref{File: in.Path, Line: l, Col: col, Kind: Helm, Image: v, Written: v, Span: Span{s, s + len(v)}})
+	}
+	return refs, nil, nil
+}
+
+// templateValue returns a template line's value as written, without a
+// trailing comment and quotes, and where in text it starts; ok is false
+// for a value that is not one plain word.
+func templateValue(text string) (v string, off int, ok bool) {
+	if i := strings.Index(text, " #"); i >= 0 {
+		text = text[:i]
+	}
+	if i := strings.Index(text, "\t#"); i >= 0 {
+		text = text[:i]
+	}
+	text = strings.TrimRight(text, " \t")
+	if len(text) >= 2 && (text[0] == '"' || text[0] == '\'') && text[len(text)-1] == text[0] {
+		text, off = text[1:len(text)-1], 1
+		if strings.ContainsAny(text, "\"'\\") {
+			return "", 0, false
+		}
+	}
+	if text == "" || strings.ContainsAny(text, " \t\"'`{}[],&*!|>%#") {
+		return "", 0, false
+	}
+	return text, off, true
+}
+
+// findHelmfile returns the images of the values files a helmfile's
+// releases name (releases[].values, paths relative to the helmfile), read
+// as Helm values where the file exists, and of the values the releases
+// write inline. A release whose chart: is a local chart directory gives
+// its values that chart's appVersion. A helmfile that is not valid YAML
+// (a template) is skipped with a warning.
+func findHelmfile(in Input) ([]Ref, []Warning, error) {
+	f, warns, err := parseYAML(in)
+	if err != nil {
+		return nil, []Warning{invalidYAML(in.Path, err)}, nil
+	}
+	if f == nil {
+		return nil, warns, nil
+	}
+	dir := path.Dir(in.Path)
+	var refs, inline []Ref
+	for _, doc := range f.docs {
+		releases := f.value(root(doc), "releases")
+		if releases == nil || releases.Kind != yaml.SequenceNode {
+			continue
+		}
+		for _, rel := range releases.Content {
+			rel = deref(rel)
+			chart := ""
+			if c, ok := stringValue(f.value(rel, "chart")); ok && isChartDir(in.FS, path.Join(dir, c)) {
+				chart = path.Join(dir, c)
+			}
+			values := f.value(rel, "values")
+			if values == nil || values.Kind != yaml.SequenceNode {
+				continue
+			}
+			for _, v := range values.Content {
+				v = deref(v)
+				if p, ok := stringValue(v); ok {
+					rs, ws, err := namedValues(in, path.Join(dir, p), chart)
+					if err != nil {
+						return nil, nil, err
+					}
+					refs, warns = append(refs, rs...), append(warns, ws...)
+					continue
+				}
+				if v != nil && v.Kind == yaml.MappingNode {
+					h := &helmFinder{f: f, fsys: in.FS, chart: chart, visited: map[*yaml.Node]bool{}}
+					if err := h.walk(v, []string{}); err != nil {
+						return nil, nil, err
+					}
+					inline, warns = append(inline, h.refs...), append(warns, h.warns...)
+				}
+			}
+		}
+	}
+	if err := f.tooComplex(); err != nil {
+		return nil, nil, err
+	}
+	return append(inOrder(inline), refs...), warns, nil
+}
+
+// invalidYAML is the warning for a file skipped because it is not YAML.
+func invalidYAML(path string, err error) Warning {
+	w := Warning{File: path, Msg: "not valid YAML, skipped: " + err.Error()}
+	if e, ok := err.(*Error); ok {
+		w.Line, w.Msg = e.Line, "not valid YAML, skipped: "+e.Err.Error()
+	}
+	return w
+}
+
+// namedValues reads the file at p, which a helmfile or an Argo CD
+// Application names as a release's values, as the values of the chart in
+// directory chart ("" when unknown). A path that is a template, leaves
+// the walk's root or names no file here has nothing to read.
+func namedValues(in Input, p, chart string) ([]Ref, []Warning, error) {
+	lower := strings.ToLower(p)
+	if in.FS == nil || strings.Contains(p, "{{") || !fs.ValidPath(p) {
+		return nil, nil, nil
+	}
+	if _, ok := cutYAMLExt(lower); !ok {
+		return nil, nil, nil
+	}
+	src, err := bounded.ReadFile(in.FS, p, bounded.Source)
+	if err != nil {
+		return nil, nil, nil
+	}
+	return findValues(Input{FS: in.FS, Path: p, Src: src, Env: in.Env}, chart)
+}
+
+// argoValueFiles returns the images of the values an Argo CD Application
+// (document r) gives its Helm sources: those written in
+// spec.source(s).helm.valuesObject, and those of the files named in
+// spec.source(s).helm.valueFiles, paths relative to the source's path in
+// this repository, or "$<ref>/<path>" relative to the root of the
+// repository a ref source names, taken to be this one. Files that are not
+// here are left alone.
+func argoValueFiles(in Input, f *yamlFile, r *yaml.Node) ([]Ref, []Warning, error) {
+	api, _ := stringValue(f.value(r, "apiVersion"))
+	kind, _ := stringValue(f.value(r, "kind"))
+	spec := f.value(r, "spec")
+	if !strings.HasPrefix(api, "argoproj.io/") || kind != "Application" || spec == nil {
+		return nil, nil, nil
+	}
+	sources := []*yaml.Node{f.value(spec, "source")}
+	if s := f.value(spec, "sources"); s != nil && s.Kind == yaml.SequenceNode {
+		sources = append(sources, s.Content...)
+	}
+	var refs []Ref
+	var warns []Warning
+	for _, src := range sources {
+		src = deref(src)
+		base, hasPath := stringValue(f.value(src, "path"))
+		base = path.Clean(base)
+		chart := ""
+		if isChartDir(in.FS, base) {
+			chart = base
+		}
+		helm := f.value(src, "helm")
+		if obj := f.value(helm, "valuesObject"); obj != nil && obj.Kind == yaml.MappingNode {
+			h := &helmFinder{f: f, fsys: in.FS, chart: chart, visited: map[*yaml.Node]bool{}}
+			if err := h.walk(obj, []string{}); err != nil {
+				return nil, nil, err
+			}
+			refs, warns = append(refs, inOrder(h.refs)...), append(warns, h.warns...)
+		}
+		files := f.value(helm, "valueFiles")
+		if files == nil || files.Kind != yaml.SequenceNode {
+			continue
+		}
+		for _, v := range files.Content {
+			name, ok := stringValue(deref(v))
+			if !ok {
+				continue
+			}
+			p := path.Join(base, name)
+			if strings.HasPrefix(name, "$") {
+				_, rest, _ := strings.Cut(name, "/")
+				p = path.Clean(rest)
+			} else if !hasPath {
+				continue // the values of a chart from a Helm repository
+			}
+			rs, ws, err := namedValues(in, p, chart)
+			if err != nil {
+				return nil, nil, err
+			}
+			refs, warns = append(refs, rs...), append(warns, ws...)
+		}
+	}
+	return refs, warns, nil
+}
