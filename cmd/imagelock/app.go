@@ -94,6 +94,13 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 			c.Hidden = false
 			c.Usage = "print a shell completion script: bash, zsh, fish or pwsh"
 			c.ArgsUsage = "bash|zsh|fish|pwsh"
+			c.Description = help("The script asks imagelock itself for the commands and flags that fit.",
+				[]string{
+					"source <(imagelock completion bash)    # in ~/.bashrc",
+					"source <(imagelock completion zsh)     # in ~/.zshrc",
+					"imagelock completion fish > ~/.config/fish/completions/imagelock.fish",
+				},
+				"0 the script is printed; 2 the shell is not one of these.")
 			c.OnUsageError = onUsageError
 			c.Action = func(_ context.Context, c *cli.Command) error {
 				return usagef(c, "completion %s: want one of bash, zsh, fish, pwsh", strings.Join(c.Args().Slice(), " "))
