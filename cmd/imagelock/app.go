@@ -103,7 +103,10 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 				"0 the script is printed; 2 the shell is not one of these.")
 			c.OnUsageError = onUsageError
 			c.Action = func(_ context.Context, c *cli.Command) error {
-				return usagef(c, "completion %s: want one of bash, zsh, fish, pwsh", strings.Join(c.Args().Slice(), " "))
+				if c.NArg() == 0 {
+					return usagef(c, "completion takes a shell: bash, zsh, fish or pwsh")
+				}
+				return usagef(c, "completion %s: want one of bash, zsh, fish, pwsh", c.Args().First())
 			}
 		},
 		// Errors are mapped to exit codes in run, never here.
