@@ -67,11 +67,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 2
 }
 
-func init() {
-	// -v is --verbose everywhere; --version has no short form.
-	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version", HideDefault: true, Local: true}
-}
-
 func newApp(stdout, stderr io.Writer) *cli.Command {
 	app := &cli.Command{
 		Name:  "imagelock",
@@ -82,6 +77,8 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 		Version:   version(),
 		Writer:    stdout,
 		ErrWriter: stderr,
+		// -v is --verbose everywhere: urfave/cli leaves --version without
+		// a short form when a flag of the root has taken it.
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "C", Usage: "run as if started in `DIR`"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log every registry request to stderr"},

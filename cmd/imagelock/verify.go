@@ -105,8 +105,8 @@ func (r verifyReport) text(w io.Writer) error {
 		if f.Severity == workflow.Notice {
 			label = "update available: "
 		}
-		text := strings.ReplaceAll(findingText(f, r.lockfile), "\n", "\n    ")
-		fmt.Fprintf(w, "%s: %s%s\n", pos, label, text)
+		head, rest, _ := strings.Cut(findingText(f, r.lockfile), "\n")
+		fmt.Fprintf(w, "%s: %s%s\n%s\n", pos, label, head, indent(rest, "    "))
 	}
 	_, err := fmt.Fprintln(w, verdict(r.VerifyResult, r.strict))
 	return err
