@@ -16,28 +16,32 @@ import (
 // LockResult says what Lock did.
 type LockResult struct {
 	// Lockfile is the lock's path as given.
-	Lockfile string
+	Lockfile string `json:"lockfile"`
 	// Wrote is false when the lock already said all of this.
-	Wrote bool
+	Wrote bool `json:"wrote"`
 	// Refs and Images count the references found and the entries locked.
-	Refs, Images int
+	Refs   int `json:"references"`
+	Images int `json:"images"`
 	// Added, Changed and Removed list the keys whose entries changed.
-	Added, Changed, Removed []string
+	Added   []string `json:"added"`
+	Changed []string `json:"changed"`
+	Removed []string `json:"removed"`
 	// Pinned tells, for each key of Changed, where a source pins the
 	// digest that replaced the lock's: the one reason lock changes the
 	// digest of an entry it has.
-	Pinned   []PinChange
-	Warnings []rewrite.Warning
+	Pinned   []PinChange       `json:"pinned"`
+	Warnings []rewrite.Warning `json:"-"`
 }
 
 // PinChange is a lock entry whose digest gave way to the one a source pins.
 type PinChange struct {
 	// Image is the entry's key, e.g. docker.io/library/golang:1.26.
-	Image string
+	Image string `json:"image"`
 	// Old is the digest the lock had, New the one the source pins.
-	Old, New string
+	Old string `json:"old_digest"`
+	New string `json:"new_digest"`
 	// At is where the source pins it: "Dockerfile:3".
-	At string
+	At string `json:"pinned_at"`
 }
 
 // group is the references that share one lock entry.

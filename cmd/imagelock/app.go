@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
 
 	"github.com/imagelock/imagelock/resolve"
 	"github.com/imagelock/imagelock/rewrite"
@@ -20,10 +20,26 @@ import (
 // exits 1; every other error exits 2.
 var errNo = errors.New("no")
 
+// usageError is a command line that cannot work: a flag that is not
+// defined, a value out of range, an argument too many. run prints it on
+// one line, then where the help is.
+type usageError struct {
+	cmd string // the command's full name, e.g. "imagelock lock"
+	err error
+}
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// usagef returns a usageError for cmd.
+func usagef(cmd *cli.Command, format string, args ...any) error {
+	return &usageError{cmd: cmd.FullName(), err: fmt.Errorf(format, args...)}
+}
+
 // run is the whole program: it returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	app := newApp(stdout, stderr)
-	err := app.RunContext(ctx, args)
+	err := newApp(stdout, stderr).Run(ctx, args)
+	var ue *usageError
 	switch {
 	case err == nil:
 		return 0
@@ -32,12 +48,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(stderr, "imagelock: interrupted; no file was written")
 		return 2
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "imagelock: %s\nrun '%s --help' for usage\n", printable(ue.Error()), ue.cmd)
+		return 2
 	}
 	// Each line is prefixed, so no text from input (a file name) can
 	// start a line of its own, but the ignore list of an UnresolvedError,
 	// which is there to be pasted as it is.
-	var ue *workflow.UnresolvedError
-	isUnresolved := errors.As(err, &ue)
+	var unresolved *workflow.UnresolvedError
+	isUnresolved := errors.As(err, &unresolved)
 	for _, line := range strings.Split(err.Error(), "\n") {
 		if isUnresolved && strings.HasPrefix(line, "ignore = [") {
 			fmt.Fprintln(stderr, line)
@@ -48,20 +67,53 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 2
 }
 
-func newApp(stdout, stderr io.Writer) *cli.App {
-	return &cli.App{
-		Name:      "imagelock",
-		Usage:     "lock container image tags to digests, like go.sum for images",
+func newApp(stdout, stderr io.Writer) *cli.Command {
+	app := &cli.Command{
+		Name:  "imagelock",
+		Usage: "lock container image tags to digests, like go.sum for images",
+		Description: "Sources keep readable tags; images.lock records what every tag resolved to.\n" +
+			"Flags go anywhere after the command, global ones before it too; -- ends the flags.\n\n" +
+			exitCodes,
 		Version:   version(),
 		Writer:    stdout,
 		ErrWriter: stderr,
-		// Completion scripts (imagelock completion) ask the binary for
-		// candidates with --generate-bash-completion.
-		EnableBashCompletion: true,
+		// -v is --verbose everywhere: urfave/cli leaves --version without
+		// a short form when a flag of the root has taken it.
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "C", Usage: "run as if started in `DIR`"},
+			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log every registry request to stderr"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress line on stderr"},
+		},
+		// imagelock completion bash|zsh|fish prints a script that asks
+		// the binary for candidates with --generate-shell-completion.
+		EnableShellCompletion: true,
+		ConfigureShellCompletionCommand: func(c *cli.Command) {
+			c.Hidden = false
+			c.Usage = "print a shell completion script: bash, zsh, fish or pwsh"
+			c.ArgsUsage = "bash|zsh|fish|pwsh"
+			c.Description = help("The script asks imagelock itself for the commands and flags that fit.",
+				[]string{
+					"source <(imagelock completion bash)    # in ~/.bashrc",
+					"source <(imagelock completion zsh)     # in ~/.zshrc",
+					"imagelock completion fish > ~/.config/fish/completions/imagelock.fish",
+				},
+				"0 the script is printed; 2 the shell is not one of these.")
+			c.OnUsageError = onUsageError
+			c.Action = func(_ context.Context, c *cli.Command) error {
+				if c.NArg() == 0 {
+					return usagef(c, "completion takes a shell: bash, zsh, fish or pwsh")
+				}
+				return usagef(c, "completion %s: want one of bash, zsh, fish, pwsh", c.Args().First())
+			}
+		},
 		// Errors are mapped to exit codes in run, never here.
-		ExitErrHandler: func(*cli.Context, error) {},
-		OnUsageError: func(c *cli.Context, err error, _ bool) error {
-			return fmt.Errorf("%v: see 'imagelock %s --help'", err, c.Command.Name)
+		ExitErrHandler: func(context.Context, *cli.Command, error) {},
+		OnUsageError:   onUsageError,
+		Action: func(_ context.Context, c *cli.Command) error {
+			if c.NArg() > 0 {
+				return usagef(c, "unknown command %q", c.Args().First())
+			}
+			return cli.ShowRootCommandHelp(c)
 		},
 		Commands: []*cli.Command{
 			lockCommand(),
@@ -72,70 +124,115 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			listCommand(),
 			guardCommand(),
 			versionCommand(),
-			completionCommand(),
+		},
+	}
+	// Each command says what is wrong on one line; run adds where the
+	// help is.
+	for _, c := range app.Commands {
+		c.OnUsageError = onUsageError
+	}
+	return app
+}
+
+func onUsageError(_ context.Context, c *cli.Command, err error, _ bool) error {
+	return &usageError{cmd: c.FullName(), err: err}
+}
+
+// exitCodes is the root help's account of the exit status.
+const exitCodes = "Exit status: 0 all is well; 1 the answer is no (verify found drift, --check found\n" +
+	"work, guard found the tag taken); 2 the command could not do its job (bad flags,\n" +
+	"unreadable or malformed input, registry unreachable, authentication refused)."
+
+// help is a command's description: what it does, examples, and its exit
+// status.
+func help(what string, examples []string, exit string) string {
+	var b strings.Builder
+	b.WriteString(what + "\n\nExamples:\n")
+	for _, e := range examples {
+		b.WriteString("   " + e + "\n")
+	}
+	b.WriteString("\nExit status: " + exit)
+	return b.String()
+}
+
+// The flags commands share. Each command takes only those it uses: pin,
+// unpin and list never ask a registry, so they take no network flags.
+
+func lockfileFlag() cli.Flag {
+	return &cli.StringFlag{Name: "lockfile", Value: "images.lock", Usage: "the lock `FILE`; sources are relative to its directory"}
+}
+
+func platformFlag() cli.Flag {
+	return &cli.StringSliceFlag{Name: "platform", Usage: "record only `os/arch[/variant]` (repeatable)"}
+}
+
+func formatFlag(formats ...string) cli.Flag {
+	if len(formats) == 0 {
+		formats = []string{"text", "json"}
+	}
+	return &cli.StringFlag{
+		Name: "format", Value: "text", Usage: "output `FORMAT`: " + strings.Join(formats, ", "),
+		Validator: func(f string) error {
+			if !contains(formats, f) {
+				return fmt.Errorf("want one of %s", strings.Join(formats, ", "))
+			}
+			return nil
 		},
 	}
 }
 
-// commonFlags are the flags every command takes.
-func commonFlags(formats ...string) []cli.Flag {
-	if len(formats) == 0 {
-		formats = []string{"text", "json"}
-	}
+func insecureFlag() cli.Flag {
+	return &cli.StringSliceFlag{Name: "insecure-registry", Usage: "allow plain HTTP to `HOST` (localhost is always allowed)"}
+}
+
+// networkFlags are the flags of the commands that ask registries.
+func networkFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "C", Usage: "run as if started in `DIR`"},
-		&cli.StringFlag{Name: "lockfile", Value: "images.lock", Usage: "the lock `FILE`; sources are relative to its directory"},
-		&cli.StringSliceFlag{Name: "platform", Usage: "record only `os/arch[/variant]` (repeatable)"},
-		&cli.StringFlag{Name: "format", Value: "text", Usage: "output format: " + strings.Join(formats, ", ")},
 		&cli.IntFlag{Name: "jobs", Value: 64, Usage: "at most `N` requests at once to each registry"},
-		&cli.StringSliceFlag{Name: "insecure-registry", Usage: "allow plain HTTP to `HOST` (localhost is always allowed)"},
-		&cli.StringSliceFlag{Name: "registry-mirror", Usage: "resolve `REGISTRY=HOST` through a pull-through mirror, e.g. docker.io=mirror.lan:5000 (repeatable)"},
-		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log every registry request to stderr"},
-		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress line on stderr"},
+		insecureFlag(),
+		&cli.StringSliceFlag{Name: "registry-mirror", Usage: "resolve `REGISTRY=HOST[/PATH]` through a pull-through mirror, e.g. docker.io=mirror.lan/dockerhub (repeatable)"},
 	}
 }
 
-// options reads the common flags. Paths come after the flags: a flag
-// after a path would be taken for a path, so it is refused.
-func options(c *cli.Context, formats ...string) (workflow.Options, error) {
-	if len(formats) == 0 {
-		formats = []string{"text", "json"}
+// options reads the flags every command that scans sources takes.
+func options(c *cli.Command) (workflow.Options, error) {
+	var platforms []string
+	if hasFlag(c, "platform") {
+		platforms = c.StringSlice("platform")
 	}
-	if f := c.String("format"); !contains(formats, f) {
-		return workflow.Options{}, fmt.Errorf("--format %s: want one of %s", f, strings.Join(formats, ", "))
-	}
-	for _, a := range c.Args().Slice() {
-		if strings.HasPrefix(a, "-") {
-			return workflow.Options{}, fmt.Errorf("flag %s after a path: put flags before paths, as in 'imagelock %s %s PATH'", a, c.Command.Name, a)
-		}
-	}
-	for _, p := range c.StringSlice("platform") {
+	for _, p := range platforms {
 		if _, err := parsePlatform(p); err != nil {
-			return workflow.Options{}, err
+			return workflow.Options{}, usagef(c, "%v", err)
 		}
 	}
 	return workflow.Options{
 		Dir:       c.String("C"),
 		Paths:     c.Args().Slice(),
 		Lockfile:  c.String("lockfile"),
-		Platforms: c.StringSlice("platform"),
+		Platforms: platforms,
 		Env:       os.LookupEnv,
 		Progress:  progressFor(c),
 	}, nil
 }
 
-// resolver builds the registry client from the flags and the config.
-func resolver(c *cli.Context, o workflow.Options) (resolve.Resolver, error) {
-	dir := o.Dir
-	if dir == "" {
-		dir = "."
+// hasFlag reports whether c defines the flag name.
+func hasFlag(c *cli.Command, name string) bool {
+	for _, f := range c.Flags {
+		if contains(f.Names(), name) {
+			return true
+		}
 	}
-	cfg, err := workflow.LoadConfig(configDir(dir, o.Lockfile))
+	return false
+}
+
+// resolver builds the registry client from the flags and the config.
+func resolver(c *cli.Command, o workflow.Options) (resolve.Resolver, error) {
+	cfg, err := workflow.LoadConfig(configDir(defaultDir(o.Dir), o.Lockfile))
 	if err != nil {
 		return nil, err
 	}
 	if n := c.Int("jobs"); n < 1 {
-		return nil, fmt.Errorf("--jobs %d: want at least 1 request at a time", n)
+		return nil, usagef(c, "--jobs %d: want at least 1 request at a time", n)
 	}
 	mirrors := map[string]string{}
 	for r, h := range cfg.Mirrors {
@@ -144,22 +241,28 @@ func resolver(c *cli.Context, o workflow.Options) (resolve.Resolver, error) {
 	for _, m := range c.StringSlice("registry-mirror") {
 		r, h, ok := strings.Cut(m, "=")
 		if !ok || r == "" || h == "" {
-			return nil, fmt.Errorf("--registry-mirror %q: want REGISTRY=HOST, e.g. docker.io=mirror.lan:5000", m)
+			return nil, usagef(c, "--registry-mirror %q: want REGISTRY=HOST[/PATH], e.g. docker.io=mirror.lan/dockerhub", m)
 		}
 		mirrors[r] = h
 	}
 	ro := resolve.Options{
-		Insecure:  append(c.StringSlice("insecure-registry"), cfg.InsecureRegistries...),
-		Jobs:      c.Int("jobs"),
-		Mirrors:   mirrors,
-		UserAgent: "imagelock/" + version(),
-		Timeout:   2 * time.Minute,
+		Insecure: append(c.StringSlice("insecure-registry"), cfg.InsecureRegistries...),
+		Jobs:     c.Int("jobs"),
+		Mirrors:  mirrors,
 	}
+	return newResolver(c, ro), nil
+}
+
+// newResolver completes ro with what every registry client of the CLI
+// shares: the user agent, the time limit, and --verbose's log.
+func newResolver(c *cli.Command, ro resolve.Options) resolve.Resolver {
+	ro.UserAgent = "imagelock/" + version()
+	ro.Timeout = 2 * time.Minute
 	if c.Bool("verbose") {
-		w := c.App.ErrWriter
+		w := c.Root().ErrWriter
 		ro.Logf = func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	}
-	return resolve.New(ro), nil
+	return resolve.New(ro)
 }
 
 func printWarnings(w io.Writer, ws []rewrite.Warning) {

@@ -45,13 +45,25 @@ func defaultDir(dir string) string {
 // findingText is a finding's message without its position: the image,
 // what is wrong, both digests of a mismatch, and what to run.
 func findingText(f workflow.Finding, lockfile string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %s", f.Image, f.Msg)
+	text := fmt.Sprintf("%s: %s\n", printable(f.Image), printable(f.Msg))
 	if f.Current != "" {
-		w := max(len(lockfile), len(f.CurrentFrom)) + 2
-		fmt.Fprintf(&b, "\n%-*s%s\n%-*s%s", w, lockfile+":", f.Locked, w, f.CurrentFrom+":", f.Current)
+		text += aligned(lockfile, f.Locked, f.CurrentFrom, f.Current)
 	}
-	fmt.Fprintf(&b, "\n%s", f.Fix)
+	return text + f.Fix
+}
+
+// aligned writes labelled values one a line, as go.sum shows both
+// digests of a mismatch: every value starts in the same column, after
+// the longest label.
+func aligned(labelsAndValues ...string) string {
+	w := 0
+	for i := 0; i < len(labelsAndValues); i += 2 {
+		w = max(w, len(labelsAndValues[i])+2)
+	}
+	var b strings.Builder
+	for i := 0; i+1 < len(labelsAndValues); i += 2 {
+		fmt.Fprintf(&b, "%-*s%s\n", w, labelsAndValues[i]+":", labelsAndValues[i+1])
+	}
 	return b.String()
 }
 
@@ -110,4 +122,15 @@ func printWarningsFor(w io.Writer, format string, ws []rewrite.Warning) {
 	if format != "github" {
 		printWarnings(w, ws)
 	}
+}
+
+// indent prefixes each line of s.
+func indent(s, prefix string) string {
+	lines := strings.SplitAfter(s, "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = prefix + l
+		}
+	}
+	return strings.Join(lines, "")
 }

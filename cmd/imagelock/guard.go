@@ -1,11 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
-	"time"
+	"io"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
 
 	"github.com/imagelock/imagelock/resolve"
 	"github.com/imagelock/imagelock/workflow"
@@ -15,64 +16,39 @@ func guardCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "guard",
 		Usage: "before a push: exit 0 if the tag is new (or already points at --digest), 1 if pushing would overwrite it",
-		Description: "guard asks the registry, with one HEAD, what REF points at. It exits 0 when the tag does not\n" +
-			"exist, or points at exactly the --digest about to be pushed; 1 when it exists and points\n" +
-			"elsewhere (or exists at all, without --digest); 2 when the registry cannot be asked.\n" +
-			"Mirrors from .imagelock.toml are not used: the answer must come from where the push goes.",
+		Description: help("guard asks the registry, with one HEAD, what REF points at. Mirrors from .imagelock.toml\n"+
+			"are not used: the answer must come from where the push goes.",
+			[]string{
+				"imagelock guard ghcr.io/acme/app:1.4.2",
+				"imagelock guard ghcr.io/acme/app:1.4.2 --digest sha256:…    # a re-push of the same image is fine",
+			},
+			"0 the tag does not exist, or points at exactly --digest; 1 it exists and points\n"+
+				"elsewhere (or exists at all, without --digest); 2 the registry cannot be asked."),
 		ArgsUsage: "REF",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "digest", Usage: "the `DIGEST` about to be pushed; the tag may already point at it"},
-			&cli.StringFlag{Name: "format", Value: "text", Usage: "output format: text, json"},
-			&cli.StringSliceFlag{Name: "insecure-registry", Usage: "allow plain HTTP to `HOST` (localhost is always allowed)"},
-			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log every registry request to stderr"},
+			formatFlag(),
+			insecureFlag(),
 		},
-		Action: func(c *cli.Context) error {
+		Action: func(ctx context.Context, c *cli.Command) error {
 			if c.NArg() != 1 {
-				return fmt.Errorf("guard takes one REF, got %d: see 'imagelock guard --help'", c.NArg())
-			}
-			if f := c.String("format"); f != "text" && f != "json" {
-				return fmt.Errorf("--format %s: want one of text, json", f)
+				return usagef(c, "guard takes one REF, got %d", c.NArg())
 			}
 			var want *v1.Hash
 			if d := c.String("digest"); d != "" {
 				h, err := v1.NewHash(d)
 				if err != nil {
-					return fmt.Errorf("--digest %s: want sha256:<64 hex digits>", d)
+					return usagef(c, "--digest %s: want sha256:<64 hex digits>", d)
 				}
 				want = &h
 			}
-			ro := resolve.Options{
-				Insecure:  c.StringSlice("insecure-registry"),
-				UserAgent: "imagelock/" + version(),
-				Timeout:   2 * time.Minute,
-			}
-			if c.Bool("verbose") {
-				w := c.App.ErrWriter
-				ro.Logf = func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
-			}
-			res, err := workflow.Guard(c.Context, resolve.New(ro), c.Args().First(), want)
+			r := newResolver(c, resolve.Options{Insecure: c.StringSlice("insecure-registry")})
+			res, err := workflow.Guard(ctx, r, c.Args().First(), want)
 			if err != nil {
 				return err
 			}
-			out := c.App.Writer
-			if c.String("format") == "json" {
-				if err := writeJSON(out, res); err != nil {
-					return err
-				}
-			} else {
-				switch {
-				case !res.Exists:
-					fmt.Fprintf(out, "%s: tag does not exist; safe to push\n", res.Image)
-				case res.Safe:
-					fmt.Fprintf(out, "%s: already points at %s; pushing it again changes nothing\n", res.Image, res.Current)
-				case res.Want != "":
-					fmt.Fprintf(out, "%s: tag exists and points elsewhere; pushing would overwrite it\n", res.Image)
-					fmt.Fprintf(out, "    registry: %s\n    push:     %s\n", res.Current, res.Want)
-					fmt.Fprintln(out, "    push a new tag instead")
-				default:
-					fmt.Fprintf(out, "%s: tag exists, at %s; pushing would overwrite it\n", res.Image, res.Current)
-					fmt.Fprintln(out, "    push a new tag instead, or pass --digest if the same image may be pushed again")
-				}
+			if err := render(c, guardReport{header: newHeader("guard"), GuardResult: res}); err != nil {
+				return err
 			}
 			if !res.Safe {
 				return errNo
@@ -80,4 +56,27 @@ func guardCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// guardReport is guard's output.
+type guardReport struct {
+	header
+	*workflow.GuardResult
+}
+
+func (r guardReport) text(w io.Writer) error {
+	switch {
+	case !r.Exists:
+		fmt.Fprintf(w, "%s: tag does not exist; safe to push\n", r.Image)
+	case r.Safe:
+		fmt.Fprintf(w, "%s: already points at %s; pushing it again changes nothing\n", r.Image, r.Current)
+	case r.Want != "":
+		fmt.Fprintf(w, "%s: tag exists and points elsewhere; pushing would overwrite it\n", r.Image)
+		fmt.Fprint(w, indent(aligned("registry", r.Current, "push", r.Want), "    "))
+		fmt.Fprintln(w, "    push a new tag instead")
+	default:
+		fmt.Fprintf(w, "%s: tag exists, at %s; pushing would overwrite it\n", r.Image, r.Current)
+		fmt.Fprintln(w, "    push a new tag instead, or pass --digest if the same image may be pushed again")
+	}
+	return nil
 }

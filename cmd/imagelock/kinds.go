@@ -27,17 +27,23 @@ type kindJSON struct {
 	Images string       `json:"images"`
 }
 
-// printKinds writes the kinds imagelock reads, one a line.
-func printKinds(w io.Writer, format string) error {
-	if format == "json" {
-		out := make([]kindJSON, len(rewrite.Kinds))
-		for i, k := range rewrite.Kinds {
-			out[i] = kindJSON{k.Kind, k.Name, k.Files, k.Images}
-		}
-		return writeJSON(w, out)
+// kindsReport is `list --kinds`: the kinds imagelock reads, one a line.
+type kindsReport struct {
+	header
+	Kinds []kindJSON `json:"kinds"`
+}
+
+func newKindsReport() kindsReport {
+	r := kindsReport{header: newHeader("list"), Kinds: make([]kindJSON, len(rewrite.Kinds))}
+	for i, k := range rewrite.Kinds {
+		r.Kinds[i] = kindJSON{k.Kind, k.Name, k.Files, k.Images}
 	}
+	return r
+}
+
+func (r kindsReport) text(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, k := range rewrite.Kinds {
+	for _, k := range r.Kinds {
 		fmt.Fprintf(tw, "%s\t%s\n", k.Kind, strings.ReplaceAll(k.Files, "`", ""))
 	}
 	return tw.Flush()

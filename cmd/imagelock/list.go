@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"text/tabwriter"
 
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
 
 	"github.com/imagelock/imagelock/workflow"
 )
@@ -14,34 +16,48 @@ func listCommand() *cli.Command {
 		Name:      "list",
 		Usage:     "print every image reference found: file:line:col, kind, image (no network)",
 		ArgsUsage: "[PATH...]",
-		Flags: append(commonFlags(),
+		Description: help("list prints every reference the other commands would see, in file order, with no\n"+
+			"network and no lock: a way to check what imagelock reads, and what it skips.",
+			[]string{
+				"imagelock list",
+				"imagelock list ./deploy --format json",
+				"imagelock list --kinds    # the kinds of source imagelock reads",
+			},
+			"0 listed; 2 a source could not be read or parsed."),
+		Flags: []cli.Flag{
+			lockfileFlag(),
+			formatFlag(),
 			&cli.BoolFlag{Name: "kinds", Usage: "print the kinds of source imagelock reads, and their files, instead"},
-		),
-		Action: func(c *cli.Context) error {
+		},
+		Action: func(ctx context.Context, c *cli.Command) error {
 			if c.Bool("kinds") {
-				return printKinds(c.App.Writer, c.String("format"))
+				return render(c, newKindsReport())
 			}
 			o, err := options(c)
 			if err != nil {
 				return err
 			}
-			res, err := workflow.List(c.Context, o)
+			res, err := workflow.List(ctx, o)
 			if err != nil {
 				return err
 			}
-			printWarnings(c.App.ErrWriter, res.Warnings)
-			if c.String("format") == "json" {
-				refs := res.Refs
-				if refs == nil {
-					refs = []workflow.Reference{}
-				}
-				return writeJSON(c.App.Writer, refs)
-			}
-			tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
-			for _, r := range res.Refs {
-				fmt.Fprintf(tw, "%s:%d:%d\t%s\t%s\n", printable(r.File), r.Line, r.Col, r.Kind, printable(r.Image))
-			}
-			return tw.Flush()
+			printWarnings(c.Root().ErrWriter, res.Warnings)
+			return render(c, listReport{header: newHeader("list"), Refs: list(res.Refs), Warnings: warningsJSON(res.Warnings)})
 		},
 	}
+}
+
+// listReport is list's output.
+type listReport struct {
+	header
+	Refs     []workflow.Reference `json:"references"`
+	Warnings []warningJSON        `json:"warnings"`
+}
+
+func (r listReport) text(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, ref := range r.Refs {
+		fmt.Fprintf(tw, "%s:%d:%d\t%s\t%s\n", printable(ref.File), ref.Line, ref.Col, ref.Kind, printable(ref.Image))
+	}
+	return tw.Flush()
 }

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"strings"
 
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
 
 	"github.com/imagelock/imagelock/workflow"
 )
@@ -14,10 +16,23 @@ func lockCommand() *cli.Command {
 		Name:      "lock",
 		Usage:     "record every image reference in images.lock, resolving only what is new to it",
 		ArgsUsage: "[PATH...]",
-		Flags: append(commonFlags(),
+		Description: help("lock finds every image reference under the paths (default: .), resolves the tags the lock\n"+
+			"does not know yet, drops entries no source uses, and writes images.lock when it changes.\n"+
+			"It never changes the digest of an entry it has: that is what update does.",
+			[]string{
+				"imagelock lock",
+				"imagelock lock ./deploy --platform linux/amd64 --platform linux/arm64",
+				"imagelock lock --offline    # only what the sources pin; no network",
+			},
+			"0 the lock is written or up to date; 2 it could not be (an unreadable source,\n"+
+				"a tag the registry does not have, a registry that cannot be reached)."),
+		Flags: append([]cli.Flag{
+			lockfileFlag(),
+			platformFlag(),
+			formatFlag(),
 			&cli.BoolFlag{Name: "offline", Usage: "record only references pinned in the sources; no network"},
-		),
-		Action: func(c *cli.Context) error {
+		}, networkFlags()...),
+		Action: func(ctx context.Context, c *cli.Command) error {
 			o, err := options(c)
 			if err != nil {
 				return err
@@ -27,56 +42,68 @@ func lockCommand() *cli.Command {
 					return err
 				}
 			}
-			res, err := workflow.Lock(c.Context, o, c.Bool("offline"))
+			res, err := workflow.Lock(ctx, o, c.Bool("offline"))
 			if err != nil {
 				return err
 			}
-			printWarnings(c.App.ErrWriter, res.Warnings)
-			if c.String("format") == "json" {
-				return writeJSON(c.App.Writer, res)
-			}
-			fmt.Fprintln(c.App.Writer, lockSummary(res))
-			return nil
+			printWarnings(c.Root().ErrWriter, res.Warnings)
+			return render(c, newLockReport(res))
 		},
 	}
 }
 
-// lockSummary is the counts, then one line per entry added (+), changed
-// (~, with where a source pins the new digest) and removed (-).
-func lockSummary(res *workflow.LockResult) string {
-	counts := fmt.Sprintf("%s from %s", plural(res.Images, "image", "images"), plural(res.Refs, "reference", "references"))
-	if !res.Wrote {
-		return fmt.Sprintf("%s is up to date: %s", res.Lockfile, counts)
+// lockReport is lock's output: in JSON, the result with every list
+// present.
+type lockReport struct {
+	header
+	*workflow.LockResult
+	Warnings []warningJSON `json:"warnings"`
+}
+
+func newLockReport(res *workflow.LockResult) lockReport {
+	r := *res
+	r.Added, r.Changed, r.Removed, r.Pinned = list(r.Added), list(r.Changed), list(r.Removed), list(r.Pinned)
+	return lockReport{header: newHeader("lock"), LockResult: &r, Warnings: warningsJSON(res.Warnings)}
+}
+
+// text is the counts, then one line per entry added (+), changed (~,
+// with where a source pins the new digest) and removed (-).
+func (r lockReport) text(w io.Writer) error {
+	counts := fmt.Sprintf("%s from %s", plural(r.Images, "image", "images"), plural(r.Refs, "reference", "references"))
+	if !r.Wrote {
+		_, err := fmt.Fprintf(w, "%s is up to date: %s\n", r.Lockfile, counts)
+		return err
 	}
 	var what []string
 	for _, x := range []struct {
 		keys []string
 		verb string
-	}{{res.Added, "added"}, {res.Changed, "changed"}, {res.Removed, "removed"}} {
+	}{{r.Added, "added"}, {r.Changed, "changed"}, {r.Removed, "removed"}} {
 		if len(x.keys) > 0 {
 			what = append(what, fmt.Sprintf("%d %s", len(x.keys), x.verb))
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "wrote %s: %s", res.Lockfile, counts)
+	fmt.Fprintf(&b, "wrote %s: %s", r.Lockfile, counts)
 	if len(what) > 0 {
 		b.WriteString(" (" + strings.Join(what, ", ") + ")")
 	}
-	for _, k := range res.Added {
+	for _, k := range r.Added {
 		fmt.Fprintf(&b, "\n  + %s", k)
 	}
 	pinned := map[string]workflow.PinChange{}
-	for _, p := range res.Pinned {
+	for _, p := range r.Pinned {
 		pinned[p.Image] = p
 	}
-	for _, k := range res.Changed {
+	for _, k := range r.Changed {
 		fmt.Fprintf(&b, "\n  ~ %s", k)
 		if p, ok := pinned[k]; ok {
 			fmt.Fprintf(&b, " (pinned in %s: %s -> %s)", printable(p.At), shortDigest(p.Old), shortDigest(p.New))
 		}
 	}
-	for _, k := range res.Removed {
+	for _, k := range r.Removed {
 		fmt.Fprintf(&b, "\n  - %s", k)
 	}
-	return b.String()
+	_, err := fmt.Fprintln(w, b.String())
+	return err
 }

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
 	"golang.org/x/term"
 )
 
@@ -15,8 +15,8 @@ import (
 // up to date while registries answer ("resolving 120/600 docker.io/...");
 // nil when stderr is not a terminal or with --quiet, so logs and pipes get
 // nothing.
-func progressFor(c *cli.Context) func(done, total int, image string) {
-	f, ok := c.App.ErrWriter.(*os.File)
+func progressFor(c *cli.Command) func(done, total int, image string) {
+	f, ok := c.Root().ErrWriter.(*os.File)
 	if c.Bool("quiet") || !ok || !term.IsTerminal(int(f.Fd())) {
 		return nil
 	}

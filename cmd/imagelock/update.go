@@ -1,12 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"path/filepath"
 	"strings"
 
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
 
 	"github.com/imagelock/imagelock/workflow"
 )
@@ -16,11 +17,24 @@ func updateCommand() *cli.Command {
 		Name:      "update",
 		Usage:     "re-resolve tags, rewrite the lock and the pinned sources, report what changed",
 		ArgsUsage: "[PATH...]",
-		Flags: append(commonFlags(),
+		Description: help("update is the one command that accepts moved tags: it asks the registry again for every\n"+
+			"tag in scope, writes the new digests to the lock, re-pins the sources that pinned the old\n"+
+			"ones, and says what changed in words fit for a pull request.",
+			[]string{
+				"imagelock update",
+				"imagelock update --image alpine --image golang:1.26",
+				"imagelock update --summary pr-body.md --format json    # for an update bot",
+			},
+			"0 updated, or nothing moved; 2 it could not be done (--image names nothing in scope,\n"+
+				"a registry that cannot be reached)."),
+		Flags: append([]cli.Flag{
+			lockfileFlag(),
+			platformFlag(),
+			formatFlag(),
 			&cli.StringSliceFlag{Name: "image", Usage: "refresh only `NAME[:TAG]` (repeatable)"},
 			&cli.StringFlag{Name: "summary", Usage: "write a Markdown summary fit for a pull-request body to `FILE`"},
-		),
-		Action: func(c *cli.Context) error {
+		}, networkFlags()...),
+		Action: func(ctx context.Context, c *cli.Command) error {
 			o, err := options(c)
 			if err != nil {
 				return err
@@ -32,43 +46,44 @@ func updateCommand() *cli.Command {
 			if uo.Summary != "" && !filepath.IsAbs(uo.Summary) {
 				uo.Summary = filepath.Join(defaultDir(o.Dir), uo.Summary)
 			}
-			res, err := workflow.Update(c.Context, o, uo)
+			res, err := workflow.Update(ctx, o, uo)
 			if err != nil {
 				return err
 			}
-			printWarnings(c.App.ErrWriter, res.Warnings)
-			if c.String("format") == "json" {
-				return writeJSON(c.App.Writer, updateJSON(res))
-			}
-			printUpdate(c.App.Writer, res)
-			return nil
+			printWarnings(c.Root().ErrWriter, res.Warnings)
+			return render(c, newUpdateReport(res))
 		},
 	}
 }
 
-// updateJSON is the result for bots: empty lists rather than null, and
-// the re-pinned files by name.
-func updateJSON(res *workflow.UpdateResult) any {
-	out := struct {
-		*workflow.UpdateResult
-		Changes  []workflow.ImageChange `json:"changes"`
-		Added    []string               `json:"added"`
-		Removed  []string               `json:"removed"`
-		Repinned []string               `json:"repinned"`
-	}{UpdateResult: res, Changes: res.Changes, Added: res.Added, Removed: res.Removed, Repinned: []string{}}
-	if out.Changes == nil {
-		out.Changes = []workflow.ImageChange{}
+// updateReport is update's output: in JSON, the result with every list
+// present and the re-pinned files by name.
+type updateReport struct {
+	header
+	*workflow.UpdateResult
+	Repinned []string      `json:"repinned"`
+	Warnings []warningJSON `json:"warnings"`
+}
+
+func newUpdateReport(res *workflow.UpdateResult) updateReport {
+	r := *res
+	r.Added, r.Removed = list(r.Added), list(r.Removed)
+	r.Changes = make([]workflow.ImageChange, len(res.Changes))
+	for i, ch := range res.Changes {
+		ch.PlatformsChanged, ch.PlatformsAdded, ch.PlatformsRemoved = list(ch.PlatformsChanged), list(ch.PlatformsAdded), list(ch.PlatformsRemoved)
+		ch.Files = list(ch.Files)
+		r.Changes[i] = ch
 	}
-	if out.Added == nil {
-		out.Added = []string{}
-	}
-	if out.Removed == nil {
-		out.Removed = []string{}
-	}
+	out := updateReport{header: newHeader("update"), UpdateResult: &r, Repinned: []string{}, Warnings: warningsJSON(res.Warnings)}
 	for _, f := range res.Repinned {
 		out.Repinned = append(out.Repinned, f.File)
 	}
 	return out
+}
+
+func (r updateReport) text(w io.Writer) error {
+	printUpdate(w, r.UpdateResult)
+	return nil
 }
 
 // printUpdate names each entry changed, with its digests and platforms,

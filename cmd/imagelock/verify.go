@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"strings"
 
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
 
 	"github.com/imagelock/imagelock/workflow"
 )
@@ -18,12 +20,25 @@ func verifyCommand() *cli.Command {
 		Name:      "verify",
 		Usage:     "check sources against the lock, and the lock against registries",
 		ArgsUsage: "[PATH...]",
-		Flags: append(commonFlags(verifyFormats...),
+		Description: help("verify reports every finding at once: a reference the lock lacks, a pinned digest that\n"+
+			"differs from it, an entry no source uses (offline); a tag that moved or vanished, a\n"+
+			"locked platform that is gone (online, one HEAD per image). Each says what to run next.",
+			[]string{
+				"imagelock verify",
+				"imagelock verify ./deploy --offline",
+				"imagelock verify --format github    # annotations in a GitHub Actions log",
+			},
+			"0 the lock holds; 1 a finding fails it (with --strict, updates and warnings too);\n"+
+				"2 verify could not check (unreadable input, registry unreachable)."),
+		Flags: append([]cli.Flag{
+			lockfileFlag(),
+			platformFlag(),
+			formatFlag(verifyFormats...),
 			&cli.BoolFlag{Name: "offline", Usage: "check sources against the lock only; no network"},
-			&cli.BoolFlag{Name: "strict", Usage: "fail on available updates too (moved tags every source pins)"},
-		),
-		Action: func(c *cli.Context) error {
-			o, err := options(c, verifyFormats...)
+			&cli.BoolFlag{Name: "strict", Usage: "fail on available updates and warnings too"},
+		}, networkFlags()...),
+		Action: func(ctx context.Context, c *cli.Command) error {
+			o, err := options(c)
 			if err != nil {
 				return err
 			}
@@ -32,21 +47,19 @@ func verifyCommand() *cli.Command {
 					return err
 				}
 			}
-			res, err := workflow.Verify(c.Context, o, workflow.VerifyOptions{Offline: c.Bool("offline")})
+			res, err := workflow.Verify(ctx, o, workflow.VerifyOptions{Offline: c.Bool("offline")})
 			if err != nil {
 				return err
 			}
-			format, strict, out := c.String("format"), c.Bool("strict"), c.App.Writer
-			printWarningsFor(c.App.ErrWriter, format, res.Warnings)
+			format, strict, out := c.String("format"), c.Bool("strict"), c.Root().Writer
+			printWarningsFor(c.Root().ErrWriter, format, res.Warnings)
 			switch format {
-			case "json":
-				err = writeJSON(out, res)
 			case "github":
 				printGitHub(out, res, o.Lockfile, strict, repoPaths(o))
 			case "sarif":
 				err = writeSARIF(out, res, o.Lockfile, strict, repoPaths(o))
 			default:
-				printFindings(out, res, o.Lockfile, strict)
+				err = render(c, newVerifyReport(res, o.Lockfile, strict))
 			}
 			if err != nil {
 				return err
@@ -59,10 +72,28 @@ func verifyCommand() *cli.Command {
 	}
 }
 
-// printFindings shows each finding with both values of a mismatch
-// aligned, as go.sum's errors do, then a one-line verdict.
-func printFindings(w io.Writer, res *workflow.VerifyResult, lockfile string, strict bool) {
-	for _, f := range res.Findings {
+// verifyReport is verify's text and JSON output.
+type verifyReport struct {
+	header
+	// OK is the verdict: false exactly when verify exits 1.
+	OK bool `json:"ok"`
+	*workflow.VerifyResult
+	Warnings []warningJSON `json:"warnings"`
+	lockfile string
+	strict   bool
+}
+
+func newVerifyReport(res *workflow.VerifyResult, lockfile string, strict bool) verifyReport {
+	r := *res
+	r.Findings = list(r.Findings)
+	return verifyReport{header: newHeader("verify"), OK: !res.Failed(strict), VerifyResult: &r,
+		Warnings: warningsJSON(res.Warnings), lockfile: lockfile, strict: strict}
+}
+
+// text shows each finding with both values of a mismatch aligned, as
+// go.sum's errors do, then a one-line verdict.
+func (r verifyReport) text(w io.Writer) error {
+	for _, f := range r.Findings {
 		pos := printable(f.File)
 		if f.Line > 0 {
 			pos = fmt.Sprintf("%s:%d", pos, f.Line)
@@ -74,14 +105,11 @@ func printFindings(w io.Writer, res *workflow.VerifyResult, lockfile string, str
 		if f.Severity == workflow.Notice {
 			label = "update available: "
 		}
-		fmt.Fprintf(w, "%s: %s%s: %s\n", pos, label, printable(f.Image), printable(f.Msg))
-		if f.Current != "" {
-			fmt.Fprintf(w, "    %-13s%s\n", lockfile+":", f.Locked)
-			fmt.Fprintf(w, "    %-13s%s\n", f.CurrentFrom+":", f.Current)
-		}
-		fmt.Fprintf(w, "    %s\n", f.Fix)
+		head, rest, _ := strings.Cut(findingText(f, r.lockfile), "\n")
+		fmt.Fprintf(w, "%s: %s%s\n%s\n", pos, label, head, indent(rest, "    "))
 	}
-	fmt.Fprintln(w, verdict(res, strict))
+	_, err := fmt.Fprintln(w, verdict(r.VerifyResult, r.strict))
+	return err
 }
 
 // verdict is the last line of verify's text and github output.

@@ -1,21 +1,25 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"runtime"
 	"runtime/debug"
 
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
 )
 
 func versionCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "version",
 		Usage: "print the version, the VCS revision and time the binary was built from, and the Go version",
-		Action: func(c *cli.Context) error {
+		Description: help("version prints what a bug report needs: the module version ((devel) for a build from a\n"+
+			"checkout), the VCS revision and time, and the Go version.",
+			[]string{"imagelock version"}, "0."),
+		Action: func(_ context.Context, c *cli.Command) error {
 			bi, _ := debug.ReadBuildInfo()
-			printVersion(c.App.Writer, bi)
+			printVersion(c.Root().Writer, bi)
 			return nil
 		},
 	}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/imagelock/imagelock/rewrite"
+)
+
+// schemaVersion is the version of the JSON documents --format json
+// prints, described in docs/json.md. It changes only when a key changes
+// meaning or goes away; new keys may appear in any version.
+const schemaVersion = 1
+
+// header starts every JSON document: which contract, and which command.
+type header struct {
+	SchemaVersion int    `json:"schema_version"`
+	Command       string `json:"command"`
+}
+
+func newHeader(command string) header {
+	return header{SchemaVersion: schemaVersion, Command: command}
+}
+
+// A report is what a command prints. It marshals to the command's JSON
+// document, and writes its text for people.
+type report interface {
+	text(w io.Writer) error
+}
+
+// render writes r to stdout in the --format the command was given, text
+// or json; verify's other formats are its own.
+func render(c *cli.Command, r report) error {
+	w := c.Root().Writer
+	if c.String("format") == "json" {
+		return writeJSON(w, r)
+	}
+	return r.text(w)
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// warningJSON is a warning of the scan, the same in every command's JSON:
+// a line imagelock could not check.
+type warningJSON struct {
+	File    string `json:"file"`
+	Line    int    `json:"line,omitempty"`
+	Message string `json:"message"`
+}
+
+func warningsJSON(ws []rewrite.Warning) []warningJSON {
+	out := make([]warningJSON, len(ws))
+	for i, w := range ws {
+		out[i] = warningJSON{File: w.File, Line: w.Line, Message: w.Msg}
+	}
+	return out
+}
+
+// list is s, or an empty list where s is nil: JSON says [], never null.
+func list[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
