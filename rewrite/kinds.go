@@ -28,7 +28,7 @@ var Kinds = []KindInfo{
 		Kind:   Dockerfile,
 		Name:   "Dockerfile",
 		Sample: "Dockerfile",
-		Files:  "`Dockerfile`, `Containerfile`, `*.Dockerfile`, `*.dockerfile`, `Dockerfile.*`, `Containerfile.*`",
+		Files:  "`Dockerfile`, `Containerfile`, `*.Dockerfile`, `*.dockerfile`, `Dockerfile.*`, `Containerfile.*`, `Dockerfile-*`, `Dockerfile_*`; not templates (`*.template`, `*.tmpl`, `*.j2`, …), nor a file whose `FROM` has a `{{ }}` placeholder (a warning)",
 		Images: "`FROM` (with `--platform`, `AS`, lower case, continuations, the `escape` directive), `COPY --from=`, `RUN --mount=…,from=`, `# syntax=`; global `ARG` defaults expanded (`${X}`, `${X:-d}`, `${X:+d}`). Stage names, `scratch`, heredoc bodies and comments are not images, nor is a bare `COPY --from=`/`from=` name that a `docker-bake.hcl`/`.json` beside the Dockerfile gives as a named context.",
 		Match:  func(_, _, lower string) bool { return isDockerfileName(lower) },
 		Find:   FindDockerfile,

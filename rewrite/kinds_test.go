@@ -25,6 +25,12 @@ func TestKindsRouteTheirSamples(t *testing.T) {
 	}{
 		{"deploy/Dockerfile.prod", Dockerfile},
 		{"a/b.containerfile", Dockerfile},
+		{"build/Dockerfile-chroot", Dockerfile},
+		{"Containerfile_arm64", Dockerfile},
+		{"Dockerfile.template", ""},
+		{"Dockerfile.tmpl", ""},
+		{"app.Dockerfile.j2", ""},
+		{"Dockerfile-lint.yml", Kubernetes},
 		{"docker-compose.override.yml", Compose},
 		{"app/.github/workflows/release.yaml", GitHubActions},
 		{"ci/action.yml", GitHubActions},

@@ -45,6 +45,7 @@ func TestPreCommitFiles(t *testing.T) {
 		{"ci/build.Dockerfile", true},
 		{"app.dockerfile", true},
 		{"Dockerfile.dev", true},
+		{"Dockerfile-chroot", true},
 		{"compose.yaml", true},
 		{"deploy/docker-compose.prod.yml", true},
 		{".github/workflows/ci.yml", true},
