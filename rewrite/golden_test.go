@@ -8,10 +8,12 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -27,7 +29,11 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 //   - pinned: the input with every reference pinned to fakeDigest;
 //   - unpinned: unpin applied to pinned, present only when an input
 //     reference holds a digest or has no tag (otherwise unpin must give
-//     the input back byte for byte).
+//     the input back byte for byte);
+//   - pinned.<file>, unpinned.<file>: likewise for another file of the
+//     case that references live in (a build's Dockerfile), with the
+//     file's slashes written as "_"; refs names such references
+//     "file:line:col".
 //
 // Pinning pinned again must change nothing. With -update the goldens are
 // rewritten from what the finder and splice produce.
@@ -55,32 +61,75 @@ func runGolden(t *testing.T, dir string, find Finder, name string) {
 }
 
 func goldenCase(t *testing.T, dir string, find Finder, name string) {
-	fsys := os.DirFS(dir)
-	src, err := fs.ReadFile(fsys, name)
-	if err != nil {
-		t.Fatalf("reading the input: %v", err)
-	}
+	fsys := dirMapFS(t, dir)
+	src := fsys[name].Data
 	refs, warns := findAll(t, find, fsys, name, src)
-	checkGolden(t, filepath.Join(dir, "refs"), []byte(formatRefs(refs)), false)
+	checkGolden(t, filepath.Join(dir, "refs"), []byte(formatRefs(name, refs)), false)
 	checkGolden(t, filepath.Join(dir, "warnings"), []byte(formatWarnings(warns)), true)
 
-	pinned := pinAll(t, src, refs)
-	checkGolden(t, filepath.Join(dir, "pinned"), pinned, false)
+	// Pin each file the references live in: the input, and the files
+	// it names (a build's Dockerfile, a compose file), whose goldens
+	// are pinned.<file> and unpinned.<file>.
+	byFile := map[string][]Ref{name: nil}
+	for _, r := range refs {
+		byFile[r.File] = append(byFile[r.File], r)
+	}
+	pinnedFS := maps.Clone(fsys)
+	for file, rs := range byFile {
+		pinned := pinAll(t, fsys[file].Data, rs)
+		checkGolden(t, filepath.Join(dir, goldenName("pinned", name, file)), pinned, false)
+		pinnedFS[file] = &fstest.MapFile{Data: pinned}
+	}
 
-	pinnedRefs, _ := findAll(t, find, fsys, name, pinned)
+	pinnedRefs, _ := findAll(t, find, pinnedFS, name, pinnedFS[name].Data)
 	if len(pinnedRefs) != len(refs) {
-		t.Errorf("the pinned file has %d references, the input %d", len(pinnedRefs), len(refs))
+		t.Errorf("the pinned files have %d references, the input %d", len(pinnedRefs), len(refs))
 	}
-	if again := pinAll(t, pinned, pinnedRefs); !bytes.Equal(again, pinned) {
-		t.Errorf("pinning the pinned file again changed it (-pinned +again):\n%s", cmp.Diff(string(pinned), string(again)))
+	pinnedByFile := map[string][]Ref{}
+	for _, r := range pinnedRefs {
+		pinnedByFile[r.File] = append(pinnedByFile[r.File], r)
 	}
+	for file := range byFile {
+		pinned := pinnedFS[file].Data
+		if again := pinAll(t, pinned, pinnedByFile[file]); !bytes.Equal(again, pinned) {
+			t.Errorf("pinning the pinned %s again changed it (-pinned +again):\n%s", file, cmp.Diff(string(pinned), string(again)))
+		}
+		unpinned := unpinAll(t, pinned, pinnedByFile[file])
+		if !unpinRestores(byFile[file]) {
+			checkGolden(t, filepath.Join(dir, goldenName("unpinned", name, file)), unpinned, false)
+		} else if !bytes.Equal(unpinned, fsys[file].Data) {
+			t.Errorf("unpinning the pinned %s did not give the input back (-input +unpinned):\n%s", file, cmp.Diff(string(fsys[file].Data), string(unpinned)))
+		}
+	}
+}
 
-	unpinned := unpinAll(t, pinned, pinnedRefs)
-	if !unpinRestores(refs) {
-		checkGolden(t, filepath.Join(dir, "unpinned"), unpinned, false)
-	} else if !bytes.Equal(unpinned, src) {
-		t.Errorf("unpinning the pinned file did not give the input back (-input +unpinned):\n%s", cmp.Diff(string(src), string(unpinned)))
+// goldenName is the golden file of kind ("pinned", "unpinned") for file:
+// kind itself for the case's input, kind.<file> for another file, with
+// its slashes written as "_".
+func goldenName(kind, input, file string) string {
+	if file == input {
+		return kind
 	}
+	return kind + "." + strings.ReplaceAll(file, "/", "_")
+}
+
+// dirMapFS reads a case directory into memory, so that pinned files can
+// stand in for their inputs.
+func dirMapFS(t *testing.T, dir string) fstest.MapFS {
+	t.Helper()
+	m := fstest.MapFS{}
+	err := fs.WalkDir(os.DirFS(dir), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p)))
+		m[p] = &fstest.MapFile{Data: data}
+		return err
+	})
+	if err != nil {
+		t.Fatalf("reading the case: %v", err)
+	}
+	return m
 }
 
 // findAll runs the finder and checks the invariants every reference keeps.
@@ -90,7 +139,15 @@ func findAll(t *testing.T, find Finder, fsys fs.FS, name string, src []byte) ([]
 	if err != nil {
 		t.Fatalf("finding references: %v", err)
 	}
-	checkRefs(t, name, src, refs)
+	for _, r := range refs {
+		fileSrc := src
+		if r.File != name {
+			if fileSrc, err = fs.ReadFile(fsys, r.File); err != nil {
+				t.Fatalf("%s: reading the file of the reference: %v", r.Pos(), err)
+			}
+		}
+		checkRefs(t, r.File, fileSrc, []Ref{r})
+	}
 	return refs, warns
 }
 
@@ -166,9 +223,12 @@ func unpinRestores(refs []Ref) bool {
 	return true
 }
 
-func formatRefs(refs []Ref) string {
+func formatRefs(name string, refs []Ref) string {
 	var b strings.Builder
 	for _, r := range refs {
+		if r.File != name {
+			fmt.Fprintf(&b, "%s:", r.File)
+		}
 		fmt.Fprintf(&b, "%d:%d %s", r.Line, r.Col, r.Image)
 		if r.Var != "" {
 			fmt.Fprintf(&b, " var=%s", r.Var)
