@@ -91,6 +91,28 @@ var Kinds = []KindInfo{
 		Find: FindHelmValues,
 	},
 	{
+		Kind:   Devcontainer,
+		Name:   "Dev Container",
+		Sample: ".devcontainer/devcontainer.json",
+		Files:  "`devcontainer.json` (`.devcontainer/**/devcontainer.json` among them), `.devcontainer.json`",
+		Images: "`image`; the keys of `features` that are OCI references (`ghcr.io/devcontainers/features/go:1`), locked and pinned as images are; `build.dockerfile`'s images with `build.args`; the images of the compose files `dockerComposeFile` names. JSON with comments and trailing commas, edited in place",
+		Match: func(_, _, lower string) bool {
+			return lower == "devcontainer.json" || lower == ".devcontainer.json"
+		},
+		Find: FindDevcontainer,
+	},
+	{
+		Kind:   Quadlet,
+		Name:   "Podman Quadlet",
+		Sample: "web.container",
+		Files:  "`*.container`, `*.image`, `*.volume`",
+		Images: "`Image=` in `[Container]`, `[Image]` and `[Volume]`, quoted or not; comments (`#`, `;`) and continued lines read as systemd does. An `Image=` naming another unit (`app.image`, `app.build`) is not an image; one continued across lines or with a `%` specifier is a warning",
+		Match: func(_, _, lower string) bool {
+			return strings.HasSuffix(lower, ".container") || strings.HasSuffix(lower, ".image") || strings.HasSuffix(lower, ".volume")
+		},
+		Find: FindQuadlet,
+	},
+	{
 		Kind:   Kubernetes,
 		Name:   "Kubernetes",
 		Sample: "manifest.yaml",

@@ -18,6 +18,8 @@ const (
 	GitLabCI      Kind = "gitlab-ci"
 	Kustomize     Kind = "kustomize"
 	Helm          Kind = "helm"
+	Devcontainer  Kind = "devcontainer"
+	Quadlet       Kind = "quadlet"
 )
 
 // Span is a half-open byte range [Start, End) in a file.
