@@ -144,6 +144,9 @@ func (c *composeFinder) service(svc pair) error {
 		return nil
 	}
 	if build := c.f.value(svc.Value, "build"); !isNull(build) {
+		if err := c.contextImages(build); err != nil {
+			return err
+		}
 		return c.build(svc.Key.Value, build)
 	}
 	img := c.f.value(svc.Value, "image")

@@ -24,7 +24,9 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // a file called name (Input.Path is name and Input.FS the case directory,
 // so a finder can read files beside it), and the goldens:
 //
-//   - refs: one line per reference, "line:col image [var=X]";
+//   - refs: one line per reference, "line:col image [var=X] [context]",
+//     where context marks a name the build is given as a context, which
+//     is not locked nor pinned;
 //   - warnings: one line per warning, absent when there are none;
 //   - pinned: the input with every reference pinned to fakeDigest;
 //   - unpinned: unpin applied to pinned, present only when an input
@@ -95,7 +97,7 @@ func goldenCase(t *testing.T, dir string, find Finder, name string) {
 			t.Errorf("pinning the pinned %s again changed it (-pinned +again):\n%s", file, cmp.Diff(string(pinned), string(again)))
 		}
 		unpinned := unpinAll(t, pinned, pinnedByFile[file])
-		if !unpinRestores(byFile[file]) {
+		if !unpinRestores(locked(byFile[file])) {
 			checkGolden(t, filepath.Join(dir, goldenName("unpinned", name, file)), unpinned, false)
 		} else if !bytes.Equal(unpinned, fsys[file].Data) {
 			t.Errorf("unpinning the pinned %s did not give the input back (-input +unpinned):\n%s", file, cmp.Diff(string(fsys[file].Data), string(unpinned)))
@@ -180,7 +182,7 @@ func fakeDigest(image string) string {
 func pinAll(t *testing.T, src []byte, refs []Ref) []byte {
 	t.Helper()
 	var edits []Edit
-	for _, r := range refs {
+	for _, r := range locked(refs) {
 		es, err := PinEdits(src, r, fakeDigest(r.Image))
 		if err != nil {
 			t.Fatalf("pinning: %v", err)
@@ -197,7 +199,7 @@ func pinAll(t *testing.T, src []byte, refs []Ref) []byte {
 func unpinAll(t *testing.T, src []byte, refs []Ref) []byte {
 	t.Helper()
 	var edits []Edit
-	for _, r := range refs {
+	for _, r := range locked(refs) {
 		es, err := UnpinEdits(src, r)
 		if err != nil {
 			t.Fatalf("unpinning: %v", err)
@@ -207,6 +209,18 @@ func unpinAll(t *testing.T, src []byte, refs []Ref) []byte {
 	out, err := Splice(src, edits)
 	if err != nil {
 		t.Fatalf("splicing unpins: %v", err)
+	}
+	return out
+}
+
+// locked returns the references lock records: not those naming a build
+// context.
+func locked(refs []Ref) []Ref {
+	var out []Ref
+	for _, r := range refs {
+		if !r.Context {
+			out = append(out, r)
+		}
 	}
 	return out
 }
@@ -232,6 +246,9 @@ func formatRefs(name string, refs []Ref) string {
 		fmt.Fprintf(&b, "%d:%d %s", r.Line, r.Col, r.Image)
 		if r.Var != "" {
 			fmt.Fprintf(&b, " var=%s", r.Var)
+		}
+		if r.Context {
+			b.WriteString(" context")
 		}
 		b.WriteByte('\n')
 	}

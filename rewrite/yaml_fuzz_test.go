@@ -21,6 +21,9 @@ func addYAMLSeeds(f *testing.F) {
 			case "refs", "pinned", "unpinned", "warnings", "Chart.yaml", ".env":
 				continue
 			}
+			if st, err := os.Stat(p); err == nil && st.IsDir() {
+				continue // a build's directory
+			}
 			src, err := os.ReadFile(p)
 			if err != nil {
 				f.Fatal(err)
