@@ -102,6 +102,17 @@ var Kinds = []KindInfo{
 		Find: FindDevcontainer,
 	},
 	{
+		Kind:   Bake,
+		Name:   "Bake",
+		Sample: "docker-bake.hcl",
+		Files:  "`docker-bake*.hcl`",
+		Images: "targets' `contexts` values `docker-image://IMAGE`; the images of the Dockerfile each target builds (`context`, `dockerfile`, `args`), through `inherits`; `variable` defaults (the environment overrides them) pinned where defined when they end the image, else at the `FROM`. A target another inherits is a template, not built on its own",
+		Match: func(_, _, lower string) bool {
+			return strings.HasPrefix(lower, "docker-bake") && strings.HasSuffix(lower, ".hcl")
+		},
+		Find: FindBake,
+	},
+	{
 		Kind:   Quadlet,
 		Name:   "Podman Quadlet",
 		Sample: "web.container",

@@ -34,6 +34,8 @@ func TestKindsRouteTheirSamples(t *testing.T) {
 		{".devcontainer/python/devcontainer.json", Devcontainer},
 		{".devcontainer.json", Devcontainer},
 		{"quadlet/data.volume", Quadlet},
+		{"build/docker-bake.override.hcl", Bake},
+		{"main.hcl", ""},
 		{"docker-compose.override.yml", Compose},
 		{"app/.github/workflows/release.yaml", GitHubActions},
 		{"ci/action.yml", GitHubActions},

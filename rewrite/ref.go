@@ -20,6 +20,7 @@ const (
 	Helm          Kind = "helm"
 	Devcontainer  Kind = "devcontainer"
 	Quadlet       Kind = "quadlet"
+	Bake          Kind = "bake"
 )
 
 // Span is a half-open byte range [Start, End) in a file.

@@ -50,6 +50,7 @@ func TestPreCommitFiles(t *testing.T) {
 		{".devcontainer.json", true},
 		{"deploy/quadlet/web.container", true},
 		{"fedora.image", true},
+		{"docker-bake.override.hcl", true},
 		{"compose.yaml", true},
 		{"deploy/docker-compose.prod.yml", true},
 		{".github/workflows/ci.yml", true},
