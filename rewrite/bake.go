@@ -132,7 +132,8 @@ func (b *bake) literal(e hclsyntax.Expression) (Span, string, bool) {
 	}
 	sp := Span{lit.SrcRange.Start.Byte, lit.SrcRange.End.Byte}
 	s := lit.Val.AsString()
-	if sp.Start < 0 || sp.End > len(b.in.Src) || sp.Start > sp.End || string(b.in.Src[sp.Start:sp.End]) != s {
+	// An empty literal's range need not sit inside its quotes.
+	if s == "" || sp.Start < 0 || sp.End > len(b.in.Src) || sp.Start > sp.End || string(b.in.Src[sp.Start:sp.End]) != s {
 		return Span{}, "", false
 	}
 	return sp, s, true
@@ -160,6 +161,9 @@ func (b *bake) site(e hclsyntax.Expression, skip int) (value string, site *Ref, 
 	case *hclsyntax.TemplateWrapExpr:
 		last = x.Wrapped
 	case *hclsyntax.TemplateExpr:
+		if len(x.Parts) == 0 {
+			return value, nil, true
+		}
 		last = x.Parts[len(x.Parts)-1]
 	}
 	// "${REGISTRY}/tools:v2": a digest goes after the literal text
@@ -273,7 +277,7 @@ func (b *bake) target(name string) error {
 		names[k] = true
 		value, site, ok := b.site(item.ValueExpr, len(dockerImage))
 		switch {
-		case !ok || !strings.HasPrefix(value, dockerImage):
+		case !ok || !strings.HasPrefix(value, dockerImage) || value == dockerImage:
 		case site != nil:
 			b.refs = append(b.refs, *site)
 		default:
