@@ -38,7 +38,7 @@ var Kinds = []KindInfo{
 		Name:   "Compose",
 		Sample: "compose.yaml",
 		Files:  "`compose.y(a)ml`, `compose.*.y(a)ml`, `docker-compose*.y(a)ml`",
-		Images: "`services.*.image` with `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?err}` from the environment and the `.env` beside the file (compose-go's own interpolation); anchors and merge keys. `${VAR:-}` is an empty default. A service with `build:` contributes its Dockerfile's images (with `build.args`), not its own `image:`, which names the output; another service of the file running that output is not looked up either, and the names in `build.additional_contexts` are contexts, not images; their `docker-image://IMAGE` values are images, locked and pinned.",
+		Images: "`services.*.image` with `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?err}` from the environment and the `.env` beside the file (compose-go's own interpolation); anchors and merge keys. `${VAR:-}` is an empty default. A service with `build:` contributes its Dockerfile's images (with `build.args`), not its own `image:`, which names the output; another service of the file running that output is not looked up either, and the names in `build.additional_contexts` are contexts, not images; their `docker-image://IMAGE` values are images, locked and pinned. The files of `include:` (paths, or maps with `path`) are read as part of the file; a service with neither `image` nor `build` that `extends: {file, service}` runs that file's service, whose reference lives there.",
 		Match:  func(_, _, lower string) bool { return isComposeName(lower) },
 		Find:   FindCompose,
 	},
