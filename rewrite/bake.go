@@ -9,48 +9,55 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	hcljson "github.com/hashicorp/hcl/v2/json"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/imagelock/imagelock/internal/bounded"
 )
 
-// FindBake returns the images of a docker buildx bake file in HCL, read
-// with hclsyntax, whose expressions keep their byte ranges: each
-// target's contexts given as docker-image://IMAGE, and the images of the
-// Dockerfile it builds (dockerfile in context, with args), as
+// bakeSchema is the part of a bake file that names images.
+var bakeSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
+	{Type: "variable", LabelNames: []string{"name"}},
+	{Type: "target", LabelNames: []string{"name"}},
+}}
+
+// FindBake returns the images of a docker buildx bake file, HCL or JSON,
+// read with hashicorp/hcl, whose expressions keep their byte ranges:
+// each target's contexts given as docker-image://IMAGE, and the images
+// of the Dockerfile it builds (dockerfile in context, with args), as
 // FindDockerfileArgs reads them. Variables are taken from the
-// environment, else their default; an image that a literal string or a
-// variable's literal default ends is pinned there, others at their FROM.
-// A target inherits dockerfile, context, args and contexts from the
-// targets it names in inherits; a target another inherits is taken for a
-// template and not built on its own.
+// environment, else their default. An image that a string's literal end,
+// or a variable's literal default, ends is pinned there; others at their
+// FROM. A target inherits dockerfile, context, args and contexts from
+// the targets it names in inherits; a target another inherits is taken
+// for a template and not built on its own.
 func FindBake(in Input) ([]Ref, []Warning, error) {
-	f, diags := hclsyntax.ParseConfig(in.Src, in.Path, hcl.InitialPos)
+	var f *hcl.File
+	var diags hcl.Diagnostics
+	if strings.HasSuffix(strings.ToLower(in.Path), ".json") {
+		f, diags = hcljson.Parse(in.Src, in.Path)
+	} else {
+		f, diags = hclsyntax.ParseConfig(in.Src, in.Path, hcl.InitialPos)
+	}
 	if diags.HasErrors() {
-		line := 0
-		if d := diags[0]; d.Subject != nil {
-			line = d.Subject.Start.Line
-		}
-		return nil, nil, &Error{File: in.Path, Line: line, Err: fmt.Errorf("parsing the bake file: %s", diags[0].Summary)}
+		return nil, nil, bakeError(in.Path, diags)
 	}
-	body, ok := f.Body.(*hclsyntax.Body)
-	if !ok {
-		return nil, nil, nil
+	content, _, diags := f.Body.PartialContent(bakeSchema)
+	if diags.HasErrors() {
+		return nil, nil, bakeError(in.Path, diags)
 	}
-	b := &bake{in: in, t: newTextFile(in), vars: map[string]bakeVar{}, targets: map[string]*hclsyntax.Body{}}
+	b := &bake{in: in, t: newTextFile(in), vars: map[string]bakeVar{}, targets: map[string]*bakeTarget{}}
 	var order []string
-	for _, blk := range body.Blocks {
-		if len(blk.Labels) != 1 {
-			continue
-		}
+	for _, blk := range content.Blocks {
+		attrs, _ := blk.Body.JustAttributes()
 		switch blk.Type {
 		case "variable":
-			b.variable(blk.Labels[0], blk.Body)
+			b.variable(blk.Labels[0], attrs)
 		case "target":
 			if _, dup := b.targets[blk.Labels[0]]; !dup {
 				order = append(order, blk.Labels[0])
 			}
-			b.targets[blk.Labels[0]] = blk.Body
+			b.targets[blk.Labels[0]] = &bakeTarget{attrs: attrs, line: blk.DefRange.Start.Line}
 		}
 	}
 	b.ctx = &hcl.EvalContext{Variables: map[string]cty.Value{}}
@@ -84,14 +91,27 @@ func FindBake(in Input) ([]Ref, []Warning, error) {
 	return refs, b.warns, nil
 }
 
+func bakeError(file string, diags hcl.Diagnostics) error {
+	line := 0
+	if d := diags[0]; d.Subject != nil {
+		line = d.Subject.Start.Line
+	}
+	return &Error{File: file, Line: line, Err: fmt.Errorf("parsing the bake file: %s", diags[0].Summary)}
+}
+
 type bake struct {
 	in      Input
 	t       *textFile
 	ctx     *hcl.EvalContext
 	vars    map[string]bakeVar
-	targets map[string]*hclsyntax.Body
+	targets map[string]*bakeTarget
 	refs    []Ref
 	warns   []Warning
+}
+
+type bakeTarget struct {
+	attrs hcl.Attributes
+	line  int
 }
 
 // bakeVar is a variable's value, and where it is written when a digest
@@ -102,13 +122,12 @@ type bakeVar struct {
 	site  *Span
 }
 
-func (b *bake) variable(name string, body *hclsyntax.Body) {
+func (b *bake) variable(name string, attrs hcl.Attributes) {
 	v := bakeVar{}
-	if attr := body.Attributes["default"]; attr != nil {
-		if sp, s, ok := b.literal(attr.Expr); ok {
-			v.value, v.site = s, &sp
-		} else if val, diags := attr.Expr.Value(nil); !diags.HasErrors() && val.Type() == cty.String && val.IsKnown() && !val.IsNull() {
-			v.value = val.AsString()
+	if attr := attrs["default"]; attr != nil {
+		v.value, _ = b.str(attr.Expr, nil)
+		if sp, raw, ok := b.quoted(attr.Expr); ok && raw == v.value && plain(raw) {
+			v.site = &sp
 		}
 	}
 	if b.in.Env != nil {
@@ -119,87 +138,102 @@ func (b *bake) variable(name string, body *hclsyntax.Body) {
 	b.vars[name] = v
 }
 
-// literal returns the span and text of a plain string literal written as
-// it reads (no escapes, no interpolation).
-func (b *bake) literal(e hclsyntax.Expression) (Span, string, bool) {
-	t, ok := e.(*hclsyntax.TemplateExpr)
-	if !ok || len(t.Parts) != 1 {
+// quoted returns the span and text inside the quotes of a string
+// expression, as written.
+func (b *bake) quoted(e hcl.Expression) (Span, string, bool) {
+	r := e.Range()
+	if r.Start.Byte < 0 || r.End.Byte > len(b.in.Src) || r.End.Byte-r.Start.Byte < 2 {
 		return Span{}, "", false
 	}
-	lit, ok := t.Parts[0].(*hclsyntax.LiteralValueExpr)
-	if !ok || lit.Val.Type() != cty.String || lit.Val.IsNull() {
+	text := string(b.in.Src[r.Start.Byte:r.End.Byte])
+	if text[0] != '"' || text[len(text)-1] != '"' {
 		return Span{}, "", false
 	}
-	sp := Span{lit.SrcRange.Start.Byte, lit.SrcRange.End.Byte}
-	s := lit.Val.AsString()
-	// An empty literal's range need not sit inside its quotes.
-	if s == "" || sp.Start < 0 || sp.End > len(b.in.Src) || sp.Start > sp.End || string(b.in.Src[sp.Start:sp.End]) != s {
-		return Span{}, "", false
-	}
-	return sp, s, true
+	return Span{r.Start.Byte + 1, r.End.Byte - 1}, text[1 : len(text)-1], true
 }
 
-// site returns the value of e and where a digest written ends it: in a
-// literal, after skip bytes of it; or at the default of the variable
-// that ends e. Site is nil when nowhere is, ok false when e has no
-// string value.
-func (b *bake) site(e hclsyntax.Expression, skip int) (value string, site *Ref, ok bool) {
-	if sp, s, ok := b.literal(e); ok {
-		if len(s) < skip {
-			return s, nil, true
+// plain reports whether string text reads as written: no escape, no
+// interpolation or directive.
+func plain(text string) bool {
+	return text != "" && !strings.ContainsAny(text, `\$%"`)
+}
+
+// str evaluates e as a string.
+func (b *bake) str(e hcl.Expression, ctx *hcl.EvalContext) (string, bool) {
+	v, diags := e.Value(ctx)
+	if diags.HasErrors() || !v.IsKnown() || v.IsNull() || v.Type() != cty.String {
+		return "", false
+	}
+	return v.AsString(), true
+}
+
+// site returns the value of e and where a digest written ends it, after
+// skip bytes of the value: the literal text that ends the string, or the
+// default of the variable that ends it ("${GO}", or GO bare in HCL).
+// Site is nil when nowhere is, ok false when e has no string value.
+func (b *bake) site(e hcl.Expression, skip int) (value string, site *Ref, ok bool) {
+	value, ok = b.str(e, b.ctx)
+	if !ok || len(value) <= skip {
+		return value, nil, ok
+	}
+	varSite := func(name string) *Ref {
+		v, ok := b.vars[name]
+		if !ok || v.site == nil || !strings.HasSuffix(value, v.value) || len(value)-len(v.value) < skip {
+			return nil
 		}
-		r := b.t.ref(Bake, Span{sp.Start + skip, sp.End}, s[skip:], Inline)
-		return s, &r, true
+		r := b.t.ref(Bake, *v.site, value[skip:], Inline)
+		r.Var = name
+		return &r
 	}
-	val, diags := e.Value(b.ctx)
-	if diags.HasErrors() || !val.IsKnown() || val.IsNull() || val.Type() != cty.String {
-		return "", nil, false
-	}
-	value = val.AsString()
-	last := e
-	switch x := e.(type) {
-	case *hclsyntax.TemplateWrapExpr:
-		last = x.Wrapped
-	case *hclsyntax.TemplateExpr:
-		if len(x.Parts) == 0 {
-			return value, nil, true
+	sp, raw, quoted := b.quoted(e)
+	switch {
+	case !quoted:
+		if tr, diags := hcl.AbsTraversalForExpr(e); !diags.HasErrors() && len(tr) == 1 {
+			return value, varSite(tr.RootName()), true
 		}
-		last = x.Parts[len(x.Parts)-1]
-	}
-	// "${REGISTRY}/tools:v2": a digest goes after the literal text
-	// that ends the template.
-	if lit, ok := last.(*hclsyntax.LiteralValueExpr); ok && lit != e && lit.Val.Type() == cty.String && !lit.Val.IsNull() {
-		sp := Span{lit.SrcRange.Start.Byte, lit.SrcRange.End.Byte}
-		if s := lit.Val.AsString(); sp.End <= len(b.in.Src) && string(b.in.Src[sp.Start:sp.End]) == s && s != "" && len(value) >= skip {
-			r := b.t.ref(Bake, sp, value[skip:], Inline)
-			return value, &r, true
+	case plain(raw) && raw == value:
+		r := b.t.ref(Bake, Span{sp.Start + skip, sp.End}, value[skip:], Inline)
+		return value, &r, true
+	case strings.HasSuffix(raw, "}"):
+		if i := strings.LastIndex(raw, "${"); i >= 0 && isVarName(raw[i+2:len(raw)-1]) {
+			return value, varSite(raw[i+2 : len(raw)-1]), true
 		}
-	}
-	if tr, ok := last.(*hclsyntax.ScopeTraversalExpr); ok && len(tr.Traversal) == 1 {
-		name := tr.Traversal.RootName()
-		if v, ok := b.vars[name]; ok && v.site != nil && strings.HasSuffix(value, v.value) && len(value)-len(v.value) >= skip {
-			r := b.t.ref(Bake, *v.site, value[skip:], Inline)
-			r.Var = name
+	default:
+		tail := raw[strings.LastIndex(raw, "}")+1:]
+		if plain(tail) && strings.HasSuffix(value, tail) {
+			r := b.t.ref(Bake, Span{sp.End - len(tail), sp.End}, value[skip:], Inline)
 			return value, &r, true
 		}
 	}
 	return value, nil, true
 }
 
-// inherits returns the targets body inherits from, in order.
-func (b *bake) inherits(body *hclsyntax.Body) []string {
-	attr := body.Attributes["inherits"]
+func isVarName(s string) bool {
+	if s == "" || !isVarStart(s[0]) {
+		return false
+	}
+	for i := range len(s) {
+		if !isVarByte(s[i]) && s[i] != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// inherits returns the targets t inherits from, in order.
+func (b *bake) inherits(t *bakeTarget) []string {
+	attr := t.attrs["inherits"]
 	if attr == nil {
 		return nil
 	}
-	val, diags := attr.Expr.Value(b.ctx)
-	if diags.HasErrors() || !val.IsKnown() || !(val.Type().IsTupleType() || val.Type().IsListType()) {
+	exprs, diags := hcl.ExprList(attr.Expr)
+	if diags.HasErrors() {
 		return nil
 	}
 	var out []string
-	for _, v := range val.AsValueSlice() {
-		if v.Type() == cty.String && v.IsKnown() && !v.IsNull() {
-			out = append(out, v.AsString())
+	for _, e := range exprs {
+		if s, ok := b.str(e, b.ctx); ok {
+			out = append(out, s)
 		}
 	}
 	return out
@@ -207,16 +241,16 @@ func (b *bake) inherits(body *hclsyntax.Body) []string {
 
 // attr returns target name's attribute, its own or else inherited (the
 // last parent that sets it wins, as bake merges them).
-func (b *bake) attr(name, key string, seen map[string]bool) *hclsyntax.Attribute {
-	body := b.targets[name]
-	if body == nil || seen[name] {
+func (b *bake) attr(name, key string, seen map[string]bool) *hcl.Attribute {
+	t := b.targets[name]
+	if t == nil || seen[name] {
 		return nil
 	}
 	seen[name] = true
-	if a := body.Attributes[key]; a != nil {
+	if a := t.attrs[key]; a != nil {
 		return a
 	}
-	parents := b.inherits(body)
+	parents := b.inherits(t)
 	for i := len(parents) - 1; i >= 0; i-- {
 		if a := b.attr(parents[i], key, seen); a != nil {
 			return a
@@ -225,44 +259,41 @@ func (b *bake) attr(name, key string, seen map[string]bool) *hclsyntax.Attribute
 	return nil
 }
 
-// items returns the items of target name's map attribute key, merged
+// items returns the values of target name's map attribute key, merged
 // over its parents in order, its own last.
-func (b *bake) items(name, key string, seen map[string]bool, out map[string]hclsyntax.ObjectConsItem) {
-	body := b.targets[name]
-	if body == nil || seen[name] {
+func (b *bake) items(name, key string, seen map[string]bool, out map[string]hcl.Expression) {
+	t := b.targets[name]
+	if t == nil || seen[name] {
 		return
 	}
 	seen[name] = true
-	for _, p := range b.inherits(body) {
+	for _, p := range b.inherits(t) {
 		b.items(p, key, seen, out)
 	}
-	a := body.Attributes[key]
+	a := t.attrs[key]
 	if a == nil {
 		return
 	}
-	obj, ok := a.Expr.(*hclsyntax.ObjectConsExpr)
-	if !ok {
+	pairs, diags := hcl.ExprMap(a.Expr)
+	if diags.HasErrors() {
 		return
 	}
-	for _, item := range obj.Items {
-		k := hcl.ExprAsKeyword(item.KeyExpr)
+	for _, kv := range pairs {
+		k := hcl.ExprAsKeyword(kv.Key)
 		if k == "" {
-			if v, diags := item.KeyExpr.Value(b.ctx); !diags.HasErrors() && v.Type() == cty.String && v.IsKnown() && !v.IsNull() {
-				k = v.AsString()
-			}
+			k, _ = b.str(kv.Key, b.ctx)
 		}
 		if k != "" {
-			out[k] = item
+			out[k] = kv.Value
 		}
 	}
 }
 
-func (b *bake) str(a *hclsyntax.Attribute, def string) string {
-	if a == nil {
-		return def
-	}
-	if v, diags := a.Expr.Value(b.ctx); !diags.HasErrors() && v.Type() == cty.String && v.IsKnown() && !v.IsNull() {
-		return v.AsString()
+func (b *bake) attrStr(name, key, def string) string {
+	if a := b.attr(name, key, map[string]bool{}); a != nil {
+		if s, ok := b.str(a.Expr, b.ctx); ok {
+			return s
+		}
 	}
 	return def
 }
@@ -270,29 +301,28 @@ func (b *bake) str(a *hclsyntax.Attribute, def string) string {
 // target adds the images target name pulls: its docker-image://
 // contexts, and its Dockerfile's.
 func (b *bake) target(name string) error {
-	contexts := map[string]hclsyntax.ObjectConsItem{}
+	contexts := map[string]hcl.Expression{}
 	b.items(name, "contexts", map[string]bool{}, contexts)
 	names := map[string]bool{}
-	for k, item := range contexts {
+	for k, e := range contexts {
 		names[k] = true
-		value, site, ok := b.site(item.ValueExpr, len(dockerImage))
+		value, site, ok := b.site(e, len(dockerImage))
 		switch {
 		case !ok || !strings.HasPrefix(value, dockerImage) || value == dockerImage:
 		case site != nil:
 			b.refs = append(b.refs, *site)
 		default:
-			r := b.t.ref(Bake, bakeRange(item.ValueExpr), value[len(dockerImage):], External)
-			b.refs = append(b.refs, r)
+			r := e.Range()
+			b.refs = append(b.refs, b.t.ref(Bake, Span{r.Start.Byte, r.End.Byte}, value[len(dockerImage):], External))
 		}
 	}
-	blk := b.targets[name]
-	line := b.t.line(blk.SrcRange.Start.Byte)
-	if a := b.attr(name, "dockerfile-inline", map[string]bool{}); a != nil {
+	line := b.targets[name].line
+	if b.attr(name, "dockerfile-inline", map[string]bool{}) != nil {
 		b.warns = append(b.warns, Warning{File: b.in.Path, Line: line, Msg: "target " + name + " builds from dockerfile-inline, which imagelock does not read"})
 		return nil
 	}
-	context := b.str(b.attr(name, "context", map[string]bool{}), ".")
-	dockerfile := b.str(b.attr(name, "dockerfile", map[string]bool{}), "Dockerfile")
+	context := b.attrStr(name, "context", ".")
+	dockerfile := b.attrStr(name, "dockerfile", "Dockerfile")
 	if strings.Contains(context, "://") || strings.HasPrefix(context, "git@") {
 		b.warns = append(b.warns, Warning{File: b.in.Path, Line: line, Msg: "target " + name + " builds from remote context " + context + ", not scanned"})
 		return nil
@@ -302,11 +332,11 @@ func (b *bake) target(name string) error {
 		b.warns = append(b.warns, Warning{File: b.in.Path, Line: line, Msg: "target " + name + " builds " + p + ", outside the scanned tree"})
 		return nil
 	}
-	argItems := map[string]hclsyntax.ObjectConsItem{}
-	b.items(name, "args", map[string]bool{}, argItems)
+	argExprs := map[string]hcl.Expression{}
+	b.items(name, "args", map[string]bool{}, argExprs)
 	args := map[string]BuildArg{}
-	for k, item := range argItems {
-		if value, site, ok := b.site(item.ValueExpr, 0); ok {
+	for k, e := range argExprs {
+		if value, site, ok := b.site(e, 0); ok {
 			args[k] = BuildArg{Value: value, Site: site}
 		}
 	}
@@ -322,10 +352,4 @@ func (b *bake) target(name string) error {
 	b.refs = append(b.refs, markContexts(refs, names)...)
 	b.warns = append(b.warns, warns...)
 	return nil
-}
-
-// bakeRange is the span of an expression.
-func bakeRange(e hclsyntax.Expression) Span {
-	r := e.Range()
-	return Span{r.Start.Byte, r.End.Byte}
 }

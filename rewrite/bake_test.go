@@ -11,9 +11,10 @@ func TestBakeGolden(t *testing.T) {
 	runGolden(t, "../testdata/bake", FindBake, "docker-bake.hcl")
 }
 
-// FuzzBake checks the splice invariants on bake files, with a Dockerfile
-// beside them for targets to build.
+// FuzzBake checks the splice invariants on bake files, each input read
+// as HCL and as JSON, with a Dockerfile beside it for targets to build.
 func FuzzBake(f *testing.F) {
+	addSeeds(f, "bake-json", "docker-bake.json")
 	addSeeds(f, "bake", "docker-bake.hcl",
 		"variable \"V\" { default = \"a:1\" }\ntarget \"t\" {\n  args = { B = V, C = \"${V}\" }\n  contexts = { c = \"docker-image://${V}\" }\n}\n",
 		"target \"a\" { inherits = [\"b\"] }\ntarget \"b\" { inherits = [\"a\"] }\n")
@@ -21,10 +22,17 @@ func FuzzBake(f *testing.F) {
 		if bytes.ContainsAny(src, "@") {
 			return // pin replaces a digest already there
 		}
-		files := fstest.MapFS{
-			"docker-bake.hcl": {Data: src},
-			"Dockerfile":      {Data: []byte("ARG B=b:1\nARG C=c:1\nFROM ${B}\nFROM ${C}\nFROM c\n")},
+		for _, name := range []string{"docker-bake.hcl", "docker-bake.json"} {
+			files := fstest.MapFS{
+				name:         {Data: src},
+				"Dockerfile": {Data: []byte("ARG B=b:1\nARG C=c:1\nFROM ${B}\nFROM ${C}\nFROM c\n")},
+			}
+			checkPinSplice(t, files, name, onlyFile(name, FindBake))
 		}
-		checkPinSplice(t, files, "docker-bake.hcl", onlyFile("docker-bake.hcl", FindBake))
 	})
+}
+
+func TestBakeJSONGolden(t *testing.T) {
+	t.Parallel()
+	runGolden(t, "../testdata/bake-json", FindBake, "docker-bake.json")
 }

@@ -105,10 +105,10 @@ var Kinds = []KindInfo{
 		Kind:   Bake,
 		Name:   "Bake",
 		Sample: "docker-bake.hcl",
-		Files:  "`docker-bake*.hcl`",
+		Files:  "`docker-bake*.hcl`, `docker-bake*.json`",
 		Images: "targets' `contexts` values `docker-image://IMAGE`; the images of the Dockerfile each target builds (`context`, `dockerfile`, `args`), through `inherits`; `variable` defaults (the environment overrides them) pinned where defined when they end the image, else at the `FROM`. A target another inherits is a template, not built on its own",
 		Match: func(_, _, lower string) bool {
-			return strings.HasPrefix(lower, "docker-bake") && strings.HasSuffix(lower, ".hcl")
+			return strings.HasPrefix(lower, "docker-bake") && (strings.HasSuffix(lower, ".hcl") || strings.HasSuffix(lower, ".json"))
 		},
 		Find: FindBake,
 	},

@@ -36,6 +36,7 @@ func TestKindsRouteTheirSamples(t *testing.T) {
 		{"quadlet/data.volume", Quadlet},
 		{"build/docker-bake.override.hcl", Bake},
 		{"main.hcl", ""},
+		{"docker-bake.json", Bake},
 		{"docker-compose.override.yml", Compose},
 		{"app/.github/workflows/release.yaml", GitHubActions},
 		{"ci/action.yml", GitHubActions},

@@ -51,6 +51,7 @@ func TestPreCommitFiles(t *testing.T) {
 		{"deploy/quadlet/web.container", true},
 		{"fedora.image", true},
 		{"docker-bake.override.hcl", true},
+		{"ci/docker-bake.json", true},
 		{"compose.yaml", true},
 		{"deploy/docker-compose.prod.yml", true},
 		{".github/workflows/ci.yml", true},
