@@ -18,7 +18,7 @@ import (
 // artifacts (ghcr.io/devcontainers/features/go:1), the FROMs of
 // build.dockerfile with build.args, and the images of the compose files
 // dockerComposeFile names. Features are OCI artifacts a registry resolves
-// by digest as it does images, so they are locked and pinned alike.
+// by digest as it does images, so they are locked alike.
 func FindDevcontainer(in Input) ([]Ref, []Warning, error) {
 	v, err := hujson.Parse(in.Src)
 	if err != nil {
@@ -96,7 +96,10 @@ func (d *devcontainer) image(v hujson.Value, what string) {
 
 // features adds the keys of features that are OCI references. A local
 // feature (./x), a tarball URL and a bare name of the retired v1 feature
-// set are not.
+// set are not. The devcontainer CLI reads a key as name:tag or
+// name@digest, never both (devcontainers/cli#825), so a tagged key is
+// locked and verified but not pinned; an untagged one is pinned to
+// name@digest.
 func (d *devcontainer) features(v hujson.Value) {
 	obj, ok := v.Value.(*hujson.Object)
 	if !ok {
@@ -107,7 +110,17 @@ func (d *devcontainer) features(v hujson.Value) {
 		if !strings.Contains(id, "/") || strings.HasPrefix(id, ".") || strings.HasPrefix(id, "/") || strings.Contains(id, "://") {
 			continue
 		}
-		d.image(m.Name, "feature")
+		r, w := d.stringRef(m.Name, "feature")
+		if w != nil {
+			d.warns = append(d.warns, *w)
+		}
+		if r == nil {
+			continue
+		}
+		if !strings.Contains(r.Image, "@") && hasTagBefore(r.Image) {
+			r.Style = LockOnly
+		}
+		d.refs = append(d.refs, *r)
 	}
 }
 

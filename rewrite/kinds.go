@@ -95,7 +95,7 @@ var Kinds = []KindInfo{
 		Name:   "Dev Container",
 		Sample: ".devcontainer/devcontainer.json",
 		Files:  "`devcontainer.json` (`.devcontainer/**/devcontainer.json` among them), `.devcontainer.json`",
-		Images: "`image`; the keys of `features` that are OCI references (`ghcr.io/devcontainers/features/go:1`), locked and pinned as images are; `build.dockerfile`'s images with `build.args`; the images of the compose files `dockerComposeFile` names. JSON with comments and trailing commas, edited in place",
+		Images: "`image`; the keys of `features` that are OCI references (`ghcr.io/devcontainers/features/go:1`), locked and verified as images are, but pinned only when untagged (`name@digest`): the devcontainer CLI rejects `name:tag@digest` in a feature key; `build.dockerfile`'s images with `build.args`; the images of the compose files `dockerComposeFile` names. JSON with comments and trailing commas, edited in place",
 		Match: func(_, _, lower string) bool {
 			return lower == "devcontainer.json" || lower == ".devcontainer.json"
 		},

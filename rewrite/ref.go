@@ -48,6 +48,10 @@ const (
 	// names the variable. Lock and verify use the reference, pin and
 	// unpin leave it as it is.
 	External
+	// LockOnly: the format cannot hold a digest beside the tag (the
+	// devcontainer CLI rejects a feature key written name:tag@digest).
+	// Lock and verify use the reference, pin and unpin leave it.
+	LockOnly
 )
 
 // Field is where a DigestField reference keeps its digest.

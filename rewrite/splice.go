@@ -70,7 +70,7 @@ func PinEdits(src []byte, r Ref, digest string) ([]Edit, error) {
 			return nil, fmt.Errorf("%s: digest field reference without a field", r.Pos())
 		}
 		return []Edit{{Span: r.Field.Value, New: r.Field.Before + digest + r.Field.After}}, nil
-	case External:
+	case External, LockOnly:
 		return nil, nil
 	}
 	return nil, fmt.Errorf("%s: no pin edit for style %d", r.Pos(), r.Style)
@@ -99,7 +99,7 @@ func UnpinEdits(src []byte, r Ref) ([]Edit, error) {
 			return nil, nil
 		}
 		return []Edit{r.Field.Unpin}, nil
-	case External:
+	case External, LockOnly:
 		return nil, nil
 	}
 	return nil, fmt.Errorf("%s: no unpin edit for style %d", r.Pos(), r.Style)

@@ -98,6 +98,11 @@ func edit(ctx context.Context, o Options, write bool, verb string, f editFunc) (
 					Msg: fmt.Sprintf("%s comes from the environment or .env, not this file: %s it where it is set", r.Image, verb)})
 				continue
 			}
+			if r.Style == rewrite.LockOnly {
+				res.Warnings = append(res.Warnings, rewrite.Warning{File: r.File, Line: r.Line,
+					Msg: fmt.Sprintf("%s is locked and verified but not %sned here: its format cannot hold a tag and a digest together", r.Image, verb)})
+				continue
+			}
 			es, err := f(s.files[r.File], r, im)
 			if err != nil {
 				return nil, err
