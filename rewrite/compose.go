@@ -36,26 +36,8 @@ func FindCompose(in Input) ([]Ref, []Warning, error) {
 	}
 	c := &composeFinder{in: in, f: f, env: env}
 	c.outputs()
-	for _, doc := range f.docs {
-		r := root(doc)
-		if r == nil {
-			continue
-		}
-		if r.Kind != yaml.MappingNode {
-			return nil, nil, f.errNotMapping(r, "the compose file")
-		}
-		services := f.value(r, "services")
-		if isNull(services) {
-			continue
-		}
-		if services.Kind != yaml.MappingNode {
-			return nil, nil, f.errNotMapping(services, "services")
-		}
-		for _, svc := range f.pairs(services) {
-			if err := c.service(svc); err != nil {
-				return nil, nil, err
-			}
-		}
+	if err := c.services(); err != nil {
+		return nil, nil, err
 	}
 	if err := f.tooComplex(); err != nil {
 		return nil, nil, err
@@ -102,6 +84,8 @@ type composeFinder struct {
 	// built holds the images the file's builds make (the image: of a
 	// service with build:), as interpolated, with an implicit :latest.
 	built map[string]bool
+	// depth counts the include: and extends: files read to get here.
+	depth int
 }
 
 // outputs records the images the file's builds make: a service that uses
@@ -144,10 +128,16 @@ func (c *composeFinder) service(svc pair) error {
 		return nil
 	}
 	if build := c.f.value(svc.Value, "build"); !isNull(build) {
+		if err := c.contextImages(build); err != nil {
+			return err
+		}
 		return c.build(svc.Key.Value, build)
 	}
 	img := c.f.value(svc.Value, "image")
 	if isNull(img) {
+		if ext := c.f.value(svc.Value, "extends"); !isNull(ext) {
+			return c.extends(ext)
+		}
 		return nil
 	}
 	if img.Kind != yaml.ScalarNode {

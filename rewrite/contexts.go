@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"encoding/json"
+	"fmt"
 	"path"
 	"regexp"
 	"slices"
@@ -40,6 +41,50 @@ func (c *composeFinder) contextNames(b *yaml.Node) map[string]bool {
 		}
 	}
 	return names
+}
+
+// dockerImage is the scheme of a named context that is an image.
+const dockerImage = "docker-image://"
+
+// contextImages adds the images of compose build: b's
+// additional_contexts given as docker-image://IMAGE: the build pulls them.
+func (c *composeFinder) contextImages(b *yaml.Node) error {
+	n := c.f.value(b, "additional_contexts")
+	var values []*yaml.Node
+	var skips []int
+	switch {
+	case n == nil:
+	case n.Kind == yaml.MappingNode:
+		for _, p := range c.f.pairs(n) {
+			if v := deref(p.Value); v != nil && strings.HasPrefix(v.Value, dockerImage) {
+				values, skips = append(values, v), append(skips, len(dockerImage))
+			}
+		}
+	case n.Kind == yaml.SequenceNode:
+		for _, item := range n.Content {
+			it := deref(item)
+			s, ok := stringValue(it)
+			name, src, _ := strings.Cut(s, "=")
+			if ok && strings.HasPrefix(src, dockerImage) {
+				values, skips = append(values, it), append(skips, len(name)+1+len(dockerImage))
+			}
+		}
+	}
+	for i, v := range values {
+		if v.Kind != yaml.ScalarNode {
+			continue
+		}
+		r, unset, err := c.valueRef(v, skips[i])
+		switch {
+		case err != nil:
+			return err
+		case len(unset) > 0:
+			c.warns = append(c.warns, Warning{File: c.f.path, Line: v.Line, Msg: fmt.Sprintf("context %s uses %s, which is not set", v.Value, strings.Join(unset, ", "))})
+		case r != nil:
+			c.refs = append(c.refs, *r)
+		}
+	}
+	return nil
 }
 
 // markContexts marks the references that name one of the contexts.

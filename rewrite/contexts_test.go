@@ -38,7 +38,10 @@ func TestComposeAdditionalContexts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := []string{"1:6 base context", "2:13 src context", "3:18 cache context", "4:13 alpine:3.20"}
+			want := []string{"6:30 alpine:3.20", "1:6 base context", "2:13 src context", "3:18 cache context", "4:13 alpine:3.20"}
+			if tc.name == "list" {
+				want[0] = "6:31 alpine:3.20"
+			}
 			if diff := cmp.Diff(want, briefContexts(t, files, refs)); diff != "" {
 				t.Errorf("refs (-want +got):\n%s", diff)
 			}

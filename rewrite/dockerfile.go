@@ -45,6 +45,13 @@ func FindDockerfileArgs(in Input, b Build) ([]Ref, []Warning, error) {
 	if err != nil {
 		return nil, nil, &Error{File: in.Path, Line: errorLine(err), Err: errors.New(errorText(err))}
 	}
+	for _, n := range res.AST.Children {
+		if strings.EqualFold(n.Value, "from") && strings.Contains(n.Original, "{{") {
+			// A template a generator renders (FROM {{ .Base }}) is
+			// not what a build reads.
+			return nil, []Warning{{File: in.Path, Line: n.StartLine, Msg: "FROM has a {{ }} placeholder: a template, skipped"}}, nil
+		}
+	}
 	d := &dockerfile{
 		in:      in,
 		src:     string(in.Src),

@@ -8,10 +8,12 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -22,13 +24,18 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // a file called name (Input.Path is name and Input.FS the case directory,
 // so a finder can read files beside it), and the goldens:
 //
-//   - refs: one line per reference, "line:col image [var=X]", and why
-//     pin leaves it alone, if it does;
+//   - refs: one line per reference, "line:col image [var=X] [context]",
+//     where context marks a name the build is given as a context, which
+//     is not locked nor pinned, and why pin leaves it alone, if it does;
 //   - warnings: one line per warning, absent when there are none;
 //   - pinned: the input with every reference pinned to fakeDigest;
 //   - unpinned: unpin applied to pinned, present only when an input
 //     reference holds a digest or has no tag (otherwise unpin must give
-//     the input back byte for byte).
+//     the input back byte for byte);
+//   - pinned.<file>, unpinned.<file>: likewise for another file of the
+//     case that references live in (a build's Dockerfile), with the
+//     file's slashes written as "_"; refs names such references
+//     "file:line:col".
 //
 // Pinning pinned again must change nothing. With -update the goldens are
 // rewritten from what the finder and splice produce.
@@ -56,32 +63,75 @@ func runGolden(t *testing.T, dir string, find Finder, name string) {
 }
 
 func goldenCase(t *testing.T, dir string, find Finder, name string) {
-	fsys := os.DirFS(dir)
-	src, err := fs.ReadFile(fsys, name)
-	if err != nil {
-		t.Fatalf("reading the input: %v", err)
-	}
+	fsys := dirMapFS(t, dir)
+	src := fsys[name].Data
 	refs, warns := findAll(t, find, fsys, name, src)
-	checkGolden(t, filepath.Join(dir, "refs"), []byte(formatRefs(refs)), false)
+	checkGolden(t, filepath.Join(dir, "refs"), []byte(formatRefs(name, refs)), false)
 	checkGolden(t, filepath.Join(dir, "warnings"), []byte(formatWarnings(warns)), true)
 
-	pinned := pinAll(t, src, refs)
-	checkGolden(t, filepath.Join(dir, "pinned"), pinned, false)
+	// Pin each file the references live in: the input, and the files
+	// it names (a build's Dockerfile, a compose file), whose goldens
+	// are pinned.<file> and unpinned.<file>.
+	byFile := map[string][]Ref{name: nil}
+	for _, r := range refs {
+		byFile[r.File] = append(byFile[r.File], r)
+	}
+	pinnedFS := maps.Clone(fsys)
+	for file, rs := range byFile {
+		pinned := pinAll(t, fsys[file].Data, rs)
+		checkGolden(t, filepath.Join(dir, goldenName("pinned", name, file)), pinned, false)
+		pinnedFS[file] = &fstest.MapFile{Data: pinned}
+	}
 
-	pinnedRefs, _ := findAll(t, find, fsys, name, pinned)
+	pinnedRefs, _ := findAll(t, find, pinnedFS, name, pinnedFS[name].Data)
 	if len(pinnedRefs) != len(refs) {
-		t.Errorf("the pinned file has %d references, the input %d", len(pinnedRefs), len(refs))
+		t.Errorf("the pinned files have %d references, the input %d", len(pinnedRefs), len(refs))
 	}
-	if again := pinAll(t, pinned, pinnedRefs); !bytes.Equal(again, pinned) {
-		t.Errorf("pinning the pinned file again changed it (-pinned +again):\n%s", cmp.Diff(string(pinned), string(again)))
+	pinnedByFile := map[string][]Ref{}
+	for _, r := range pinnedRefs {
+		pinnedByFile[r.File] = append(pinnedByFile[r.File], r)
 	}
+	for file := range byFile {
+		pinned := pinnedFS[file].Data
+		if again := pinAll(t, pinned, pinnedByFile[file]); !bytes.Equal(again, pinned) {
+			t.Errorf("pinning the pinned %s again changed it (-pinned +again):\n%s", file, cmp.Diff(string(pinned), string(again)))
+		}
+		unpinned := unpinAll(t, pinned, pinnedByFile[file])
+		if !unpinRestores(locked(byFile[file])) {
+			checkGolden(t, filepath.Join(dir, goldenName("unpinned", name, file)), unpinned, false)
+		} else if !bytes.Equal(unpinned, fsys[file].Data) {
+			t.Errorf("unpinning the pinned %s did not give the input back (-input +unpinned):\n%s", file, cmp.Diff(string(fsys[file].Data), string(unpinned)))
+		}
+	}
+}
 
-	unpinned := unpinAll(t, pinned, pinnedRefs)
-	if !unpinRestores(refs) {
-		checkGolden(t, filepath.Join(dir, "unpinned"), unpinned, false)
-	} else if !bytes.Equal(unpinned, src) {
-		t.Errorf("unpinning the pinned file did not give the input back (-input +unpinned):\n%s", cmp.Diff(string(src), string(unpinned)))
+// goldenName is the golden file of kind ("pinned", "unpinned") for file:
+// kind itself for the case's input, kind.<file> for another file, with
+// its slashes written as "_".
+func goldenName(kind, input, file string) string {
+	if file == input {
+		return kind
 	}
+	return kind + "." + strings.ReplaceAll(file, "/", "_")
+}
+
+// dirMapFS reads a case directory into memory, so that pinned files can
+// stand in for their inputs.
+func dirMapFS(t *testing.T, dir string) fstest.MapFS {
+	t.Helper()
+	m := fstest.MapFS{}
+	err := fs.WalkDir(os.DirFS(dir), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p)))
+		m[p] = &fstest.MapFile{Data: data}
+		return err
+	})
+	if err != nil {
+		t.Fatalf("reading the case: %v", err)
+	}
+	return m
 }
 
 // findAll runs the finder and checks the invariants every reference keeps.
@@ -91,7 +141,15 @@ func findAll(t *testing.T, find Finder, fsys fs.FS, name string, src []byte) ([]
 	if err != nil {
 		t.Fatalf("finding references: %v", err)
 	}
-	checkRefs(t, name, src, refs)
+	for _, r := range refs {
+		fileSrc := src
+		if r.File != name {
+			if fileSrc, err = fs.ReadFile(fsys, r.File); err != nil {
+				t.Fatalf("%s: reading the file of the reference: %v", r.Pos(), err)
+			}
+		}
+		checkRefs(t, r.File, fileSrc, []Ref{r})
+	}
 	return refs, warns
 }
 
@@ -124,7 +182,7 @@ func fakeDigest(image string) string {
 func pinAll(t *testing.T, src []byte, refs []Ref) []byte {
 	t.Helper()
 	var edits []Edit
-	for _, r := range refs {
+	for _, r := range locked(refs) {
 		es, err := PinEdits(src, r, fakeDigest(r.Image))
 		if err != nil {
 			t.Fatalf("pinning: %v", err)
@@ -141,7 +199,7 @@ func pinAll(t *testing.T, src []byte, refs []Ref) []byte {
 func unpinAll(t *testing.T, src []byte, refs []Ref) []byte {
 	t.Helper()
 	var edits []Edit
-	for _, r := range refs {
+	for _, r := range locked(refs) {
 		es, err := UnpinEdits(src, r)
 		if err != nil {
 			t.Fatalf("unpinning: %v", err)
@@ -151,6 +209,18 @@ func unpinAll(t *testing.T, src []byte, refs []Ref) []byte {
 	out, err := Splice(src, edits)
 	if err != nil {
 		t.Fatalf("splicing unpins: %v", err)
+	}
+	return out
+}
+
+// locked returns the references lock records: not those naming a build
+// context.
+func locked(refs []Ref) []Ref {
+	var out []Ref
+	for _, r := range refs {
+		if !r.Context {
+			out = append(out, r)
+		}
 	}
 	return out
 }
@@ -167,12 +237,18 @@ func unpinRestores(refs []Ref) bool {
 	return true
 }
 
-func formatRefs(refs []Ref) string {
+func formatRefs(name string, refs []Ref) string {
 	var b strings.Builder
 	for _, r := range refs {
+		if r.File != name {
+			fmt.Fprintf(&b, "%s:", r.File)
+		}
 		fmt.Fprintf(&b, "%d:%d %s", r.Line, r.Col, r.Image)
 		if r.Var != "" {
 			fmt.Fprintf(&b, " var=%s", r.Var)
+		}
+		if r.Context {
+			b.WriteString(" context")
 		}
 		if r.NoPin != "" {
 			fmt.Fprintf(&b, " (not pinned: %s)", r.NoPin)

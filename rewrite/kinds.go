@@ -28,7 +28,7 @@ var Kinds = []KindInfo{
 		Kind:   Dockerfile,
 		Name:   "Dockerfile",
 		Sample: "Dockerfile",
-		Files:  "`Dockerfile`, `Containerfile`, `*.Dockerfile`, `*.dockerfile`, `Dockerfile.*`, `Containerfile.*`",
+		Files:  "`Dockerfile`, `Containerfile`, `*.Dockerfile`, `*.dockerfile`, `Dockerfile.*`, `Containerfile.*`, `Dockerfile-*`, `Dockerfile_*`; not templates (`*.template`, `*.tmpl`, `*.j2`, …), nor a file whose `FROM` has a `{{ }}` placeholder (a warning)",
 		Images: "`FROM` (with `--platform`, `AS`, lower case, continuations, the `escape` directive), `COPY --from=`, `RUN --mount=…,from=`, `# syntax=`; global `ARG` defaults expanded (`${X}`, `${X:-d}`, `${X:+d}`). Stage names, `scratch`, heredoc bodies and comments are not images, nor is a bare `COPY --from=`/`from=` name that a `docker-bake.hcl`/`.json` beside the Dockerfile gives as a named context.",
 		Match:  func(_, _, lower string) bool { return isDockerfileName(lower) },
 		Find:   FindDockerfile,
@@ -38,7 +38,7 @@ var Kinds = []KindInfo{
 		Name:   "Compose",
 		Sample: "compose.yaml",
 		Files:  "`compose.y(a)ml`, `compose.*.y(a)ml`, `docker-compose*.y(a)ml`",
-		Images: "`services.*.image` with `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?err}` from the environment and the `.env` beside the file (compose-go's own interpolation); anchors and merge keys. `${VAR:-}` is an empty default. A service with `build:` contributes its Dockerfile's images (with `build.args`), not its own `image:`, which names the output; another service of the file running that output is not looked up either, and the names in `build.additional_contexts` are contexts, not images.",
+		Images: "`services.*.image` with `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?err}` from the environment and the `.env` beside the file (compose-go's own interpolation); anchors and merge keys. `${VAR:-}` is an empty default. A service with `build:` contributes its Dockerfile's images (with `build.args`), not its own `image:`, which names the output; another service of the file running that output is not looked up either, and the names in `build.additional_contexts` are contexts, not images; their `docker-image://IMAGE` values are images, locked and pinned. The files of `include:` (paths, or maps with `path`) are read as part of the file; a service with neither `image` nor `build` that `extends: {file, service}` runs that file's service, whose reference lives there.",
 		Match:  func(_, _, lower string) bool { return isComposeName(lower) },
 		Find:   FindCompose,
 	},
@@ -158,6 +158,39 @@ var Kinds = []KindInfo{
 			return ok && (strings.HasPrefix(stem, "values") || isHelmfile(path))
 		},
 		Find: FindHelmValues,
+	},
+	{
+		Kind:   Devcontainer,
+		Name:   "Dev Container",
+		Sample: ".devcontainer/devcontainer.json",
+		Files:  "`devcontainer.json` (`.devcontainer/**/devcontainer.json` among them), `.devcontainer.json`",
+		Images: "`image`; the keys of `features` that are OCI references (`ghcr.io/devcontainers/features/go:1`), locked and verified as images are, but pinned only when untagged (`name@digest`): the devcontainer CLI rejects `name:tag@digest` in a feature key; `build.dockerfile`'s images with `build.args`; the images of the compose files `dockerComposeFile` names. JSON with comments and trailing commas, edited in place",
+		Match: func(_, _, lower string) bool {
+			return lower == "devcontainer.json" || lower == ".devcontainer.json"
+		},
+		Find: FindDevcontainer,
+	},
+	{
+		Kind:   Bake,
+		Name:   "Bake",
+		Sample: "docker-bake.hcl",
+		Files:  "`docker-bake*.hcl`, `docker-bake*.json`",
+		Images: "targets' `contexts` values `docker-image://IMAGE`; the images of the Dockerfile each target builds (`context`, `dockerfile`, `args`), through `inherits`; `variable` defaults (the environment overrides them) pinned where defined when they end the image, else at the `FROM`. A target another inherits is a template, not built on its own",
+		Match: func(_, _, lower string) bool {
+			return strings.HasPrefix(lower, "docker-bake") && (strings.HasSuffix(lower, ".hcl") || strings.HasSuffix(lower, ".json"))
+		},
+		Find: FindBake,
+	},
+	{
+		Kind:   Quadlet,
+		Name:   "Podman Quadlet",
+		Sample: "web.container",
+		Files:  "`*.container`, `*.image`, `*.volume`",
+		Images: "`Image=` in `[Container]`, `[Image]` and `[Volume]`, quoted or not; comments (`#`, `;`) and continued lines read as systemd does. An `Image=` naming another unit (`app.image`, `app.build`) is not an image; one continued across lines or with a `%` specifier is a warning",
+		Match: func(_, _, lower string) bool {
+			return strings.HasSuffix(lower, ".container") || strings.HasSuffix(lower, ".image") || strings.HasSuffix(lower, ".volume")
+		},
+		Find: FindQuadlet,
 	},
 	{
 		Kind:   Kubernetes,

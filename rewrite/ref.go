@@ -26,6 +26,9 @@ const (
 	Bitbucket      Kind = "bitbucket-pipelines"
 	CircleCI       Kind = "circleci"
 	AzurePipelines Kind = "azure-pipelines"
+	Devcontainer   Kind = "devcontainer"
+	Quadlet        Kind = "quadlet"
+	Bake           Kind = "bake"
 )
 
 // Span is a half-open byte range [Start, End) in a file.
@@ -54,6 +57,10 @@ const (
 	// repository). Lock and verify use the reference, pin and unpin leave
 	// it as it is.
 	External
+	// LockOnly: the format cannot hold a digest beside the tag (the
+	// devcontainer CLI rejects a feature key written name:tag@digest).
+	// Lock and verify use the reference, pin and unpin leave it.
+	LockOnly
 )
 
 // Field is where a DigestField reference keeps its digest.
@@ -224,12 +231,30 @@ type Finder func(in Input) ([]Ref, []Warning, error)
 func isDockerfileName(base string) bool {
 	lower := strings.ToLower(base)
 	switch {
+	case isTemplateName(lower):
+		return false
 	case lower == "dockerfile", lower == "containerfile":
 		return true
 	case strings.HasSuffix(lower, ".dockerfile"), strings.HasSuffix(lower, ".containerfile"):
 		return true
-	case strings.HasPrefix(lower, "dockerfile."), strings.HasPrefix(lower, "containerfile."):
-		return true
+	}
+	for _, stem := range []string{"dockerfile", "containerfile"} {
+		rest, ok := strings.CutPrefix(lower, stem)
+		if ok && rest != "" && strings.ContainsRune("._-", rune(rest[0])) {
+			return rest[0] == '.' || !strings.ContainsRune(rest, '.')
+		}
+	}
+	return false
+}
+
+// isTemplateName reports whether a lower-case base name is a template a
+// generator renders into a Dockerfile (Dockerfile.template,
+// Dockerfile.tmpl, app.Dockerfile.j2): not something a build reads.
+func isTemplateName(lower string) bool {
+	for _, ext := range []string{".template", ".tmpl", ".tpl", ".j2", ".jinja", ".jinja2", ".gotmpl"} {
+		if strings.HasSuffix(lower, ext) {
+			return true
+		}
 	}
 	return false
 }

@@ -73,7 +73,7 @@ func PinEdits(src []byte, r Ref, digest string) ([]Edit, error) {
 			digest = strings.TrimPrefix(digest, "sha256:")
 		}
 		return []Edit{{Span: r.Field.Value, New: r.Field.Before + digest + r.Field.After}}, nil
-	case External:
+	case External, LockOnly:
 		return nil, nil
 	}
 	return nil, fmt.Errorf("%s: no pin edit for style %d", r.Pos(), r.Style)
@@ -102,7 +102,7 @@ func UnpinEdits(src []byte, r Ref) ([]Edit, error) {
 			return nil, nil
 		}
 		return []Edit{r.Field.Unpin}, nil
-	case External:
+	case External, LockOnly:
 		return nil, nil
 	}
 	return nil, fmt.Errorf("%s: no unpin edit for style %d", r.Pos(), r.Style)

@@ -104,6 +104,11 @@ func edit(ctx context.Context, o Options, write bool, verb string, f editFunc) (
 				}
 				continue
 			}
+			if r.Style == rewrite.LockOnly {
+				res.Warnings = append(res.Warnings, rewrite.Warning{File: r.File, Line: r.Line,
+					Msg: fmt.Sprintf("%s is locked and verified but not %sned here: its format cannot hold a tag and a digest together", r.Image, verb)})
+				continue
+			}
 			es, err := f(s.files[r.File], r, im)
 			if err != nil {
 				return nil, err

@@ -3,6 +3,7 @@ package workflow_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -181,7 +182,8 @@ ignore = ["myapp:dev", "ghcr.io/acme/fixture:1"]`
 }
 
 // A name compose gives a build as an additional context is no image, also
-// where the walk reads the Dockerfile on its own.
+// where the walk reads the Dockerfile on its own; the image a
+// docker-image:// context names is.
 func TestComposeContextsAreNotLocked(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -198,9 +200,9 @@ func TestComposeContextsAreNotLocked(t *testing.T) {
 	}
 	var got []string
 	for _, r := range ls.Refs {
-		got = append(got, r.Image)
+		got = append(got, fmt.Sprintf("%s:%d:%d %s", r.File, r.Line, r.Col, r.Image))
 	}
-	if diff := cmp.Diff([]string{"alpine:3.20"}, got); diff != "" {
+	if diff := cmp.Diff([]string{"app/Dockerfile:3:13 alpine:3.20", "compose.yaml:6:30 alpine:3.20"}, got); diff != "" {
 		t.Errorf("list (-want +got):\n%s", diff)
 	}
 	if res, err := workflow.Lock(ctx, o, false); err != nil || res.Images != 1 {
