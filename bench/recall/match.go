@@ -200,13 +200,16 @@ func inScope(scope []string, file string) bool {
 
 func norm(s string) string { return strings.Trim(strings.TrimSpace(s), `"'`) }
 
-var noteNoise = regexp.MustCompile(`->.*|\(used at line \d+\)|\(hand-set; was: [^)]*\)`)
+var (
+	handSet   = regexp.MustCompile(`\(hand-set; was: [^)]*\)`)
+	noteNoise = regexp.MustCompile(`->.*|\(used at line \d+\)`)
+)
 
-// category is a row's note up to the first ';', without REVIEW, an
-// arrow's right side or a hand-set remark: the class the report groups
+// category is a row's note up to the first ';', without a hand-set
+// remark, REVIEW or an arrow's right side: the class the report groups
 // misses and false positives by.
 func category(r Row) string {
-	n := r.Note
+	n := handSet.ReplaceAllString(r.Note, "")
 	if i := strings.Index(n, ";"); i >= 0 {
 		n = n[:i]
 	}
