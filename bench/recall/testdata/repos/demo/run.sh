@@ -1,0 +1,2 @@
+#!/bin/sh
+docker run --rm busybox:1.36 true
