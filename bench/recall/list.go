@@ -29,11 +29,18 @@ func list(ctx context.Context, bin, dir string) ([]Finding, []Warning, error) {
 	if err := cmd.Run(); err != nil {
 		return nil, nil, fmt.Errorf("%v: %s", err, lastLines(stderr.String(), 3))
 	}
-	var fs []Finding
-	if err := json.Unmarshal(stdout.Bytes(), &fs); err != nil {
+	// docs/json.md: list prints {"schema_version": 1, "references": [...]}.
+	var doc struct {
+		SchemaVersion int       `json:"schema_version"`
+		References    []Finding `json:"references"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil {
 		return nil, nil, fmt.Errorf("bad JSON: %w", err)
 	}
-	return fs, parseWarnings(stderr.String()), nil
+	if doc.SchemaVersion != 1 {
+		return nil, nil, fmt.Errorf("list printed schema_version %d; this program reads 1", doc.SchemaVersion)
+	}
+	return doc.References, parseWarnings(stderr.String()), nil
 }
 
 var warnRe = regexp.MustCompile(`^warning: (.+?):(\d+): (.*)$`)
