@@ -293,7 +293,8 @@ func (d *dockerfile) from(n *parser.Node, in instr) error {
 					d.refs[n].Style = External
 				}
 				return nil
-			case g.pinnable:
+			case g.pinnable && g.span.Start < g.span.End:
+				// An empty default has nothing a digest could follow.
 				d.add(g.span, res.Result, v)
 				d.refs[len(d.refs)-1].Style = style
 				return nil
