@@ -95,7 +95,7 @@ var Kinds = []KindInfo{
 		Name:   "Kubernetes",
 		Sample: "manifest.yaml",
 		Files:  "any other `*.y(a)ml` whose documents have `apiVersion` and `kind`",
-		Images: "every `containers`, `initContainers`, `ephemeralContainers` entry at any depth: Deployment, CronJob, Job, Pod, StatefulSet, DaemonSet, `List`, custom resources that embed pod specs; multi-document files",
+		Images: "`image` of every `containers`, `initContainers`, `ephemeralContainers` entry at any depth (workloads, `List`, custom resources that embed pod specs), of `steps` and `sidecars` entries that have a `name`, and `volumes[].image.reference`; outside those, only the fields of the custom resources `kubernetes.go` lists by group and kind (Argo Workflows `container`/`script`, Tekton steps, sidecars and `stepTemplate`, StepAction, Prometheus, Alertmanager, ThanosRuler, RabbitmqCluster, MinIO Tenant, Strimzi, KubeVirt `containerDisk`, Rook `cephVersion`, numaflow, CloudNativePG, Crossplane packages, …): `spec.image` of a kind not listed is not read. Never under an object's `status`; multi-document files",
 		Match: func(_, _, lower string) bool {
 			_, ok := cutYAMLExt(lower)
 			return ok

@@ -3,25 +3,108 @@ package rewrite
 import (
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 )
 
-// containerKeys are the pod spec fields whose entries are containers.
-var containerKeys = map[string]bool{
-	"containers":          true,
-	"initContainers":      true,
-	"ephemeralContainers": true,
+// An image path says where an image is in an object, from the object's
+// root: keys joined by ".", "[]" after a key for each entry of its list,
+// "[name]" for each entry that has a name, and a leading "**." for the
+// path starting at any depth (not below another object, nor in status).
+// The value at the end of the path is the image, a string.
+type imagePath struct {
+	segs []string
+	deep bool
 }
 
-// FindKubernetes returns the images of every container, init container and
-// ephemeral container, at any depth, in each document of a YAML file that
-// has apiVersion and kind: workloads, lists and custom resources that
-// embed pod templates alike. Documents without apiVersion and kind have no
-// references; a file that is not valid YAML, too large, or a Helm chart's
-// template is skipped with a warning or, for templates, in silence.
+// key returns the key the path starts with.
+func (p imagePath) key() string {
+	k, _, _ := strings.Cut(p.segs[0], "[")
+	return k
+}
+
+func parsePaths(paths ...string) []imagePath {
+	out := make([]imagePath, len(paths))
+	for i, p := range paths {
+		rest, deep := strings.CutPrefix(p, "**.")
+		out[i] = imagePath{segs: strings.Split(rest, "."), deep: deep}
+	}
+	return out
+}
+
+// anyObject are the image paths of every object: pod spec container
+// lists, image volumes, and lists of steps and sidecars whose entries
+// have a name and an image, as Tekton's and Argo's do.
+var anyObject = parsePaths(
+	"**.containers[].image",
+	"**.initContainers[].image",
+	"**.ephemeralContainers[].image",
+	"**.volumes[].image.reference",
+	"**.steps[name].image",
+	"**.sidecars[name].image",
+)
+
+// customImages is where the custom resources imagelock knows keep images
+// outside container lists, by API group and kind (every kind of the group
+// when Kinds is nil). A field of a kind not listed here is never read as
+// an image, whatever its name: spec.image of an unknown kind may name an
+// output, a pattern or a policy's subject as well as an image to pull.
+var customImages = []struct {
+	Group string
+	Kinds []string
+	Paths []imagePath
+}{
+	{"monitoring.coreos.com", []string{"Prometheus", "PrometheusAgent", "Alertmanager", "ThanosRuler"}, parsePaths("spec.image", "spec.thanos.image")},
+	{"rabbitmq.com", []string{"RabbitmqCluster"}, parsePaths("spec.image")},
+	{"minio.min.io", []string{"Tenant"}, parsePaths("spec.image", "spec.kes.image")},
+	{"kafka.strimzi.io", []string{"Kafka"}, parsePaths("spec.kafka.image", "spec.zookeeper.image", "spec.entityOperator.topicOperator.image", "spec.entityOperator.userOperator.image", "spec.entityOperator.tlsSidecar.image", "spec.cruiseControl.image", "spec.kafkaExporter.image")},
+	// spec.build.output.image of KafkaConnect is what the build pushes.
+	{"kafka.strimzi.io", []string{"KafkaConnect", "KafkaMirrorMaker2", "KafkaMirrorMaker", "KafkaBridge"}, parsePaths("spec.image")},
+	{"kubevirt.io", nil, parsePaths("**.volumes[].containerDisk.image", "**.kernelBoot.container.image")},
+	{"ceph.rook.io", []string{"CephCluster"}, parsePaths("spec.cephVersion.image")},
+	{"argoproj.io", []string{"Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow"}, parsePaths("**.container.image", "**.script.image")},
+	{"argoproj.io", []string{"Sensor", "EventSource"}, parsePaths("spec.template.container.image")},
+	{"numaflow.numaproj.io", nil, parsePaths("**.container.image")},
+	{"tekton.dev", nil, parsePaths("**.steps[].image", "**.sidecars[].image", "**.stepTemplate.image")},
+	{"tekton.dev", []string{"StepAction"}, parsePaths("spec.image")},
+	{"postgresql.cnpg.io", []string{"Cluster"}, parsePaths("spec.imageName")},
+	{"postgresql.cnpg.io", []string{"ImageCatalog", "ClusterImageCatalog"}, parsePaths("spec.images[].image")},
+	{"acid.zalan.do", []string{"postgresql"}, parsePaths("spec.dockerImage")},
+	{"pkg.crossplane.io", []string{"Provider", "Configuration", "Function"}, parsePaths("spec.package")},
+	{"opentelemetry.io", []string{"OpenTelemetryCollector"}, parsePaths("spec.image")},
+	{"opentelemetry.io", []string{"Instrumentation"}, parsePaths("spec.java.image", "spec.nodejs.image", "spec.python.image", "spec.dotnet.image", "spec.go.image", "spec.apacheHttpd.image", "spec.nginx.image")},
+	{"sparkoperator.k8s.io", []string{"SparkApplication"}, parsePaths("spec.image", "spec.driver.image", "spec.executor.image")},
+	{"sparkoperator.k8s.io", []string{"ScheduledSparkApplication"}, parsePaths("spec.template.image", "spec.template.driver.image", "spec.template.executor.image")},
+	{"elasticsearch.k8s.elastic.co", []string{"Elasticsearch"}, parsePaths("spec.image")},
+	{"kibana.k8s.elastic.co", []string{"Kibana"}, parsePaths("spec.image")},
+}
+
+// pathsFor returns the image paths of an object of apiVersion and kind.
+func pathsFor(apiVersion, kind string) []imagePath {
+	group, _, ok := strings.Cut(apiVersion, "/")
+	if !ok {
+		group = "" // the core group: "v1"
+	}
+	paths := anyObject
+	for _, c := range customImages {
+		if c.Group == group && (c.Kinds == nil || slices.Contains(c.Kinds, kind)) {
+			paths = append(slices.Clip(paths), c.Paths...)
+		}
+	}
+	return paths
+}
+
+// FindKubernetes returns the images of each document of a YAML file that
+// has apiVersion and kind, where pathsFor says images are: container
+// lists at any depth (workloads, lists, custom resources that embed pod
+// templates alike), image volumes, and the fields of the custom resources
+// customImages lists; never under an object's status.
+// Documents without apiVersion and kind have no references; a file that
+// is not valid YAML, too large, or a Helm chart's template is skipped with
+// a warning or, for templates, in silence.
 func FindKubernetes(in Input) ([]Ref, []Warning, error) {
 	if isChartTemplate(in) {
 		return nil, nil, nil
@@ -37,23 +120,39 @@ func FindKubernetes(in Input) ([]Ref, []Warning, error) {
 	if f == nil {
 		return nil, warns, nil
 	}
-	var refs []Ref
+	w := &objectWalker{f: f, visited: map[*yaml.Node]bool{}, images: map[*yaml.Node]bool{}}
 	for _, doc := range f.docs {
-		r := root(doc)
-		if r == nil || r.Kind != yaml.MappingNode || !f.hasScalar(r, "apiVersion") || !f.hasScalar(r, "kind") {
-			continue
+		if r := root(doc); r != nil && isObject(r) {
+			if err := w.walk(r, nil); err != nil {
+				return nil, nil, err
+			}
 		}
-		w := &podWalker{f: f, visited: map[*yaml.Node]bool{}}
-		if err := w.walk(r); err != nil {
-			return nil, nil, err
-		}
-		refs = append(refs, w.refs...)
-		warns = append(warns, w.warns...)
 	}
 	if err := f.tooComplex(); err != nil {
 		return nil, []Warning{{File: in.Path, Msg: tooComplexMsg + ", skipped"}}, nil
 	}
-	return inOrder(refs), warns, nil
+	return inOrder(w.refs), append(warns, w.warns...), nil
+}
+
+// isObject reports whether n is a Kubernetes object: a mapping that has
+// apiVersion and kind, written in it (not merged from another mapping).
+func isObject(n *yaml.Node) bool {
+	return ownScalar(n, "apiVersion") != "" && ownScalar(n, "kind") != ""
+}
+
+// ownScalar returns the value of key in mapping m when it is a scalar
+// written in m itself, else "".
+func ownScalar(m *yaml.Node, key string) string {
+	if m.Kind != yaml.MappingNode {
+		return ""
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if k := m.Content[i]; k.Kind == yaml.ScalarNode && k.Value == key {
+			s, _ := stringValue(deref(m.Content[i+1]))
+			return s
+		}
+	}
+	return ""
 }
 
 // hasScalar reports whether mapping m has key with a non-empty scalar value.
@@ -80,16 +179,23 @@ func isChartTemplate(in Input) bool {
 	return false
 }
 
-// podWalker walks one document for container lists. Each node is walked
-// once, so aliases cost nothing more than their target.
-type podWalker struct {
+// objectWalker walks the objects of a file for images. Each node is
+// walked once, so aliases cost nothing more than their target; the image
+// paths are followed from each mapping without that limit, so a list
+// reached through an alias is read where it is used.
+type objectWalker struct {
 	f       *yamlFile
 	visited map[*yaml.Node]bool
-	refs    []Ref
-	warns   []Warning
+	// images holds the image values read, which two paths may reach.
+	images map[*yaml.Node]bool
+	refs   []Ref
+	warns  []Warning
 }
 
-func (w *podWalker) walk(n *yaml.Node) error {
+// walk reads n, in an object whose image paths are paths. A mapping
+// with apiVersion and kind is an object of its own, whose status is not
+// read: it is what a cluster reported, not what the file deploys.
+func (w *objectWalker) walk(n *yaml.Node, paths []imagePath) error {
 	n = deref(n)
 	if n == nil || w.visited[n] {
 		return nil
@@ -98,19 +204,37 @@ func (w *podWalker) walk(n *yaml.Node) error {
 	switch n.Kind {
 	case yaml.SequenceNode:
 		for _, c := range n.Content {
-			if err := w.walk(c); err != nil {
+			if err := w.walk(c, paths); err != nil {
 				return err
 			}
 		}
 	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := deref(n.Content[i]), deref(n.Content[i+1])
-			if k != nil && containerKeys[k.Value] && v != nil && v.Kind == yaml.SequenceNode {
-				if err := w.containers(v); err != nil {
-					return err
+		object := isObject(n)
+		if object {
+			paths = pathsFor(ownScalar(n, "apiVersion"), ownScalar(n, "kind"))
+			for _, p := range paths {
+				if !p.deep {
+					if err := w.follow(n, p.segs); err != nil {
+						return err
+					}
 				}
 			}
-			if err := w.walk(v); err != nil {
+		}
+		// The keys written in n: a mapping merged into n is walked on
+		// its own, and has the same keys to match.
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := deref(n.Content[i]), deref(n.Content[i+1])
+			if k == nil || object && k.Value == "status" {
+				continue
+			}
+			for _, p := range paths {
+				if p.deep && k.Value == p.key() {
+					if err := w.at(v, p.segs); err != nil {
+						return err
+					}
+				}
+			}
+			if err := w.walk(v, paths); err != nil {
 				return err
 			}
 		}
@@ -118,24 +242,54 @@ func (w *podWalker) walk(n *yaml.Node) error {
 	return nil
 }
 
-// containers adds the image of each container in a container list.
-func (w *podWalker) containers(list *yaml.Node) error {
-	for _, c := range list.Content {
-		img := w.f.value(deref(c), "image")
-		s, ok := stringValue(img)
-		if !ok || s == "" {
+// follow adds the images at the end of path segs from mapping n.
+func (w *objectWalker) follow(n *yaml.Node, segs []string) error {
+	key, _, _ := strings.Cut(segs[0], "[")
+	return w.at(w.f.value(n, key), segs)
+}
+
+// at adds the images at the end of path segs from v, the value of the
+// key segs[0] names.
+func (w *objectWalker) at(v *yaml.Node, segs []string) error {
+	_, each, list := strings.Cut(segs[0], "[")
+	switch {
+	case v == nil:
+		return nil
+	case !list && len(segs) == 1:
+		return w.image(v)
+	case !list:
+		return w.follow(v, segs[1:])
+	case v.Kind != yaml.SequenceNode || len(segs) == 1:
+		return nil
+	}
+	need := strings.TrimSuffix(each, "]")
+	for _, e := range v.Content {
+		if e = deref(e); e == nil || need != "" && !w.f.hasScalar(e, need) {
 			continue
 		}
-		if strings.Contains(s, "{{") || strings.Contains(s, "$") {
-			w.warns = append(w.warns, Warning{File: w.f.path, Line: img.Line, Msg: "image " + s + " is a template or uses a variable, skipped"})
-			continue
-		}
-		r, err := w.f.ref(Kubernetes, img, 0)
-		if err != nil {
+		if err := w.follow(e, segs[1:]); err != nil {
 			return err
 		}
-		w.refs = append(w.refs, r)
 	}
+	return nil
+}
+
+// image adds the reference of an image value n: a string, not empty.
+func (w *objectWalker) image(n *yaml.Node) error {
+	s, ok := stringValue(n)
+	if !ok || s == "" || w.images[n] {
+		return nil
+	}
+	w.images[n] = true
+	if strings.Contains(s, "{{") || strings.Contains(s, "$") {
+		w.warns = append(w.warns, Warning{File: w.f.path, Line: n.Line, Msg: "image " + s + " is a template or uses a variable, skipped"})
+		return nil
+	}
+	r, err := w.f.ref(Kubernetes, n, 0)
+	if err != nil {
+		return err
+	}
+	w.refs = append(w.refs, r)
 	return nil
 }
 

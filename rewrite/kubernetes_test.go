@@ -141,3 +141,78 @@ func TestKubernetesGolden(t *testing.T) {
 	t.Parallel()
 	runGolden(t, "../testdata/kubernetes", FindKubernetes, "manifest.yaml")
 }
+
+// Outside container lists, only the fields customImages names for a
+// known group and kind are images; generic step and sidecar lists count
+// entries with a name; nothing under an object's status counts.
+func TestFindKubernetesCustomResources(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, src string
+		want      []string
+	}{
+		{
+			name: "spec.image of an unknown kind is not an image",
+			src:  "apiVersion: builds.example.com/v1\nkind: Build\nspec:\n  image: registry.example.com/out:1\n  output: {image: registry.example.com/out:2}\n",
+		},
+		{
+			name: "the same path of a known group in another version",
+			src:  "apiVersion: monitoring.coreos.com/v1alpha1\nkind: PrometheusAgent\nspec:\n  image: quay.io/prometheus/prometheus:v2.53.0\n",
+			want: []string{"4:10 quay.io/prometheus/prometheus:v2.53.0"},
+		},
+		{
+			name: "a known group, a kind not listed",
+			src:  "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nspec:\n  image: nope:1\n",
+		},
+		{
+			name: "steps of an unknown kind count with a name",
+			src:  "apiVersion: ci.example.com/v1\nkind: Job\nspec:\n  steps:\n  - image: unnamed:1\n  - name: build\n    image: named:1\n  sidecars:\n  - {name: db, image: postgres:16}\n",
+			want: []string{"7:12 named:1", "9:23 postgres:16"},
+		},
+		{
+			name: "Argo steps are lists of lists",
+			src:  "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nspec:\n  templates:\n  - name: main\n    steps:\n    - - name: a\n        template: b\n",
+		},
+		{
+			name: "container of a kind that is not a workflow",
+			src:  "apiVersion: example.com/v1\nkind: Thing\nspec:\n  container:\n    image: nope:1\n  script: {image: nope:2}\n",
+		},
+		{
+			name: "status of a custom resource",
+			src:  "apiVersion: tekton.dev/v1\nkind: TaskRun\nspec:\n  taskSpec:\n    steps: [{image: alpine:3.20}]\nstatus:\n  taskSpec:\n    steps: [{image: alpine:3.19}]\n  steps:\n  - name: a\n    image: alpine:3.18\n",
+			want: []string{"5:21 alpine:3.20"},
+		},
+		{
+			name: "a status key inside a spec is read",
+			src:  "apiVersion: v1\nkind: Pod\nspec:\n  status:\n    containers: [{image: odd:1}]\n",
+			want: []string{"5:26 odd:1"},
+		},
+		{
+			name: "image volumes, not other volume images",
+			src:  "apiVersion: v1\nkind: Pod\nspec:\n  volumes:\n  - name: a\n    image: {reference: ghcr.io/a/b:1}\n  - name: b\n    image: not-a-volume-source:1\n",
+			want: []string{"6:24 ghcr.io/a/b:1"},
+		},
+		{
+			name: "a known path reached through an alias",
+			src:  "apiVersion: kafka.strimzi.io/v1beta2\nkind: Kafka\nx: &img quay.io/strimzi/kafka:0.41.0\nspec:\n  kafka: {image: *img}\n  zookeeper: {image: *img}\n",
+			want: []string{"3:9 quay.io/strimzi/kafka:0.41.0"},
+		},
+		{
+			name: "a known path that is not a string",
+			src:  "apiVersion: rabbitmq.com/v1beta1\nkind: RabbitmqCluster\nspec:\n  image: {name: rabbitmq}\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			files := fstest.MapFS{"k.yaml": {Data: []byte(tt.src)}}
+			refs, warns, err := findIn(t, files, "k.yaml", Kubernetes)
+			if err != nil || len(warns) > 0 {
+				t.Fatal(err, warns)
+			}
+			if diff := cmp.Diff(tt.want, brief(t, files, refs)); diff != "" {
+				t.Errorf("refs (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -31,6 +31,7 @@ func addYAMLSeeds(f *testing.F) {
 	f.Add([]byte("a: &a [x, *a]\nb: {<<: *a}\n"))
 	f.Add([]byte("\ufeffk: 'v'\u0085w: \"é\"\r\n"))
 	f.Add([]byte(aliasBomb(3)))
+	f.Add([]byte("apiVersion: tekton.dev/v1\nkind: Task\nspec:\n  steps: [{image: a:1}, &s {name: b, image: b:1}]\n  sidecars: [*s]\nstatus: {steps: [{name: c, image: c:1}]}\n"))
 }
 
 // FuzzYAMLScalarSpan checks that every scalar the span engine locates
