@@ -94,11 +94,11 @@ var Kinds = []KindInfo{
 		Kind:   Kubernetes,
 		Name:   "Kubernetes",
 		Sample: "manifest.yaml",
-		Files:  "any other `*.y(a)ml` whose documents have `apiVersion` and `kind`",
+		Files:  "any other `*.y(a)ml` whose documents have `apiVersion` and `kind`, and `*.json` objects with them (other JSON is no source)",
 		Images: "`image` of every `containers`, `initContainers`, `ephemeralContainers` entry at any depth (workloads, `List`, custom resources that embed pod specs), of `steps` and `sidecars` entries that have a `name`, and `volumes[].image.reference`; outside those, only the fields of the custom resources `kubernetes.go` lists by group and kind (Argo Workflows `container`/`script`, Tekton steps, sidecars and `stepTemplate`, StepAction, Prometheus, Alertmanager, ThanosRuler, RabbitmqCluster, MinIO Tenant, Strimzi, KubeVirt `containerDisk`, Rook `cephVersion`, numaflow, CloudNativePG, Crossplane packages, …): `spec.image` of a kind not listed is not read. Never under an object's `status`; multi-document files",
 		Match: func(_, _, lower string) bool {
 			_, ok := cutYAMLExt(lower)
-			return ok
+			return ok || strings.HasSuffix(lower, ".json")
 		},
 		Find: FindKubernetes,
 	},

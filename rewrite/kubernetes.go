@@ -1,8 +1,10 @@
 package rewrite
 
 import (
+	"bytes"
 	"io/fs"
 	"path"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -101,12 +103,18 @@ func pathsFor(apiVersion, kind string) []imagePath {
 // has apiVersion and kind, where pathsFor says images are: container
 // lists at any depth (workloads, lists, custom resources that embed pod
 // templates alike), image volumes, and the fields of the custom resources
-// customImages lists; never under an object's status.
+// customImages lists; never under an object's status. A .json file is
+// read when it has "apiVersion" and "kind" keys with string values, and
+// otherwise is no source at all, in silence.
 // Documents without apiVersion and kind have no references; a file that
 // is not valid YAML, too large, or a Helm chart's template is skipped with
 // a warning or, for templates, in silence.
 func FindKubernetes(in Input) ([]Ref, []Warning, error) {
 	if isChartTemplate(in) {
+		return nil, nil, nil
+	}
+	isJSON := strings.HasSuffix(strings.ToLower(in.Path), ".json")
+	if isJSON && !jsonManifest(in.Src) {
 		return nil, nil, nil
 	}
 	f, warns, err := parseYAML(in)
@@ -132,6 +140,27 @@ func FindKubernetes(in Input) ([]Ref, []Warning, error) {
 		return nil, []Warning{{File: in.Path, Msg: tooComplexMsg + ", skipped"}}, nil
 	}
 	return inOrder(w.refs), append(warns, w.warns...), nil
+}
+
+// jsonKeys match the keys of a Kubernetes object written as JSON.
+var jsonKeys = [...]*regexp.Regexp{
+	regexp.MustCompile(`"apiVersion"\s*:\s*"`),
+	regexp.MustCompile(`"kind"\s*:\s*"`),
+}
+
+// jsonManifest reports whether JSON text may be a Kubernetes object: it
+// has apiVersion and kind keys with string values. Most JSON (package.json,
+// tsconfig.json, lock files, schemas) fails the first byte search.
+func jsonManifest(src []byte) bool {
+	if !bytes.Contains(src, []byte(`"apiVersion"`)) {
+		return false
+	}
+	for _, re := range jsonKeys {
+		if !re.Match(src) {
+			return false
+		}
+	}
+	return true
 }
 
 // isObject reports whether n is a Kubernetes object: a mapping that has

@@ -1,6 +1,7 @@
 package rewrite
 
 import (
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -142,6 +143,11 @@ func TestKubernetesGolden(t *testing.T) {
 	runGolden(t, "../testdata/kubernetes", FindKubernetes, "manifest.yaml")
 }
 
+func TestKubernetesJSONGolden(t *testing.T) {
+	t.Parallel()
+	runGolden(t, "../testdata/kubernetes-json", FindKubernetes, "manifest.json")
+}
+
 // Outside container lists, only the fields customImages names for a
 // known group and kind are images; generic step and sidecar lists count
 // entries with a name; nothing under an object's status counts.
@@ -214,5 +220,80 @@ func TestFindKubernetesCustomResources(t *testing.T) {
 				t.Errorf("refs (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// JSON is a source only as a Kubernetes object: any other JSON file
+// yields nothing and no warning, and most are not even parsed.
+func TestFindKubernetesJSON(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, path, src string
+		want            []string
+		warns           []string
+	}{
+		{
+			name: "package.json",
+			path: "node_modules/x/package.json",
+			src:  `{"name": "x", "version": "1.0.0", "dependencies": {"image": "^1"}}`,
+		},
+		{
+			name: "tsconfig.json with comments",
+			path: "tsconfig.json",
+			src:  "{\n  // comment\n  \"compilerOptions\": {\"strict\": true,},\n}\n",
+		},
+		{
+			name: "a schema that names apiVersion",
+			path: "schema/pod.json",
+			src:  `{"properties": {"apiVersion": {"type": "string"}, "kind": {"type": "string"}, "spec": {"containers": [{"image": "nope:1"}]}}}`,
+		},
+		{
+			name: "apiVersion and kind below the top level",
+			path: "data.json",
+			src:  `{"items": [{"apiVersion": "v1", "kind": "Pod", "spec": {"containers": [{"image": "nope:1"}]}}]}`,
+		},
+		{
+			name: "a pod",
+			path: "deploy/pod.JSON",
+			src:  "{\"apiVersion\": \"v1\", \"kind\": \"Pod\",\r\n \"spec\": {\"containers\": [{\"name\": \"a\", \"image\": \"nginx:1.27\"}]}}\r\n",
+			want: []string{"2:50 nginx:1.27"},
+		},
+		{
+			name:  "a broken manifest",
+			path:  "pod.json",
+			src:   `{"apiVersion": "v1", "kind": "Pod", "spec": {`,
+			warns: []string{"pod.json:1: not valid YAML, skipped: parsing YAML: did not find expected node content"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			kind, find, ok := FinderFor(tt.path)
+			if !ok || kind != Kubernetes {
+				t.Fatalf("FinderFor(%q) = %q, %v", tt.path, kind, ok)
+			}
+			files := fstest.MapFS{tt.path: {Data: []byte(tt.src)}}
+			refs, warns, err := find(Input{FS: files, Path: tt.path, Src: []byte(tt.src)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, brief(t, files, refs)); diff != "" {
+				t.Errorf("refs (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.warns, warnings(warns)); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// A big JSON file that is not a manifest costs a byte search, not a parse.
+func BenchmarkFindKubernetesJSONSkip(b *testing.B) {
+	src := []byte(`{"name": "x", "packages": {` + strings.Repeat(`"node_modules/a": {"version": "1.0.0", "resolved": "https://registry.npmjs.org/a/-/a-1.0.0.tgz"},`, 50000) + `"": {}}}`)
+	b.SetBytes(int64(len(src)))
+	for b.Loop() {
+		if refs, warns, err := FindKubernetes(Input{Path: "package-lock.json", Src: src}); refs != nil || warns != nil || err != nil {
+			b.Fatal(refs, warns, err)
+		}
 	}
 }
