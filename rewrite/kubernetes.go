@@ -103,9 +103,10 @@ func pathsFor(apiVersion, kind string) []imagePath {
 // has apiVersion and kind, where pathsFor says images are: container
 // lists at any depth (workloads, lists, custom resources that embed pod
 // templates alike), image volumes, and the fields of the custom resources
-// customImages lists; never under an object's status. A .json file is
-// read when it has "apiVersion" and "kind" keys with string values, and
-// otherwise is no source at all, in silence.
+// customImages lists; never under an object's status. A file whose
+// documents all have a compose file's shape (composeShaped) is read as
+// compose. A .json file is read when it has "apiVersion" and "kind" keys
+// with string values, and otherwise is no source at all, in silence.
 // Documents without apiVersion and kind have no references; a file that
 // is not valid YAML, too large, or a Helm chart's template is skipped with
 // a warning or, for templates, in silence.
@@ -127,6 +128,9 @@ func FindKubernetes(in Input) ([]Ref, []Warning, error) {
 	}
 	if f == nil {
 		return nil, warns, nil
+	}
+	if !isJSON && f.composeShaped() {
+		return FindCompose(in)
 	}
 	w := &objectWalker{f: f, visited: map[*yaml.Node]bool{}, images: map[*yaml.Node]bool{}}
 	for _, doc := range f.docs {
@@ -188,6 +192,52 @@ func ownScalar(m *yaml.Node, key string) string {
 func (f *yamlFile) hasScalar(m *yaml.Node, key string) bool {
 	s, ok := stringValue(f.value(m, key))
 	return ok && s != ""
+}
+
+// composeTop are the top-level keys of the compose specification, which
+// allows no others but x- extensions.
+var composeTop = map[string]bool{
+	"version": true, "name": true, "include": true, "services": true, "networks": true,
+	"volumes": true, "configs": true, "secrets": true, "models": true,
+}
+
+// composeShaped reports whether every document of the file is a compose
+// file: a mapping with only the compose specification's top-level keys
+// and a services mapping whose every entry is a mapping with an image
+// string, a build, or extends. A Helm values file or an Ansible playbook
+// that has services fails one of these.
+func (f *yamlFile) composeShaped() bool {
+	n := 0
+	for _, doc := range f.docs {
+		r := root(doc)
+		if r == nil {
+			continue
+		}
+		if r.Kind != yaml.MappingNode {
+			return false
+		}
+		for _, p := range f.pairs(r) {
+			if !composeTop[p.Key.Value] && !strings.HasPrefix(p.Key.Value, "x-") {
+				return false
+			}
+		}
+		services := f.value(r, "services")
+		if services == nil || services.Kind != yaml.MappingNode || len(services.Content) == 0 {
+			return false
+		}
+		for _, s := range f.pairs(services) {
+			if s.Value == nil || s.Value.Kind != yaml.MappingNode {
+				return false
+			}
+			img, build := f.value(s.Value, "image"), f.value(s.Value, "build")
+			if img != nil && img.Kind != yaml.ScalarNode || build != nil && build.Kind == yaml.SequenceNode ||
+				img == nil && build == nil && f.value(s.Value, "extends") == nil {
+				return false
+			}
+		}
+		n++
+	}
+	return n > 0
 }
 
 // isChartTemplate reports whether in is a file under a Helm chart's

@@ -148,6 +148,13 @@ func TestKubernetesJSONGolden(t *testing.T) {
 	runGolden(t, "../testdata/kubernetes-json", FindKubernetes, "manifest.json")
 }
 
+// A YAML file no name rule claims, shaped as a compose file, is read as
+// compose by the generic YAML row.
+func TestComposeByContentGolden(t *testing.T) {
+	t.Parallel()
+	runGolden(t, "../testdata/compose-content", FindKubernetes, "stack.yml")
+}
+
 // Outside container lists, only the fields customImages names for a
 // known group and kind are images; generic step and sidecar lists count
 // entries with a name; nothing under an object's status counts.
@@ -295,5 +302,75 @@ func BenchmarkFindKubernetesJSONSkip(b *testing.B) {
 		if refs, warns, err := FindKubernetes(Input{Path: "package-lock.json", Src: src}); refs != nil || warns != nil || err != nil {
 			b.Fatal(refs, warns, err)
 		}
+	}
+}
+
+// Any YAML file shaped as a compose file is read as compose; a file
+// with services that is not a compose file is not.
+func TestComposeByContent(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, src string
+		kind      Kind
+		want      []string
+	}{
+		{
+			name: "a stack file",
+			src:  "services:\n  web:\n    image: nginx:1.27\n  app:\n    extends: {file: base.yml, service: app}\n",
+			kind: Compose,
+			want: []string{"3:12 nginx:1.27"},
+		},
+		{
+			name: "Helm-like values: image is a map",
+			src:  "services:\n  api:\n    image:\n      repository: ghcr.io/acme/api\n      tag: \"1.0\"\n",
+		},
+		{
+			name: "values with other top-level keys",
+			src:  "replicaCount: 2\nservices:\n  web:\n    image: nginx:1.27\n",
+		},
+		{
+			name: "a service without image, build or extends",
+			src:  "services:\n  web:\n    image: nginx:1.27\n  dns:\n    port: 53\n",
+		},
+		{
+			name: "services that are not maps",
+			src:  "services:\n  web: nginx:1.27\n",
+		},
+		{
+			name: "an Ansible playbook",
+			src:  "- hosts: all\n  vars:\n    services:\n      web: {image: nginx:1.27}\n",
+		},
+		{
+			name: "a manifest with services",
+			src:  "apiVersion: example.com/v1\nkind: App\nservices:\n  web:\n    image: nginx:1.27\n",
+		},
+		{
+			name: "one document of several is not compose",
+			src:  "services:\n  web:\n    image: nginx:1.27\n---\napiVersion: v1\nkind: Pod\nspec:\n  containers: [{image: redis:7}]\n",
+			kind: Kubernetes,
+			want: []string{"8:24 redis:7"},
+		},
+		{
+			name: "an empty services map",
+			src:  "services: {}\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			files := fstest.MapFS{"ci/docker-stack.yml": {Data: []byte(tt.src)}}
+			refs, warns, err := findIn(t, files, "ci/docker-stack.yml", Kubernetes)
+			if err != nil || len(warns) > 0 {
+				t.Fatal(err, warns)
+			}
+			if diff := cmp.Diff(tt.want, brief(t, files, refs)); diff != "" {
+				t.Errorf("refs (-want +got):\n%s", diff)
+			}
+			for _, r := range refs {
+				if r.Kind != tt.kind {
+					t.Errorf("%s: kind %s, want %s", r.Pos(), r.Kind, tt.kind)
+				}
+			}
+		})
 	}
 }

@@ -14,7 +14,7 @@ import (
 // addYAMLSeeds adds the golden inputs of every YAML kind to the corpus.
 func addYAMLSeeds(f *testing.F) {
 	f.Helper()
-	for _, kind := range []string{"compose", "kubernetes", "kubernetes-json", "actions", "gitlab", "kustomize", "helm"} {
+	for _, kind := range []string{"compose", "kubernetes", "kubernetes-json", "compose-content", "actions", "gitlab", "kustomize", "helm"} {
 		paths, _ := filepath.Glob(filepath.Join("..", "testdata", kind, "*", "*"))
 		for _, p := range paths {
 			switch filepath.Base(p) {
@@ -33,6 +33,7 @@ func addYAMLSeeds(f *testing.F) {
 	f.Add([]byte(aliasBomb(3)))
 	f.Add([]byte("apiVersion: tekton.dev/v1\nkind: Task\nspec:\n  steps: [{image: a:1}, &s {name: b, image: b:1}]\n  sidecars: [*s]\nstatus: {steps: [{name: c, image: c:1}]}\n"))
 	f.Add([]byte(`{"apiVersion":"argoproj.io/v1alpha1","kind":"Workflow","spec":{"templates":[{"container":{"image":"a:1"}},{"script":{"image":"b:1"}}]}}`))
+	f.Add([]byte("services:\n  a: {image: a:1}\n  b: {extends: a}\nx-y: 1\n"))
 }
 
 // FuzzYAMLScalarSpan checks that every scalar the span engine locates
