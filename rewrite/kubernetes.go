@@ -135,7 +135,7 @@ func FindKubernetes(in Input) ([]Ref, []Warning, error) {
 	w := &objectWalker{f: f, visited: map[*yaml.Node]bool{}, images: map[*yaml.Node]bool{}}
 	for _, doc := range f.docs {
 		if r := root(doc); r != nil && isObject(r) {
-			if err := w.walk(r, nil); err != nil {
+			if err := w.walk(r, scope{}); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -271,10 +271,27 @@ type objectWalker struct {
 	warns  []Warning
 }
 
-// walk reads n, in an object whose image paths are paths. A mapping
-// with apiVersion and kind is an object of its own, whose status is not
-// read: it is what a cluster reported, not what the file deploys.
-func (w *objectWalker) walk(n *yaml.Node, paths []imagePath) error {
+// scope is what an image is read in: the image paths of its object and,
+// in a Tekton object, the mappings around it that declare params,
+// innermost last.
+type scope struct {
+	paths  []imagePath
+	tekton bool
+	params []*yaml.Node
+}
+
+// in returns the scope inside mapping m.
+func (sc scope) in(f *yamlFile, m *yaml.Node) scope {
+	if sc.tekton && (f.value(m, "params") != nil || f.value(f.value(m, "inputs"), "params") != nil) {
+		sc.params = append(slices.Clip(sc.params), m)
+	}
+	return sc
+}
+
+// walk reads n in scope sc. A mapping with apiVersion and kind is an
+// object of its own, whose status is not read: it is what a cluster
+// reported, not what the file deploys.
+func (w *objectWalker) walk(n *yaml.Node, sc scope) error {
 	n = deref(n)
 	if n == nil || w.visited[n] {
 		return nil
@@ -283,22 +300,26 @@ func (w *objectWalker) walk(n *yaml.Node, paths []imagePath) error {
 	switch n.Kind {
 	case yaml.SequenceNode:
 		for _, c := range n.Content {
-			if err := w.walk(c, paths); err != nil {
+			if err := w.walk(c, sc); err != nil {
 				return err
 			}
 		}
 	case yaml.MappingNode:
 		object := isObject(n)
 		if object {
-			paths = pathsFor(ownScalar(n, "apiVersion"), ownScalar(n, "kind"))
-			for _, p := range paths {
+			api := ownScalar(n, "apiVersion")
+			sc = scope{paths: pathsFor(api, ownScalar(n, "kind")), tekton: strings.HasPrefix(api, "tekton.dev/")}
+			// The paths from the object's root read its spec's params.
+			inSpec := sc.in(w.f, w.f.value(n, "spec"))
+			for _, p := range sc.paths {
 				if !p.deep {
-					if err := w.follow(n, p.segs); err != nil {
+					if err := w.follow(n, p.segs, inSpec); err != nil {
 						return err
 					}
 				}
 			}
 		}
+		sc = sc.in(w.f, n)
 		// The keys written in n: a mapping merged into n is walked on
 		// its own, and has the same keys to match.
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -306,14 +327,14 @@ func (w *objectWalker) walk(n *yaml.Node, paths []imagePath) error {
 			if k == nil || object && k.Value == "status" {
 				continue
 			}
-			for _, p := range paths {
+			for _, p := range sc.paths {
 				if p.deep && k.Value == p.key() {
-					if err := w.at(v, p.segs); err != nil {
+					if err := w.at(v, p.segs, sc); err != nil {
 						return err
 					}
 				}
 			}
-			if err := w.walk(v, paths); err != nil {
+			if err := w.walk(v, sc); err != nil {
 				return err
 			}
 		}
@@ -322,22 +343,22 @@ func (w *objectWalker) walk(n *yaml.Node, paths []imagePath) error {
 }
 
 // follow adds the images at the end of path segs from mapping n.
-func (w *objectWalker) follow(n *yaml.Node, segs []string) error {
+func (w *objectWalker) follow(n *yaml.Node, segs []string, sc scope) error {
 	key, _, _ := strings.Cut(segs[0], "[")
-	return w.at(w.f.value(n, key), segs)
+	return w.at(w.f.value(n, key), segs, sc)
 }
 
 // at adds the images at the end of path segs from v, the value of the
 // key segs[0] names.
-func (w *objectWalker) at(v *yaml.Node, segs []string) error {
+func (w *objectWalker) at(v *yaml.Node, segs []string, sc scope) error {
 	_, each, list := strings.Cut(segs[0], "[")
 	switch {
 	case v == nil:
 		return nil
 	case !list && len(segs) == 1:
-		return w.image(v)
+		return w.image(v, sc)
 	case !list:
-		return w.follow(v, segs[1:])
+		return w.follow(v, segs[1:], sc)
 	case v.Kind != yaml.SequenceNode || len(segs) == 1:
 		return nil
 	}
@@ -346,20 +367,36 @@ func (w *objectWalker) at(v *yaml.Node, segs []string) error {
 		if e = deref(e); e == nil || need != "" && !w.f.hasScalar(e, need) {
 			continue
 		}
-		if err := w.follow(e, segs[1:]); err != nil {
+		if err := w.follow(e, segs[1:], sc); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// image adds the reference of an image value n: a string, not empty.
-func (w *objectWalker) image(n *yaml.Node) error {
+// tektonParam matches a Tekton image that is one param: $(params.NAME),
+// or $(inputs.params.NAME) as v1alpha1 Tasks write it.
+var tektonParam = regexp.MustCompile(`^\$\((?:inputs\.)?params\.([A-Za-z0-9_.-]+)\)$`)
+
+// image adds the reference of an image value n: a string, not empty. A
+// Tekton image that is one param is the default of that param, where
+// the nearest mapping around it declares it, as an ARG default is in a
+// Dockerfile: pin writes the digest there.
+func (w *objectWalker) image(n *yaml.Node, sc scope) error {
 	s, ok := stringValue(n)
 	if !ok || s == "" || w.images[n] {
 		return nil
 	}
 	w.images[n] = true
+	param := ""
+	if m := tektonParam.FindStringSubmatch(s); m != nil && sc.tekton {
+		if def := w.paramDefault(sc, m[1]); def != nil {
+			if s, ok = stringValue(def); !ok || s == "" {
+				return nil
+			}
+			param, n = m[1], def
+		}
+	}
 	if strings.Contains(s, "{{") || strings.Contains(s, "$") {
 		w.warns = append(w.warns, Warning{File: w.f.path, Line: n.Line, Msg: "image " + s + " is a template or uses a variable, skipped"})
 		return nil
@@ -368,7 +405,27 @@ func (w *objectWalker) image(n *yaml.Node) error {
 	if err != nil {
 		return err
 	}
+	r.Var = param
 	w.refs = append(w.refs, r)
+	return nil
+}
+
+// paramDefault returns the default of the Tekton param name that the
+// innermost mapping of sc declaring it gives (nil when it gives none).
+func (w *objectWalker) paramDefault(sc scope, name string) *yaml.Node {
+	for i := len(sc.params) - 1; i >= 0; i-- {
+		m := sc.params[i]
+		for _, list := range []*yaml.Node{w.f.value(m, "params"), w.f.value(w.f.value(m, "inputs"), "params")} {
+			if list == nil || list.Kind != yaml.SequenceNode {
+				continue
+			}
+			for _, p := range list.Content {
+				if s, _ := stringValue(w.f.value(p, "name")); s == name {
+					return w.f.value(p, "default")
+				}
+			}
+		}
+	}
 	return nil
 }
 

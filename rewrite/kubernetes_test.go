@@ -374,3 +374,60 @@ func TestComposeByContent(t *testing.T) {
 		})
 	}
 }
+
+// A Tekton image that is one param is the param's default; elsewhere
+// $(params.NAME) is no Tekton param.
+func TestFindKubernetesTektonParams(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, src string
+		want      []string
+		warns     []string
+	}{
+		{
+			name:  "a required param has no default",
+			src:   "apiVersion: tekton.dev/v1\nkind: Task\nspec:\n  params: [{name: img}]\n  steps: [{image: $(params.img)}]\n",
+			warns: []string{"k.yaml:5: image $(params.img) is a template or uses a variable, skipped"},
+		},
+		{
+			name: "an array param",
+			src:  "apiVersion: tekton.dev/v1\nkind: Task\nspec:\n  params: [{name: img, default: [a, b]}]\n  steps: [{image: $(params.img)}]\n",
+		},
+		{
+			name:  "a param inside a longer image",
+			src:   "apiVersion: tekton.dev/v1\nkind: Task\nspec:\n  params: [{name: v, default: \"1.23\"}]\n  steps: [{image: \"golang:$(params.v)\"}]\n",
+			warns: []string{"k.yaml:5: image golang:$(params.v) is a template or uses a variable, skipped"},
+		},
+		{
+			name:  "not a Tekton object",
+			src:   "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nspec:\n  params: [{name: img, default: nope:1}]\n  templates: [{container: {image: $(params.img)}}]\n",
+			warns: []string{"k.yaml:5: image $(params.img) is a template or uses a variable, skipped"},
+		},
+		{
+			name:  "a default that is a variable",
+			src:   "apiVersion: tekton.dev/v1\nkind: Task\nspec:\n  params: [{name: img, default: $(context.taskRun.name)}]\n  steps: [{image: $(params.img)}]\n",
+			warns: []string{"k.yaml:4: image $(context.taskRun.name) is a template or uses a variable, skipped"},
+		},
+		{
+			name: "a default that two steps use",
+			src:  "apiVersion: tekton.dev/v1\nkind: Task\nspec:\n  params: [{name: img, default: alpine:3.20}]\n  steps: [{image: $(params.img)}, {name: b, image: $(params.img)}]\n",
+			want: []string{"4:33 alpine:3.20 var=img"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			files := fstest.MapFS{"k.yaml": {Data: []byte(tt.src)}}
+			refs, warns, err := findIn(t, files, "k.yaml", Kubernetes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, brief(t, files, refs)); diff != "" {
+				t.Errorf("refs (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.warns, warnings(warns)); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
