@@ -16,10 +16,12 @@ import (
 // root: keys joined by ".", "[]" after a key for each entry of its list,
 // "[name]" for each entry that has a name, and a leading "**." for the
 // path starting at any depth (not below another object, nor in status).
-// The value at the end of the path is the image, a string.
+// The value at the end of the path is the image, a string; with a
+// leading "yaml:", it is a manifest written as a literal block, whose
+// objects are read as a file's.
 type imagePath struct {
-	segs []string
-	deep bool
+	segs           []string
+	deep, manifest bool
 }
 
 // key returns the key the path starts with.
@@ -31,8 +33,9 @@ func (p imagePath) key() string {
 func parsePaths(paths ...string) []imagePath {
 	out := make([]imagePath, len(paths))
 	for i, p := range paths {
-		rest, deep := strings.CutPrefix(p, "**.")
-		out[i] = imagePath{segs: strings.Split(rest, "."), deep: deep}
+		rest, manifest := strings.CutPrefix(p, "yaml:")
+		rest, deep := strings.CutPrefix(rest, "**.")
+		out[i] = imagePath{segs: strings.Split(rest, "."), deep: deep, manifest: manifest}
 	}
 	return out
 }
@@ -67,7 +70,7 @@ var customImages = []struct {
 	{"kafka.strimzi.io", []string{"KafkaConnect", "KafkaMirrorMaker2", "KafkaMirrorMaker", "KafkaBridge"}, parsePaths("spec.image")},
 	{"kubevirt.io", nil, parsePaths("**.volumes[].containerDisk.image", "**.kernelBoot.container.image")},
 	{"ceph.rook.io", []string{"CephCluster"}, parsePaths("spec.cephVersion.image")},
-	{"argoproj.io", []string{"Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow"}, parsePaths("**.container.image", "**.script.image")},
+	{"argoproj.io", []string{"Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow"}, parsePaths("**.container.image", "**.script.image", "yaml:**.resource.manifest")},
 	{"argoproj.io", []string{"Sensor", "EventSource"}, parsePaths("spec.template.container.image")},
 	{"numaflow.numaproj.io", nil, parsePaths("**.container.image")},
 	{"tekton.dev", nil, parsePaths("**.steps[].image", "**.sidecars[].image", "**.stepTemplate.image")},
@@ -313,7 +316,7 @@ func (w *objectWalker) walk(n *yaml.Node, sc scope) error {
 			inSpec := sc.in(w.f, w.f.value(n, "spec"))
 			for _, p := range sc.paths {
 				if !p.deep {
-					if err := w.follow(n, p.segs, inSpec); err != nil {
+					if err := w.follow(n, p.segs, inSpec, w.leaf(p)); err != nil {
 						return err
 					}
 				}
@@ -329,7 +332,7 @@ func (w *objectWalker) walk(n *yaml.Node, sc scope) error {
 			}
 			for _, p := range sc.paths {
 				if p.deep && k.Value == p.key() {
-					if err := w.at(v, p.segs, sc); err != nil {
+					if err := w.at(v, p.segs, sc, w.leaf(p)); err != nil {
 						return err
 					}
 				}
@@ -342,23 +345,34 @@ func (w *objectWalker) walk(n *yaml.Node, sc scope) error {
 	return nil
 }
 
-// follow adds the images at the end of path segs from mapping n.
-func (w *objectWalker) follow(n *yaml.Node, segs []string, sc scope) error {
+// leafFunc reads the value at the end of an image path.
+type leafFunc func(*yaml.Node, scope) error
+
+// leaf returns what reads the value at the end of path p.
+func (w *objectWalker) leaf(p imagePath) leafFunc {
+	if p.manifest {
+		return w.manifest
+	}
+	return w.image
+}
+
+// follow reads the values at the end of path segs from mapping n.
+func (w *objectWalker) follow(n *yaml.Node, segs []string, sc scope, leaf leafFunc) error {
 	key, _, _ := strings.Cut(segs[0], "[")
-	return w.at(w.f.value(n, key), segs, sc)
+	return w.at(w.f.value(n, key), segs, sc, leaf)
 }
 
 // at adds the images at the end of path segs from v, the value of the
 // key segs[0] names.
-func (w *objectWalker) at(v *yaml.Node, segs []string, sc scope) error {
+func (w *objectWalker) at(v *yaml.Node, segs []string, sc scope, leaf leafFunc) error {
 	_, each, list := strings.Cut(segs[0], "[")
 	switch {
 	case v == nil:
 		return nil
 	case !list && len(segs) == 1:
-		return w.image(v, sc)
+		return leaf(v, sc)
 	case !list:
-		return w.follow(v, segs[1:], sc)
+		return w.follow(v, segs[1:], sc, leaf)
 	case v.Kind != yaml.SequenceNode || len(segs) == 1:
 		return nil
 	}
@@ -367,7 +381,7 @@ func (w *objectWalker) at(v *yaml.Node, segs []string, sc scope) error {
 		if e = deref(e); e == nil || need != "" && !w.f.hasScalar(e, need) {
 			continue
 		}
-		if err := w.follow(e, segs[1:], sc); err != nil {
+		if err := w.follow(e, segs[1:], sc, leaf); err != nil {
 			return err
 		}
 	}
@@ -407,6 +421,73 @@ func (w *objectWalker) image(n *yaml.Node, sc scope) error {
 	}
 	r.Var = param
 	w.refs = append(w.refs, r)
+	return nil
+}
+
+// manifest adds the images of the objects of a manifest written as a
+// literal block n (an Argo resource template's manifest): the block's
+// text is parsed as a file of its own, and what is found there is
+// mapped back to the lines of the block. A manifest that is not valid
+// YAML (a template) is a warning.
+func (w *objectWalker) manifest(n *yaml.Node, _ scope) error {
+	if n.Kind != yaml.ScalarNode || n.Style&yaml.LiteralStyle == 0 || !strings.Contains(n.Value, "apiVersion") || w.images[n] {
+		return nil
+	}
+	w.images[n] = true
+	off, ok := w.f.offset(n.Line, n.Column)
+	if !ok {
+		return nil
+	}
+	// The block's text starts on the line after its header, indented.
+	first, _ := w.f.lineCol(w.f.skipProperties(off, n))
+	if first >= len(w.f.lines) {
+		return nil
+	}
+	indent := 0
+	for _, line := range w.f.lines[first:] {
+		end := line
+		for end < len(w.f.src) && w.f.src[end] == ' ' {
+			end++
+		}
+		if end < len(w.f.src) && w.f.src[end] != '\n' && w.f.src[end] != '\r' {
+			indent = end - line
+			break
+		}
+	}
+	inner, warns, err := parseYAML(Input{Path: w.f.path, Src: []byte(n.Value)})
+	if err != nil || inner == nil {
+		w.warns = append(w.warns, Warning{File: w.f.path, Line: n.Line, Msg: "the manifest written here is not valid YAML, its images are not read"})
+		return nil
+	}
+	iw := &objectWalker{f: inner, visited: map[*yaml.Node]bool{}, images: map[*yaml.Node]bool{}}
+	for _, doc := range inner.docs {
+		if r := root(doc); r != nil && isObject(r) {
+			if err := iw.walk(r, scope{}); err != nil {
+				w.warns = append(w.warns, Warning{File: w.f.path, Line: n.Line, Msg: "the manifest written here cannot be read, its images are not: " + err.Error()})
+				return nil
+			}
+		}
+	}
+	for _, iwarn := range append(warns, iw.warns...) {
+		iwarn.Line += first
+		w.warns = append(w.warns, iwarn)
+	}
+	for _, r := range iw.refs {
+		// Line l of the block is line first+l of the file, indented.
+		l := first + r.Line - 1
+		if l >= len(w.f.lines) {
+			continue
+		}
+		start := w.f.lines[l] + indent + r.Col - 1
+		span := Span{start, start + len(r.Written)}
+		if span.End > len(w.f.src) || string(w.f.src[span.Start:span.End]) != r.Written {
+			w.warns = append(w.warns, Warning{File: w.f.path, Line: l + 1, Msg: "image " + r.Image + " in the manifest written here cannot be located, skipped"})
+			continue
+		}
+		ref := w.f.refAt(Kubernetes, span, r.Image, r.Style)
+		ref.Var = r.Var
+		w.refs = append(w.refs, ref)
+	}
 	return nil
 }
 

@@ -431,3 +431,51 @@ func TestFindKubernetesTektonParams(t *testing.T) {
 		})
 	}
 }
+
+// An Argo resource template's manifest is a file of its own, written as
+// a literal block: its images are found and located in the block.
+func TestFindKubernetesEmbeddedManifests(t *testing.T) {
+	t.Parallel()
+	head := "apiVersion: argoproj.io/v1alpha1\r\nkind: Workflow\r\nspec:\r\n  templates:\r\n  - name: r\r\n    resource:\r\n      action: create\r\n"
+	tests := []struct {
+		name, src string
+		want      []string
+		warns     []string
+	}{
+		{
+			name: "CRLF, a blank line, two documents",
+			src:  head + "      manifest: |\r\n        apiVersion: v1\r\n        kind: Pod\r\n\r\n        spec:\r\n          containers:\r\n          - image: nginx:1.27\r\n        ---\r\n        apiVersion: batch/v1\r\n        kind: Job\r\n        spec: {template: {spec: {containers: [{image: \"busybox:1.36\"}]}}}\r\n",
+			want: []string{"14:20 nginx:1.27", "18:56 busybox:1.36"},
+		},
+		{
+			name:  "a template",
+			src:   head + "      manifest: |\n        apiVersion: v1\n        kind: Pod\n        metadata:\n          name: {{workflow.name}}-child\n        spec: {containers: [{image: nginx:1.27}]}\n",
+			warns: []string{"k.yaml:8: the manifest written here is not valid YAML, its images are not read"},
+		},
+		{
+			name:  "a templated image",
+			src:   head + "      manifest: |-\n        apiVersion: v1\n        kind: Pod\n        spec:\n          containers:\n          - image: \"{{inputs.parameters.image}}\"\n",
+			warns: []string{"k.yaml:13: image {{inputs.parameters.image}} is a template or uses a variable, skipped"},
+		},
+		{
+			name: "a folded or quoted manifest is not read",
+			src:  head + "      manifest: >\n        apiVersion: v1\n        kind: Pod\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			files := fstest.MapFS{"k.yaml": {Data: []byte(tt.src)}}
+			refs, warns, err := findIn(t, files, "k.yaml", Kubernetes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, brief(t, files, refs)); diff != "" {
+				t.Errorf("refs (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.warns, warnings(warns)); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
