@@ -468,6 +468,10 @@ func (w *objectWalker) manifest(n *yaml.Node, _ scope) error {
 			}
 		}
 	}
+	if inner.tooComplex() != nil {
+		w.warns = append(w.warns, Warning{File: w.f.path, Line: n.Line, Msg: "the manifest written here has " + tooComplexMsg + ", its images are not read"})
+		return nil
+	}
 	for _, iwarn := range append(warns, iw.warns...) {
 		iwarn.Line += first
 		w.warns = append(w.warns, iwarn)
