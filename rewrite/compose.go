@@ -228,6 +228,11 @@ func (c *composeFinder) valueRef(n *yaml.Node, skip int) (*Ref, []string, error)
 	case start < 0:
 		r := c.f.refAt(Compose, span, value, Inline)
 		return &r, nil, nil
+	case op != "" && def == "" && c.defaults(name, op) && !strings.Contains(raw[:start], "$"):
+		// An empty default adds nothing: the image is the text before
+		// it, where pin writes the digest.
+		r := c.f.refAt(Compose, Span{span.Start, span.Start + start}, value, Inline)
+		return &r, nil, nil
 	case op != "" && !strings.ContainsAny(def, "${}") && c.defaults(name, op):
 		style := Inline
 		if hasTagBefore(strings.TrimSuffix(value, def)) {

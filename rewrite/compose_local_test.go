@@ -45,7 +45,8 @@ func TestComposeBuildOutputsAreNotReferences(t *testing.T) {
 	}
 }
 
-// An empty default is a default: ${REGISTRY:-}nginx:1.27 is nginx:1.27.
+// An empty default is a default: ${REGISTRY:-}nginx:1.27 is nginx:1.27,
+// and so is nginx:1.27${SUFFIX:-}, pinned in the text before the variable.
 func TestComposeEmptyDefault(t *testing.T) {
 	t.Parallel()
 	files := fstest.MapFS{"compose.yaml": {Data: []byte(`services:
@@ -55,12 +56,14 @@ func TestComposeEmptyDefault(t *testing.T) {
     image: "${REGISTRY-}redis:7"
   c:
     image: ${MIRROR:-}${NAME:-caddy:2}
+  d:
+    image: ghcr.io/acme/app:1.0${SUFFIX:-}
 `)}}
 	refs, warns, err := findIn(t, files, "compose.yaml", Compose)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"3:12 nginx:1.27", "5:13 redis:7", "7:31 caddy:2 var=NAME"}
+	want := []string{"3:12 nginx:1.27", "5:13 redis:7", "7:31 caddy:2 var=NAME", "9:12 ghcr.io/acme/app:1.0"}
 	if diff := cmp.Diff(want, brief(t, files, refs)); diff != "" {
 		t.Errorf("refs (-want +got):\n%s", diff)
 	}

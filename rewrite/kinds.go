@@ -196,11 +196,11 @@ var Kinds = []KindInfo{
 		Kind:   Kubernetes,
 		Name:   "Kubernetes",
 		Sample: "manifest.yaml",
-		Files:  "any other `*.y(a)ml` whose documents have `apiVersion` and `kind`",
-		Images: "every `containers`, `initContainers`, `ephemeralContainers` entry at any depth: Deployment, CronJob, Job, Pod, StatefulSet, DaemonSet, `List`, custom resources that embed pod specs; multi-document files",
+		Files:  "any other `*.y(a)ml` whose documents have `apiVersion` and `kind`, and `*.json` objects with them (other JSON is no source)",
+		Images: "`image` of every `containers`, `initContainers`, `ephemeralContainers` entry at any depth (workloads, `List`, custom resources that embed pod specs), of `steps` and `sidecars` entries that have a `name`, and `volumes[].image.reference`; outside those, only the fields of the custom resources `kubernetes.go` lists by group and kind (Argo Workflows `container`, `script` and the objects of a `resource` template's `manifest: |` block, Tekton steps, sidecars, `stepTemplate` and StepAction, where an image that is one `$(params.NAME)` is that param's `default`, pinned there, Prometheus, Alertmanager, ThanosRuler, RabbitmqCluster, MinIO Tenant, Strimzi, KubeVirt `containerDisk`, Rook `cephVersion`, numaflow, CloudNativePG, Crossplane packages, …): `spec.image` of a kind not listed is not read. Never under an object's `status`; multi-document files. A file whose every document is a compose file (only compose's top-level keys, `services` of maps with `image`, `build` or `extends`) is read as Compose",
 		Match: func(_, _, lower string) bool {
 			_, ok := cutYAMLExt(lower)
-			return ok
+			return ok || strings.HasSuffix(lower, ".json")
 		},
 		Find: FindKubernetes,
 	},

@@ -39,6 +39,9 @@ func addYAMLSeeds(f *testing.F) {
 	f.Add([]byte("a: &a [x, *a]\nb: {<<: *a}\n"))
 	f.Add([]byte("\ufeffk: 'v'\u0085w: \"é\"\r\n"))
 	f.Add([]byte(aliasBomb(3)))
+	f.Add([]byte("apiVersion: tekton.dev/v1\nkind: Task\nspec:\n  steps: [{image: a:1}, &s {name: b, image: b:1}]\n  sidecars: [*s]\nstatus: {steps: [{name: c, image: c:1}]}\n"))
+	f.Add([]byte(`{"apiVersion":"argoproj.io/v1alpha1","kind":"Workflow","spec":{"templates":[{"container":{"image":"a:1"}},{"script":{"image":"b:1"}}]}}`))
+	f.Add([]byte("services:\n  a: {image: a:1}\n  b: {extends: a}\nx-y: 1\n"))
 }
 
 // FuzzYAMLScalarSpan checks that every scalar the span engine locates
@@ -94,6 +97,8 @@ func FuzzYAMLPinSplice(f *testing.F) {
 	// A chart's templates and a helmfile's inline values.
 	finders["templates/t.yaml"] = FindKubernetes
 	finders["helmfile.yaml"] = FindHelmValues
+	// Kubernetes objects written as JSON.
+	finders["manifest.json"] = FindKubernetes
 	f.Fuzz(func(t *testing.T, src []byte) {
 		if bytes.ContainsAny(src, "@") || bytes.Contains(src, []byte("sha256:")) || bytes.Contains(src, []byte("build")) {
 			return

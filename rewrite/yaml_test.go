@@ -80,7 +80,10 @@ func TestFinderFor(t *testing.T) {
 		{"Chart.yaml", Kubernetes},
 		{"Dockerfile", Dockerfile},
 		{"README.md", ""},
-		{"compose.json", ""},
+		// JSON is read only as a Kubernetes object, whatever its name.
+		{"compose.json", Kubernetes},
+		{"k8s/pod.json", Kubernetes},
+		{"notes.jsonl", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {

@@ -28,7 +28,7 @@ type Found struct {
 type scanResult struct {
 	refs     []Found
 	warnings []rewrite.Warning
-	files    map[string][]byte // sources read, by slash path
+	files    map[string][]byte // sources that have references, by slash path
 }
 
 // notAnImage is the warning for a reference whose text is no image
@@ -97,6 +97,10 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 					r.errs = []error{err}
 					continue
 				}
+				if len(refs) == 0 {
+					// Nothing to edit: most JSON files, for one, are no source.
+					r.src = nil
+				}
 				for _, ref := range refs {
 					if ref.Context || ref.Renamed {
 						r.overrule = append(r.overrule, spanID(ref))
@@ -143,7 +147,9 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 			errs = append(errs, r.errs...)
 			continue
 		}
-		s.files[files[i]] = r.src
+		if r.src != nil {
+			s.files[files[i]] = r.src
+		}
 		for _, w := range r.warns {
 			// A compose build's Dockerfile warns twice, likewise.
 			if !warned[w.String()] {

@@ -59,6 +59,7 @@ func TestPreCommitFiles(t *testing.T) {
 		{"k8s/kustomization.yaml", true},
 		{"k8s/Kustomization", true},
 		{"charts/app/values.yaml", true},
+		{"deploy/pod.json", true},
 		{".env", true},
 		{"images.lock", true},
 		{".imagelock.toml", true},
