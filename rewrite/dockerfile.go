@@ -534,11 +534,14 @@ func (d *dockerfile) rawImage(line logicalLine, a, b int, value, what string) {
 		return
 	}
 	sp, ok := line.span(a, b)
-	if !ok {
+	switch {
+	case !ok:
 		d.warn(d.lineAt(line, a), fmt.Sprintf("%s=%s is split across lines: join it to pin it", what, value))
-		return
+	case !appendable(value, d.escape):
+		d.warn(d.lineAt(line, a), fmt.Sprintf("%s=%s ends with %q, which would change what a digest after it means: remove it to pin the image", what, value, value[len(value)-1:]))
+	default:
+		d.add(sp, value, "")
 	}
-	d.add(sp, value, "")
 }
 
 // runMounts handles RUN --mount=...,from=<image>,...
@@ -621,7 +624,7 @@ func (d *dockerfile) addToken(line logicalLine, a, b int, image, v string) bool 
 	case !ok:
 		d.warn(d.lineAt(line, a), fmt.Sprintf("FROM %s is split across lines: join it to pin it", line.text[a:b]))
 	case !appendable(line.text[a:b], d.escape):
-		d.warn(d.lineAt(line, a), fmt.Sprintf("FROM %s ends with an escape character: remove it to pin the image", line.text[a:b]))
+		d.warn(d.lineAt(line, a), fmt.Sprintf("FROM %s ends with %q, which would change what a digest after it means: remove it to pin the image", line.text[a:b], line.text[b-1:b]))
 	default:
 		d.add(sp, image, v)
 		return true
@@ -629,9 +632,11 @@ func (d *dockerfile) addToken(line logicalLine, a, b int, image, v string) bool 
 	return false
 }
 
-// appendable reports whether "@digest" written after text extends it.
+// appendable reports whether "@digest" written after text extends it:
+// not after the escape character, which would escape the "@", nor after
+// a "$", which would make "$@" a variable.
 func appendable(text string, escape rune) bool {
-	return !strings.HasSuffix(text, string(escape))
+	return !strings.HasSuffix(text, string(escape)) && !strings.HasSuffix(text, "$")
 }
 
 func (d *dockerfile) add(sp Span, image, v string) {
