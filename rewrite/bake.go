@@ -1,6 +1,7 @@
 package rewrite
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -341,6 +342,10 @@ func (b *bake) target(name string) error {
 		}
 	}
 	src, err := bounded.ReadFile(b.in.FS, p, bounded.Source)
+	if errors.Is(err, fs.ErrNotExist) {
+		b.warns = append(b.warns, Warning{File: b.in.Path, Line: line, Msg: "target " + name + " builds " + p + ", which is not in the tree: its images are not locked"})
+		return nil
+	}
 	if err != nil {
 		return &Error{File: b.in.Path, Line: line, Err: fmt.Errorf("reading the Dockerfile of target %s: %w", name, err)}
 	}

@@ -370,6 +370,12 @@ func (c *composeFinder) build(service string, b *yaml.Node) error {
 		return nil
 	}
 	src, err := bounded.ReadFile(c.in.FS, p, bounded.Source)
+	if errors.Is(err, fs.ErrNotExist) {
+		// A build of a file the tree does not have (generated, or in
+		// another checkout) is one odd line, not the end of the run.
+		c.warns = append(c.warns, Warning{File: c.f.path, Line: b.Line, Msg: "service " + service + " builds " + p + ", which is not in the tree: its images are not locked"})
+		return nil
+	}
 	if err != nil {
 		return &Error{File: c.f.path, Line: b.Line, Err: fmt.Errorf("reading the Dockerfile of service %s: %w", service, err)}
 	}

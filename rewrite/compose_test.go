@@ -153,7 +153,6 @@ func TestFindComposeErrors(t *testing.T) {
 		{"services not a mapping", "services: [a, b]\n", "", "compose.yaml:1: services is not a mapping"},
 		{"image not a string", "services:\n  a:\n    image: {name: nginx}\n", "", "compose.yaml:3: image of service a is not a string"},
 		{"image written as a block of two lines", "services:\n  a:\n    image: |\n      nginx\n      :1\n", "", "compose.yaml:3: \"nginx\\n:1\\n\" is written across lines, as a block or with escapes; write it on one line, plain or quoted, so imagelock can edit it"},
-		{"build without its Dockerfile", "services:\n  a:\n    build: ./missing\n", "", "compose.yaml:3: reading the Dockerfile of service a: open missing/Dockerfile: file does not exist"},
 		{"malformed .env", "services: {}\n", "A=\"unterminated\n", ".env: parsing .env: "},
 	}
 	for _, tt := range tests {
@@ -195,5 +194,23 @@ func TestExternalRefsAreNotEdited(t *testing.T) {
 	unpins, err := UnpinEdits(src, refs[0])
 	if err != nil || len(unpins) != 0 {
 		t.Errorf("UnpinEdits = %v, %v; want none", unpins, err)
+	}
+}
+
+// A build of a Dockerfile the tree does not have is one odd line: a
+// warning naming it, and the other services are read.
+func TestComposeBuildOfAMissingDockerfile(t *testing.T) {
+	t.Parallel()
+	files := fstest.MapFS{"compose.yaml": {Data: []byte("services:\n  a:\n    build: ./missing\n  db:\n    image: postgres:16\n")}}
+	refs, warns, err := findIn(t, files, "compose.yaml", Compose)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(refs) != 1 || refs[0].Image != "postgres:16" {
+		t.Errorf("refs = %v, want postgres:16", refs)
+	}
+	want := []string{"compose.yaml:3: service a builds missing/Dockerfile, which is not in the tree: its images are not locked"}
+	if diff := cmp.Diff(want, warnings(warns)); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
 }
