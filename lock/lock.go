@@ -55,7 +55,7 @@ func (im Image) Key() string {
 }
 
 // Index maps each entry's Key to the entry, for lookups in constant time
-// (Find is linear); it reflects f as it is when called.
+// (Find is linear: for one look-up); it reflects f as it is when called.
 func (f *File) Index() map[string]*Image {
 	out := make(map[string]*Image, len(f.Images))
 	for i := range f.Images {

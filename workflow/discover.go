@@ -9,7 +9,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/bmatcuk/doublestar/v4"
 	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
@@ -126,6 +128,12 @@ func discover(fsys fs.FS, sc scope, cfg *Config, isSource func(string) bool) ([]
 		}
 		if !sc.contains(rel) || !isSource(rel) || excluded(rel) ||
 			gitignore.NewMatcher(patterns).Match(parts, false) {
+			return nil
+		}
+		if strings.ContainsFunc(rel, unicode.IsControl) {
+			// The lock could not record it (it refuses control
+			// characters), and no log should print it.
+			warns = append(warns, rewrite.Warning{File: strconv.Quote(rel), Msg: "a path with a control character, not read: rename it"})
 			return nil
 		}
 		if !d.Type().IsRegular() {

@@ -3,6 +3,7 @@ package workflow
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"github.com/imagelock/imagelock/internal/atomicfile"
@@ -128,12 +129,22 @@ func (e *env) stageChanges(b *atomicfile.Batch, cs []FileChange) error {
 	if err != nil {
 		return err
 	}
+	staged := map[string]FileChange{} // by the file's real path
 	for _, c := range cs {
 		name := filepath.Join(e.root, filepath.FromSlash(c.File))
 		real, err := filepath.EvalSymlinks(name)
 		if err != nil {
 			return err
 		}
+		// One file reached by two paths (a linked directory): the same
+		// new bytes are one write; different ones would lose an edit.
+		if o, ok := staged[real]; ok {
+			if string(o.New) == string(c.New) {
+				continue
+			}
+			return fmt.Errorf("%s and %s are one file (through a symbolic link) that the references read through each path need different edits of, so nothing was written: pin it by hand", o.File, c.File)
+		}
+		staged[real] = c
 		if rel, err := filepath.Rel(realRoot, real); err != nil || !filepath.IsLocal(rel) {
 			return fmt.Errorf("%s resolves to %s, outside %s, so nothing was written: imagelock edits only files under the lock's directory", c.File, real, e.root)
 		}
@@ -157,9 +168,11 @@ func commit(b *atomicfile.Batch, err error) error {
 }
 
 // adoptBare gives its tag back to each reference that pin wrote onto an
-// image with no tag: "mongo@sha256:…" whose digest the lock records for
-// mongo:latest, where no digest-only entry records it, tracks latest as
-// "mongo" did, and unpin takes the digest out again.
+// image with no tag: "mongo@sha256:…" in a file the lock's mongo:latest
+// entry names, with the digest it records, where no digest-only entry
+// records it, tracks latest as "mongo" did, and unpin takes the digest
+// out again. A digest-only reference written by hand in another file
+// stays digest-only.
 func adoptBare(lk *lock.File, refs []Found) {
 	index := lk.Index()
 	for i := range refs {
@@ -167,7 +180,7 @@ func adoptBare(lk *lock.File, refs []Found) {
 		if r.Key.Tag != "" || r.Digest == nil || r.Style == rewrite.DigestField {
 			continue
 		}
-		if im := index[r.Key.Name+":latest"]; im == nil || im.Digest != *r.Digest {
+		if im := index[r.Key.Name+":latest"]; im == nil || im.Digest != *r.Digest || !slices.Contains(im.Sources, r.File) {
 			continue
 		}
 		if entryFor(index, &group{key: r.Key, digest: r.Digest}) != nil {

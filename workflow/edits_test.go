@@ -23,7 +23,7 @@ func snapshot(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+		if err != nil || d.IsDir() || d.Type()&os.ModeSymlink != 0 {
 			return err
 		}
 		rel, _ := filepath.Rel(dir, p)
@@ -463,7 +463,8 @@ func TestEndlessInputsAreRefused(t *testing.T) {
 			// Read through the root, a link out of it is refused before
 			// its kind is known.
 			if err == nil || !strings.Contains(err.Error(), name) ||
-				!strings.Contains(err.Error(), "not a regular file") && !strings.Contains(err.Error(), "path escapes") {
+				!strings.Contains(err.Error(), "not a regular file") && !strings.Contains(err.Error(), "path escapes") &&
+					!strings.Contains(err.Error(), "outside") {
 				t.Errorf("= %v, want a refusal naming %s", err, name)
 			}
 		})
@@ -513,5 +514,167 @@ func TestSkaffoldArtifactsAreNotLocked(t *testing.T) {
 	}
 	if lk := read(t, filepath.Join(dir, "images.lock")); strings.Contains(lk, "adservice") || !strings.Contains(lk, "redis") {
 		t.Errorf("the lock:\n%s", lk)
+	}
+}
+
+// A digest-only reference written by hand, with the digest the lock
+// records for latest, in a file that entry does not name, is not taken
+// for a pin of "mongo": unpin leaves it.
+func TestHandWrittenDigestIsNotAdopted(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := &resolve.Fake{}
+	d := digest(t, "a")
+	f.SetImage(key("mongo"), d)
+	dir := tree(t, map[string]string{"compose.yaml": "services:\n  db:\n    image: mongo\n"})
+	o := workflow.Options{Dir: dir, Resolver: f}
+	if _, err := workflow.Lock(ctx, o, false); err != nil {
+		t.Fatal(err)
+	}
+	handWritten := "FROM mongo@" + d.String() + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(handWritten), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := workflow.Lock(ctx, o, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := workflow.Unpin(ctx, o, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, filepath.Join(dir, "Dockerfile")); got != handWritten {
+		t.Errorf("unpin changed a hand-written digest-only reference: %q", got)
+	}
+}
+
+// One file reached by two paths (a linked directory) that the references
+// read through each need different edits of: nothing is written, where
+// the last rename would otherwise have won.
+func TestPinOneFileTwoPathsDifferentEdits(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := &resolve.Fake{}
+	f.SetImage(key("golang:1.26"), digest(t, "a"))
+	f.SetImage(key("mirror.example/library/golang:1.26"), digest(t, "b"))
+	dir := tree(t, map[string]string{
+		"shared/Dockerfile": "ARG REG=docker.io\nFROM ${REG}/library/golang:1.26\n",
+		"compose.yaml":      "services:\n  app:\n    build:\n      context: ./app\n      args:\n        REG: mirror.example\n",
+	})
+	if err := os.Symlink("shared", filepath.Join(dir, "app")); err != nil {
+		t.Fatal(err)
+	}
+	o := workflow.Options{Dir: dir, Resolver: f}
+	if _, err := workflow.Lock(ctx, o, false); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, dir)
+	if _, err := workflow.Pin(ctx, o, true); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Fatalf("pin = %v, want a refusal naming the link", err)
+	}
+	if diff := cmp.Diff(before, snapshot(t, dir)); diff != "" {
+		t.Errorf("a refused pin changed files (-before +after):\n%s", diff)
+	}
+}
+
+// The summary can be neither the lock nor a source: the pull-request
+// body must not replace them.
+func TestUpdateSummaryIsNotTheLockNorASource(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := &resolve.Fake{}
+	f.SetImage(key("alpine:3.20"), digest(t, "a"))
+	dir := tree(t, map[string]string{"Dockerfile": "FROM alpine:3.20\n"})
+	o := workflow.Options{Dir: dir, Resolver: f}
+	if _, err := workflow.Lock(ctx, o, false); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, dir)
+	for _, name := range []string{"images.lock", "Dockerfile"} {
+		_, err := workflow.Update(ctx, o, workflow.UpdateOptions{Summary: filepath.Join(dir, name)})
+		var ue *workflow.UsageError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), name) {
+			t.Errorf("update --summary %s = %v, want a usage error naming it", name, err)
+		}
+	}
+	if diff := cmp.Diff(before, snapshot(t, dir)); diff != "" {
+		t.Errorf("a refused update changed files (-before +after):\n%s", diff)
+	}
+}
+
+// update moves the lock of an image pinned in .env, and says the pin
+// there is the user's to move.
+func TestUpdateWarnsAboutAPinItCannotEdit(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := &resolve.Fake{}
+	a := digest(t, "a")
+	f.SetImage(key("alpine:3.20"), a)
+	dir := tree(t, map[string]string{
+		"compose.yaml": "services:\n  app:\n    image: ${IMG}\n",
+		".env":         "IMG=alpine:3.20@" + a.String() + "\n",
+	})
+	o := workflow.Options{Dir: dir, Resolver: f}
+	if _, err := workflow.Lock(ctx, o, false); err != nil {
+		t.Fatal(err)
+	}
+	f.SetImage(key("alpine:3.20"), digest(t, "b"))
+	res, err := workflow.Update(ctx, o, workflow.UpdateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0].Msg, "update it where it is set") {
+		t.Errorf("warnings = %v, want one saying to update the pin in .env", res.Warnings)
+	}
+}
+
+// A source whose path holds a control character is not read, with a
+// warning: the lock could not record it, and lock would write a lock it
+// then refuses to read.
+func TestControlCharacterPathIsAWarning(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := digest(t, "a")
+	dir := tree(t, map[string]string{"x\ty/Dockerfile": "FROM alpine:3.20@" + d.String() + "\n", "Dockerfile": "FROM alpine:3.20@" + d.String() + "\n"})
+	f := &resolve.Fake{}
+	f.SetImage(key("alpine:3.20"), d)
+	o := workflow.Options{Dir: dir, Resolver: f}
+	res, err := workflow.Lock(ctx, o, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0].String(), `"x\ty/Dockerfile"`) {
+		t.Errorf("warnings = %v, want one naming the path, quoted", res.Warnings)
+	}
+	if _, err := workflow.Verify(ctx, o, workflow.VerifyOptions{Offline: true}); err != nil {
+		t.Errorf("the lock lock wrote cannot be read: %v", err)
+	}
+}
+
+// A lock that is a symbolic link out of its directory is refused before
+// anything is read or written there.
+func TestLockLinkedOutsideIsRefused(t *testing.T) {
+	t.Parallel()
+	base := t.TempDir()
+	for _, d := range []string{"repo", "out"} {
+		if err := os.Mkdir(filepath.Join(base, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(base, "out/images.lock"), []byte("version = 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../out/images.lock", filepath.Join(base, "repo/images.lock")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(base, "repo/Dockerfile"), []byte("FROM alpine:3.20\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := &resolve.Fake{}
+	f.SetImage(key("alpine:3.20"), digest(t, "a"))
+	_, err := workflow.Lock(context.Background(), workflow.Options{Dir: filepath.Join(base, "repo"), Resolver: f}, false)
+	if err == nil || !strings.Contains(err.Error(), "outside") {
+		t.Errorf("lock through a link out of the tree = %v, want a refusal", err)
+	}
+	if got := read(t, filepath.Join(base, "out/images.lock")); got != "version = 1\n" {
+		t.Errorf("the lock outside the tree was written: %q", got)
 	}
 }

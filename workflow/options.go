@@ -83,6 +83,9 @@ func prepare(o Options) (*env, error) {
 		e.lockPath = filepath.Join(dir, e.lockPath)
 	}
 	e.root = filepath.Dir(e.lockPath)
+	if err := outsideLink(e.root, e.lockPath, o.Lockfile); err != nil {
+		return nil, err
+	}
 	if e.cfg, err = LoadConfig(e.root); err != nil {
 		return nil, err
 	}
@@ -112,4 +115,21 @@ func prepare(o Options) (*env, error) {
 // lock.
 func (e *env) writer(ctx context.Context) (release func(), err error) {
 	return dirlock.Acquire(ctx, e.root, e.LockWait)
+}
+
+// outsideLink refuses a lock that is a symbolic link out of its own
+// directory: imagelock writes nothing outside the tree, the lock included.
+func outsideLink(root, path, name string) error {
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return nil // no lock yet, or one lock.Read reports
+	}
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return err
+	}
+	if rel, err := filepath.Rel(realRoot, real); err != nil || !filepath.IsLocal(rel) {
+		return &UsageError{Msg: fmt.Sprintf("%s is a symbolic link to %s, outside %s: imagelock writes only under the lock's directory; put the lock file itself there", name, real, root)}
+	}
+	return nil
 }

@@ -19,9 +19,10 @@ type FileChange struct {
 	Old, New []byte
 }
 
-// Diff returns the change as a unified diff.
-func (c FileChange) Diff() string {
-	return udiff.Unified("a/"+c.File, "b/"+c.File, string(c.Old), string(c.New))
+// Diff returns the change as a unified diff, the file named name in its
+// headers (c.File, or c.File escaped for printing).
+func (c FileChange) Diff(name string) string {
+	return udiff.Unified("a/"+name, "b/"+name, string(c.Old), string(c.New))
 }
 
 // EditResult says what Pin or Unpin changed, or would change.
@@ -60,6 +61,29 @@ func Unpin(ctx context.Context, o Options, write bool) (*EditResult, error) {
 
 type editFunc func(src []byte, r Found, im *lock.Image) ([]rewrite.Edit, error)
 
+// editable reports whether pin, unpin or update (verb) may edit r where
+// it is written, and if not, the warning that says where to do it by
+// hand: an image from the environment or .env, a chart's appVersion, a
+// format that cannot hold a digest beside the tag. Unpin says nothing of
+// a reference pin left alone on purpose (NoPin).
+func editable(r Found, verb string) (bool, *rewrite.Warning) {
+	switch r.Style {
+	case rewrite.External:
+		if r.NoPin != "" && verb == "unpin" {
+			return false, nil
+		}
+		msg := fmt.Sprintf("%s comes from the environment or .env, not this file: %s it where it is set", r.Image, verb)
+		if r.NoPin != "" {
+			msg = r.NoPin
+		}
+		return false, &rewrite.Warning{File: r.File, Line: r.Line, Msg: msg}
+	case rewrite.LockOnly:
+		return false, &rewrite.Warning{File: r.File, Line: r.Line,
+			Msg: fmt.Sprintf("%s is locked and verified but not %sned here: its format cannot hold a tag and a digest together", r.Image, verb)}
+	}
+	return true, nil
+}
+
 func edit(ctx context.Context, o Options, write bool, verb string, f editFunc) (*EditResult, error) {
 	e, err := prepare(o)
 	if err != nil {
@@ -94,19 +118,10 @@ func edit(ctx context.Context, o Options, write bool, verb string, f editFunc) (
 			continue
 		}
 		for _, r := range g.refs {
-			if r.Style == rewrite.External {
-				msg := fmt.Sprintf("%s comes from the environment or .env, not this file: %s it where it is set", r.Image, verb)
-				if r.NoPin != "" {
-					msg = r.NoPin
+			if ok, w := editable(r, verb); !ok {
+				if w != nil {
+					res.Warnings = append(res.Warnings, *w)
 				}
-				if r.NoPin == "" || verb == "pin" {
-					res.Warnings = append(res.Warnings, rewrite.Warning{File: r.File, Line: r.Line, Msg: msg})
-				}
-				continue
-			}
-			if r.Style == rewrite.LockOnly {
-				res.Warnings = append(res.Warnings, rewrite.Warning{File: r.File, Line: r.Line,
-					Msg: fmt.Sprintf("%s is locked and verified but not %sned here: its format cannot hold a tag and a digest together", r.Image, verb)})
 				continue
 			}
 			es, err := f(s.files[r.File], r, im)

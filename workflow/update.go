@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -105,6 +106,14 @@ func Update(ctx context.Context, o Options, uo UpdateOptions) (*UpdateResult, er
 			if r.Digest == nil || *r.Digest == im.Digest || !filter(g.key) {
 				continue
 			}
+			if ok, w := editable(r, "update"); !ok {
+				// The lock moves; the pin, written where imagelock
+				// cannot edit it, is the user's to move.
+				if w != nil {
+					res.Warnings = append(res.Warnings, *w)
+				}
+				continue
+			}
 			es, err := rewrite.PinEdits(p.scan.files[r.File], r.Ref, im.Digest.String())
 			if err != nil {
 				return nil, err
@@ -121,14 +130,12 @@ func Update(ctx context.Context, o Options, uo UpdateOptions) (*UpdateResult, er
 	if res.Repinned, err = edits.changes(); err != nil {
 		return nil, err
 	}
-	// The summary, the sources, then the lock: all or nothing, and the
+	// The sources, the summary, then the lock: all or nothing, and the
 	// lock, which records the rest, renamed last.
 	var b atomicfile.Batch
-	if uo.Summary != "" {
-		err = b.Stage(uo.Summary, []byte(Summary(res)), 0o644)
-	}
-	if err == nil {
-		err = e.stageChanges(&b, res.Repinned)
+	err = e.stageChanges(&b, res.Repinned)
+	if err == nil && uo.Summary != "" {
+		err = e.stageSummary(&b, uo.Summary, []byte(Summary(res)), p.scan.files)
 	}
 	if err == nil {
 		res.Wrote, err = lock.Stage(&b, e.lockPath, p.next)
@@ -137,6 +144,27 @@ func Update(ctx context.Context, o Options, uo UpdateOptions) (*UpdateResult, er
 		return nil, err
 	}
 	return res, nil
+}
+
+// stageSummary adds the summary to a batch, unless its path is the lock
+// or a source: the pull-request body must not replace either.
+func (e *env) stageSummary(b *atomicfile.Batch, name string, data []byte, sources map[string][]byte) error {
+	abs, err := filepath.Abs(name)
+	if err != nil {
+		return err
+	}
+	real := func(p string) string {
+		if r, err := filepath.EvalSymlinks(p); err == nil {
+			return r
+		}
+		return p
+	}
+	if rel, err := filepath.Rel(e.root, abs); err == nil && filepath.IsLocal(rel) {
+		if _, ok := sources[filepath.ToSlash(rel)]; ok || real(abs) == real(e.lockPath) {
+			return &UsageError{Msg: fmt.Sprintf("--summary %s is %s, which imagelock reads: write the summary to another file", name, filepath.ToSlash(rel))}
+		}
+	}
+	return b.Stage(abs, data, 0o644)
 }
 
 // imageFilter returns whether a key is one of the images asked for.

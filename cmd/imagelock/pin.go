@@ -89,7 +89,7 @@ func (r editReport) text(w io.Writer) error {
 	for _, ch := range r.res.Changes {
 		switch {
 		case r.diff:
-			fmt.Fprint(w, ch.Diff())
+			fmt.Fprint(w, ch.Diff(printable(ch.File)))
 		case r.check:
 			fmt.Fprintf(w, "%s: would %s\n", printable(ch.File), r.Command)
 		}

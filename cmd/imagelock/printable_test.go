@@ -15,7 +15,7 @@ func TestOutputEscapesInput(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	name := "Dockerfile.\n::error::pwned\x1b[31m"
-	if err := os.WriteFile(filepath.Join(dir, name), []byte("FROM alpine:3.20\nFROM $UNSET\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, name), []byte("FROM alpine:3.20\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var stdout, stderr bytes.Buffer
@@ -29,11 +29,10 @@ func TestOutputEscapesInput(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(stdout.String(), `Dockerfile.\n::error::pwned\x1b[31m:1:6`) {
-		t.Errorf("list does not show the escaped name:\n%s", stdout.String())
-	}
-	if !strings.Contains(stderr.String(), `Dockerfile.\n::error::pwned\x1b[31m:2`) {
-		t.Errorf("the warning does not show the escaped name:\n%s", stderr.String())
+	// Such a path is not read at all (the lock could not record it):
+	// the warning names it, quoted.
+	if !strings.Contains(stderr.String(), `"Dockerfile.\n::error::pwned\x1b[31m": a path with a control character`) {
+		t.Errorf("the warning does not name the path, escaped:\n%s", stderr.String())
 	}
 }
 

@@ -1,7 +1,7 @@
 // Package atomicfile writes files so that a reader, or a crash, sees either
 // the old content or the new, never a mix: a temporary file in the same
 // directory is written, synced, given the old file's mode and renamed over
-// it. A Batch does that for several files at once, all or nothing.
+// it. A Batch does that for one file or several at once, all or nothing.
 package atomicfile
 
 import (
@@ -14,22 +14,14 @@ import (
 	"strings"
 )
 
-// WriteFile replaces name with data atomically. A new file gets mode perm;
-// an existing file keeps its mode.
-func WriteFile(name string, data []byte, perm fs.FileMode) error {
-	var b Batch
-	if err := b.Stage(name, data, perm); err != nil {
-		return err
-	}
-	return b.Commit()
-}
-
 // Batch replaces several files all or nothing. Stage writes each new
 // content to a synced temporary file beside its target, which proves the
 // directory writable and the disk large enough; Commit renames them into
 // place once every file is staged, and only if every file staged with
-// StageReplacing still holds what was read. A failed Stage or Commit
-// removes every temporary file and changes no target.
+// StageReplacing still holds what was read. A failed Stage, or a Commit
+// that finds a file changed, removes every temporary file and changes no
+// target; a rename that fails after others succeeded (which staging
+// beside each target makes unlikely) says which files were written.
 type Batch struct {
 	staged []staged
 	done   bool
@@ -75,6 +67,13 @@ func (b *Batch) stage(s staged, data []byte, perm fs.FileMode) (err error) {
 	target := s.name
 	if real, err := filepath.EvalSymlinks(target); err == nil {
 		target = real
+	}
+	for _, o := range b.staged {
+		if o.name == target {
+			// Two contents for one file (two paths to it through a
+			// link): whichever was renamed last would win.
+			return fmt.Errorf("writing %s: it is staged twice (%s is the same file): nothing was written", s.name, target)
+		}
 	}
 	if fi, err := os.Stat(target); err == nil {
 		perm = fi.Mode().Perm()

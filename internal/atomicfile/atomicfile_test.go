@@ -7,12 +7,21 @@ import (
 	"testing"
 )
 
+// writeFile replaces name with data in a batch of one.
+func writeFile(name string, data []byte, perm os.FileMode) error {
+	var b Batch
+	if err := b.Stage(name, data, perm); err != nil {
+		return err
+	}
+	return b.Commit()
+}
+
 func TestWriteFile(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	name := filepath.Join(dir, "Dockerfile")
 
-	if err := WriteFile(name, []byte("new\n"), 0o640); err != nil {
+	if err := writeFile(name, []byte("new\n"), 0o640); err != nil {
 		t.Fatal(err)
 	}
 	if fi, _ := os.Stat(name); fi.Mode().Perm() != 0o640 {
@@ -22,7 +31,7 @@ func TestWriteFile(t *testing.T) {
 	if err := os.Chmod(name, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFile(name, []byte("replaced\n"), 0o644); err != nil {
+	if err := writeFile(name, []byte("replaced\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := os.ReadFile(name); string(got) != "replaced\n" {
@@ -44,7 +53,7 @@ func TestWriteFileFailureCleansUp(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(target, "x"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFile(target, []byte("new\n"), 0o644); err == nil {
+	if err := writeFile(target, []byte("new\n"), 0o644); err == nil {
 		t.Fatal("writing over a non-empty directory succeeded")
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 || entries[0].Name() != "sub" {
@@ -127,7 +136,7 @@ func TestBatchKeepsSymlinks(t *testing.T) {
 	if err := os.Symlink("target", link); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFile(link, []byte("new\n"), 0o644); err != nil {
+	if err := writeFile(link, []byte("new\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
@@ -138,5 +147,32 @@ func TestBatchKeepsSymlinks(t *testing.T) {
 	}
 	if fi, _ := os.Stat(target); fi.Mode().Perm() != 0o600 {
 		t.Errorf("target's mode changed to %v", fi.Mode().Perm())
+	}
+}
+
+// One file staged twice, by two paths to it, is refused: whichever
+// rename came last would win.
+func TestBatchRefusesOneFileTwice(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	target := filepath.Join(dir, "target")
+	if err := os.WriteFile(target, []byte("old\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("target", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	var b Batch
+	if err := b.Stage(target, []byte("one\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Stage(filepath.Join(dir, "link"), []byte("two\n"), 0o644); err == nil {
+		t.Fatal("staging one file twice succeeded")
+	}
+	if got, _ := os.ReadFile(target); string(got) != "old\n" {
+		t.Errorf("target = %q, want it untouched", got)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("temporary files left behind: %v", entries)
 	}
 }
