@@ -33,6 +33,9 @@ var bakeSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 // the targets it names in inherits; a target another inherits is taken
 // for a template and not built on its own.
 func FindBake(in Input) ([]Ref, []Warning, error) {
+	if w := unparsable(in); w != nil {
+		return nil, []Warning{*w}, nil
+	}
 	var f *hcl.File
 	var diags hcl.Diagnostics
 	if strings.HasSuffix(strings.ToLower(in.Path), ".json") {
@@ -179,7 +182,12 @@ func (b *bake) site(e hcl.Expression, skip int) (value string, site *Ref, ok boo
 	}
 	varSite := func(name string) *Ref {
 		v, ok := b.vars[name]
-		if !ok || v.site == nil || !strings.HasSuffix(value, v.value) || len(value)-len(v.value) < skip {
+		// A digest in the default reaches every use of the variable:
+		// only where this is its one use (besides its declaration)
+		// does it pin this image and change nothing else (a tag
+		// "app:go${GO}" built from it, another image's "-alpine").
+		if !ok || v.site == nil || !strings.HasSuffix(value, v.value) || len(value)-len(v.value) < skip ||
+			words(string(b.in.Src), name) != 2 {
 			return nil
 		}
 		r := b.t.ref(Bake, *v.site, value[skip:], Inline)
@@ -357,4 +365,22 @@ func (b *bake) target(name string) error {
 	b.refs = append(b.refs, markContexts(refs, names)...)
 	b.warns = append(b.warns, warns...)
 	return nil
+}
+
+// words counts the places text holds name as a whole word: a bake
+// variable's declaration ("NAME") and each use (NAME, ${NAME}), and any
+// mention in a comment, which only makes the count safer.
+func words(text, name string) int {
+	n := 0
+	for i := 0; ; {
+		j := strings.Index(text[i:], name)
+		if j < 0 {
+			return n
+		}
+		at, end := i+j, i+j+len(name)
+		if (at == 0 || !isNameByte(text[at-1])) && (end == len(text) || !isNameByte(text[end])) {
+			n++
+		}
+		i = end
+	}
 }

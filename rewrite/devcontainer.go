@@ -20,6 +20,9 @@ import (
 // dockerComposeFile names. Features are OCI artifacts a registry resolves
 // by digest as it does images, so they are locked alike.
 func FindDevcontainer(in Input) ([]Ref, []Warning, error) {
+	if w := unparsable(in); w != nil {
+		return nil, []Warning{*w}, nil
+	}
 	v, err := hujson.Parse(in.Src)
 	if err != nil {
 		return nil, nil, &Error{File: in.Path, Err: fmt.Errorf("parsing devcontainer.json: %w", err)}

@@ -19,6 +19,9 @@ var quadletSections = map[string]bool{"Container": true, "Image": true, "Volume"
 // names another unit (web.image, app.build) is no reference; one split
 // across lines, or with a %-specifier systemd expands, is a warning.
 func FindQuadlet(in Input) ([]Ref, []Warning, error) {
+	if len(in.Src) > maxYAMLSize {
+		return nil, []Warning{{File: in.Path, Msg: fmt.Sprintf("file of %d bytes is over the %d MiB limit, skipped", len(in.Src), maxYAMLSize>>20)}}, nil
+	}
 	t := newTextFile(in)
 	var refs []Ref
 	var warns []Warning

@@ -14,7 +14,8 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// maxYAMLSize is the largest YAML file a finder parses; larger files are
+// maxYAMLSize is the largest file a finder other than the Dockerfile's
+// parses (YAML, JSON, HCL, Quadlet units); larger files are
 // skipped with a warning (no hand-written manifest comes near it).
 const maxYAMLSize = 10 << 20
 

@@ -1,0 +1,3 @@
+ARG GO_VERSION
+FROM golang:${GO_VERSION} AS build
+RUN go build ./...
