@@ -34,7 +34,7 @@ func FindCompose(in Input) ([]Ref, []Warning, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	c := &composeFinder{in: in, f: f, env: env}
+	c := &composeFinder{in: in, f: f, env: env, reads: &composeReads{left: maxComposeReads}}
 	c.outputs()
 	if err := c.services(); err != nil {
 		return nil, nil, err
@@ -84,8 +84,10 @@ type composeFinder struct {
 	// built holds the images the file's builds make (the image: of a
 	// service with build:), as interpolated, with an implicit :latest.
 	built map[string]bool
-	// depth counts the include: and extends: files read to get here.
+	// depth counts the include: and extends: files read to get here;
+	// reads is shared with them.
 	depth int
+	reads *composeReads
 }
 
 // outputs records the images the file's builds make: a service that uses

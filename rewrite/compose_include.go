@@ -11,8 +11,20 @@ import (
 )
 
 // maxComposeDepth bounds a chain of compose files that include or extend
-// one another (a cycle among them reads each file this many times).
-const maxComposeDepth = 8
+// one another, and maxComposeReads how many files one compose file reads
+// through them in all (a file that extends another for each of its
+// services reads it again each time).
+const (
+	maxComposeDepth = 8
+	maxComposeReads = 256
+)
+
+// composeReads is what one compose file and those it reads share: the
+// reads left, and the files already included.
+type composeReads struct {
+	left     int
+	included map[string]bool
+}
 
 // open returns a finder for the compose file p that the file c reads
 // names at line: its references live in p, read with p's own .env as
@@ -23,6 +35,11 @@ func (c *composeFinder) open(p string, line int, what string) (*composeFinder, e
 		c.warns = append(c.warns, Warning{File: c.f.path, Line: line, Msg: what + " " + p + " is more than 8 files deep, not followed"})
 		return nil, nil
 	}
+	if c.reads.left <= 0 {
+		c.warns = append(c.warns, Warning{File: c.f.path, Line: line, Msg: fmt.Sprintf("%s %s is past the %d files one compose file may read, not followed", what, p, maxComposeReads)})
+		return nil, nil
+	}
+	c.reads.left--
 	if c.in.FS == nil || !fs.ValidPath(p) {
 		c.warns = append(c.warns, Warning{File: c.f.path, Line: line, Msg: what + " " + p + " is outside the scanned tree, not scanned"})
 		return nil, nil
@@ -41,7 +58,7 @@ func (c *composeFinder) open(p string, line int, what string) (*composeFinder, e
 	if err != nil {
 		return nil, err
 	}
-	o := &composeFinder{in: in, f: f, env: env, depth: c.depth + 1}
+	o := &composeFinder{in: in, f: f, env: env, depth: c.depth + 1, reads: c.reads}
 	o.outputs()
 	return o, nil
 }
@@ -86,7 +103,17 @@ func (c *composeFinder) include(n *yaml.Node) error {
 		if err != nil {
 			return err
 		}
-		o, err := c.open(path.Join(path.Dir(c.in.Path), s), p.Line, "included file")
+		target := path.Join(path.Dir(c.in.Path), s)
+		// A file included twice (by itself, or through two others)
+		// adds its services once.
+		if c.reads.included == nil {
+			c.reads.included = map[string]bool{c.in.Path: true}
+		}
+		if c.reads.included[target] {
+			continue
+		}
+		c.reads.included[target] = true
+		o, err := c.open(target, p.Line, "included file")
 		if err != nil || o == nil {
 			return err
 		}

@@ -214,3 +214,18 @@ func TestComposeBuildOfAMissingDockerfile(t *testing.T) {
 		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
 }
+
+// A compose file that includes itself (or a diamond of includes) reads
+// each file once: not once per path to it, which grows as n^depth.
+func TestComposeIncludeIsBounded(t *testing.T) {
+	t.Parallel()
+	src := "include:\n" + strings.Repeat("  - compose.yaml\n", 10) + "services:\n  db:\n    image: postgres:16\n"
+	files := fstest.MapFS{"compose.yaml": {Data: []byte(src)}}
+	refs, warns, err := findIn(t, files, "compose.yaml", Compose)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(refs) != 1 || len(warns) > 1 {
+		t.Errorf("refs = %d, warnings = %d; want 1 and at most 1", len(refs), len(warns))
+	}
+}

@@ -52,6 +52,12 @@ var anyObject = parsePaths(
 	"**.sidecars[name].image",
 )
 
+// noImages are the API groups whose objects hold container lists that
+// are no images to pull: policy engines' patterns (Kyverno's
+// validate.pattern.spec.containers[].image: "!*:latest"), matched
+// against what others deploy.
+var noImages = []string{"kyverno.io", "wgpolicyk8s.io", "templates.gatekeeper.sh", "constraints.gatekeeper.sh"}
+
 // customImages is where the custom resources imagelock knows keep images
 // outside container lists, by API group and kind (every kind of the group
 // when Kinds is nil). A field of a kind not listed here is never read as
@@ -92,6 +98,9 @@ func pathsFor(apiVersion, kind string) []imagePath {
 	group, _, ok := strings.Cut(apiVersion, "/")
 	if !ok {
 		group = "" // the core group: "v1"
+	}
+	if slices.Contains(noImages, group) {
+		return nil
 	}
 	paths := anyObject
 	for _, c := range customImages {
@@ -278,6 +287,10 @@ type objectWalker struct {
 	images map[*yaml.Node]bool
 	refs   []Ref
 	warns  []Warning
+	// inBlock is set in a manifest block's own walker: a block within
+	// it is not read (each level parses the text again, so nesting
+	// would cost far more than the file's size).
+	inBlock bool
 }
 
 // scope is what an image is read in: the image paths of its object and,
@@ -440,6 +453,10 @@ func (w *objectWalker) manifest(n *yaml.Node, _ scope) error {
 		return nil
 	}
 	w.images[n] = true
+	if w.inBlock {
+		w.warns = append(w.warns, Warning{File: w.f.path, Line: n.Line, Msg: "a manifest written inside another manifest block, its images are not read"})
+		return nil
+	}
 	off, ok := w.f.offset(n.Line, n.Column)
 	if !ok {
 		return nil
@@ -465,7 +482,7 @@ func (w *objectWalker) manifest(n *yaml.Node, _ scope) error {
 		w.warns = append(w.warns, Warning{File: w.f.path, Line: n.Line, Msg: "the manifest written here is not valid YAML, its images are not read"})
 		return nil
 	}
-	iw := &objectWalker{f: inner, visited: map[*yaml.Node]bool{}, images: map[*yaml.Node]bool{}}
+	iw := &objectWalker{f: inner, visited: map[*yaml.Node]bool{}, images: map[*yaml.Node]bool{}, inBlock: true}
 	for _, doc := range inner.docs {
 		if r := root(doc); r != nil && isObject(r) {
 			if err := iw.walk(r, scope{}); err != nil {

@@ -480,3 +480,32 @@ func TestFindKubernetesEmbeddedManifests(t *testing.T) {
 		})
 	}
 }
+
+// A policy engine's patterns hold container lists that match what others
+// deploy ("!*:latest"): no image to lock or pin.
+func TestPolicyPatternsAreNoImages(t *testing.T) {
+	t.Parallel()
+	src := `apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata:
+  name: disallow-latest-tag
+spec:
+  rules:
+    - name: require-image-tag
+      validate:
+        pattern:
+          spec:
+            containers:
+              - image: "*:*"
+    - name: validate-image-tag
+      validate:
+        pattern:
+          spec:
+            containers:
+              - image: "!*:latest"
+`
+	refs, warns, err := FindKubernetes(Input{Path: "policy.yaml", Src: []byte(src)})
+	if err != nil || len(refs) != 0 || len(warns) != 0 {
+		t.Errorf("a Kyverno policy gives %v, %v, %v; want nothing", refs, warns, err)
+	}
+}
