@@ -247,9 +247,10 @@ func (r runner) run(ctx context.Context, dir string, args ...string) (result, er
 // and (when images >= 0) locked every key, writing the lock only when
 // wrote.
 func checkLock(res result, wrote bool, images, refs int) error {
-	var got struct {
-		Wrote        bool
-		Refs, Images int
+	var got struct { // docs/json.md, schema_version 1
+		Wrote  bool `json:"wrote"`
+		Refs   int  `json:"references"`
+		Images int  `json:"images"`
 	}
 	if err := json.Unmarshal(res.stdout, &got); err != nil {
 		return fmt.Errorf("reading lock's JSON output: %w", err)
