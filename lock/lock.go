@@ -23,6 +23,10 @@ const header = "# images.lock: written by `imagelock lock`; do not edit.\n"
 // File is the content of an images.lock.
 type File struct {
 	Images []Image
+	// read holds the bytes Read read, and exists whether there were
+	// any: Stage checks the lock is still so before it replaces it.
+	read   []byte
+	exists bool
 }
 
 // Image is one locked image key: a name and tag, and what the tag pointed

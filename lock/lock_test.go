@@ -1,8 +1,10 @@
 package lock
 
 import (
+	"errors"
 	"flag"
 	"fmt"
+	"github.com/imagelock/imagelock/internal/atomicfile"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -107,12 +109,19 @@ func TestParseErrors(t *testing.T) {
 func TestWriteOnlyWhenChanged(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "images.lock")
-	f := sample(t)
-	if wrote, err := Write(path, f); err != nil || !wrote {
+	none, _, err := Read(path, "images.lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wrote, err := Write(path, sample(t), none); err != nil || !wrote {
 		t.Fatalf("first Write = %v, %v; want true, nil", wrote, err)
 	}
 	before, _ := os.Stat(path)
-	if wrote, err := Write(path, sample(t)); err != nil || wrote {
+	was, _, err := Read(path, "images.lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wrote, err := Write(path, sample(t), was); err != nil || wrote {
 		t.Fatalf("second Write = %v, %v; want false, nil", wrote, err)
 	}
 	after, _ := os.Stat(path)
@@ -130,6 +139,39 @@ func TestWriteOnlyWhenChanged(t *testing.T) {
 
 // lock/ is the file format alone: it must not pull in the registry client
 // or the Dockerfile parser.
+// A lock changed (a checkout, a pull) or created between the read and the
+// write is not overwritten: the write fails, naming it.
+func TestWriteRefusesALockChangedSinceRead(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "images.lock")
+	none, _, err := Read(path, "images.lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs := sample(t).Format()
+	if err := os.WriteFile(path, theirs, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var ce *atomicfile.ChangedError
+	if _, err := Write(path, &File{}, none); !errors.As(err, &ce) {
+		t.Errorf("Write over a lock created since the read = %v, want a *ChangedError", err)
+	}
+	was, _, err := Read(path, "images.lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := append(append([]byte(nil), theirs...), '\n')
+	if err := os.WriteFile(path, changed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Write(path, &File{}, was); !errors.As(err, &ce) {
+		t.Errorf("Write over a lock changed since the read = %v, want a *ChangedError", err)
+	}
+	if got, _ := os.ReadFile(path); string(got) != string(changed) {
+		t.Error("the changed lock was overwritten")
+	}
+}
+
 func TestDependencies(t *testing.T) {
 	t.Parallel()
 	out, err := exec.Command("go", "list", "-deps", ".").Output()

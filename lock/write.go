@@ -10,7 +10,8 @@ import (
 )
 
 // Read reads and parses the lock at path. A missing file gives an empty
-// lock and ok=false.
+// lock and ok=false. The lock remembers what it was read from, so that
+// Stage and Write replace it only if it is still so.
 func Read(path, display string) (f *File, ok bool, err error) {
 	data, err := bounded.Read(path, bounded.Source)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -19,28 +20,35 @@ func Read(path, display string) (f *File, ok bool, err error) {
 	if err != nil {
 		return nil, false, err
 	}
-	f, err = Parse(display, data)
-	return f, err == nil, err
+	if f, err = Parse(display, data); err != nil {
+		return nil, false, err
+	}
+	f.read, f.exists = data, true
+	return f, true, nil
 }
 
-// Write writes f to path atomically, only when its bytes differ from what
-// is there, and reports whether it wrote.
-func Write(path string, f *File) (bool, error) {
+// Write writes next to path atomically, in place of old (what Read gave),
+// only when its bytes differ from old's, and reports whether it wrote.
+func Write(path string, next, old *File) (bool, error) {
 	var b atomicfile.Batch
-	changed, err := Stage(&b, path, f)
+	changed, err := Stage(&b, path, next, old)
 	if err != nil || !changed {
 		return false, err
 	}
 	return true, b.Commit()
 }
 
-// Stage adds f to a batch of writes when its bytes differ from what is at
-// path, and reports whether it did.
-func Stage(b *atomicfile.Batch, path string, f *File) (bool, error) {
-	data := f.Format()
-	old, err := bounded.Read(path, bounded.Source)
-	if err == nil && bytes.Equal(old, data) {
+// Stage adds next to a batch of writes in place of old (what Read gave),
+// when its bytes differ from old's, and reports whether it did. The
+// batch's Commit fails, writing nothing, if the lock was changed or
+// created meanwhile (a checkout, a pull, another tool).
+func Stage(b *atomicfile.Batch, path string, next, old *File) (bool, error) {
+	data := next.Format()
+	if !old.exists {
+		return true, b.StageNew(path, data, 0o644)
+	}
+	if bytes.Equal(old.read, data) {
 		return false, nil
 	}
-	return true, b.Stage(path, data, 0o644)
+	return true, b.StageReplacing(path, old.read, data)
 }

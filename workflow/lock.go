@@ -128,7 +128,7 @@ func Lock(ctx context.Context, o Options, offline bool) (*LockResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p.res.Wrote, err = lock.Write(e.lockPath, p.next); err != nil {
+	if p.res.Wrote, err = lock.Write(e.lockPath, p.next, p.old); err != nil {
 		return nil, err
 	}
 	return p.res, nil

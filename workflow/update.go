@@ -138,7 +138,7 @@ func Update(ctx context.Context, o Options, uo UpdateOptions) (*UpdateResult, er
 		err = e.stageSummary(&b, uo.Summary, []byte(Summary(res)), p.scan.files)
 	}
 	if err == nil {
-		res.Wrote, err = lock.Stage(&b, e.lockPath, p.next)
+		res.Wrote, err = lock.Stage(&b, e.lockPath, p.next, p.old)
 	}
 	if err := commit(&b, err); err != nil {
 		return nil, err

@@ -31,6 +31,7 @@ type staged struct {
 	name, tmp string
 	was       []byte
 	check     bool // name must still hold was at Commit
+	absent    bool // name must still not exist at Commit
 }
 
 // ChangedError is a file that changed between the read and the write (an
@@ -53,6 +54,13 @@ func (b *Batch) Stage(name string, data []byte, perm fs.FileMode) error {
 // by then.
 func (b *Batch) StageReplacing(name string, was, data []byte) error {
 	return b.stage(staged{name: name, was: was, check: true}, data, 0o644)
+}
+
+// StageNew is Stage for a file that was not there when the command
+// looked: Commit fails with a *ChangedError, writing nothing, if it is
+// there by then.
+func (b *Batch) StageNew(name string, data []byte, perm fs.FileMode) error {
+	return b.stage(staged{name: name, absent: true}, data, perm)
 }
 
 func (b *Batch) stage(s staged, data []byte, perm fs.FileMode) (err error) {
@@ -106,18 +114,24 @@ func (b *Batch) stage(s staged, data []byte, perm fs.FileMode) (err error) {
 }
 
 // Commit checks that every file staged with StageReplacing still holds
-// what was read, then renames every staged file into place, in the order
+// what was read, and that none staged with StageNew has appeared, then
+// renames every staged file into place, in the order
 // staged: stage last the file that records the others (a lock).
 func (b *Batch) Commit() error {
 	if b.done {
 		return errors.New("atomicfile: Commit after Commit or Abort")
 	}
 	for _, s := range b.staged {
-		if !s.check {
-			continue
+		changed := false
+		switch {
+		case s.check:
+			now, err := os.ReadFile(s.name)
+			changed = err != nil || !bytes.Equal(now, s.was)
+		case s.absent:
+			_, err := os.Lstat(s.name)
+			changed = err == nil
 		}
-		now, err := os.ReadFile(s.name)
-		if err != nil || !bytes.Equal(now, s.was) {
+		if changed {
 			b.Abort()
 			return &ChangedError{Name: s.name}
 		}
