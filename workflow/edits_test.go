@@ -515,6 +515,11 @@ func TestSkaffoldArtifactsAreNotLocked(t *testing.T) {
 	if lk := read(t, filepath.Join(dir, "images.lock")); strings.Contains(lk, "adservice") || !strings.Contains(lk, "redis") {
 		t.Errorf("the lock:\n%s", lk)
 	}
+	// The skaffold config outside the paths given still says so.
+	v, err := workflow.Verify(ctx, workflow.Options{Dir: dir, Paths: []string{"k8s"}}, workflow.VerifyOptions{Offline: true})
+	if err != nil || len(v.Findings) != 0 {
+		t.Errorf("verify k8s = %+v, %v; want no finding", v, err)
+	}
 }
 
 // A digest-only reference written by hand, with the digest the lock

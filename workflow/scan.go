@@ -74,7 +74,15 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 	}
 	defer root.Close()
 	fsys := root.FS()
-	built, err := buildOutputs(fsys, files)
+	// The build files of the whole tree, whatever the scope: a
+	// manifest in scope runs what a skaffold config elsewhere builds.
+	builders := files
+	if !e.scope.contains(".") {
+		if builders, _, err = discover(os.DirFS(e.root), scope{paths: []string{"."}}, e.cfg, isBuildFile); err != nil {
+			return nil, fmt.Errorf("walking %s: %w", e.root, err)
+		}
+	}
+	built, err := buildOutputs(fsys, builders)
 	if err != nil {
 		return nil, err
 	}
@@ -211,8 +219,7 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 func buildOutputs(fsys fs.FS, files []string) (map[string]bool, error) {
 	built := map[string]bool{}
 	for _, f := range files {
-		base := path.Base(f)
-		if base != "skaffold.yaml" && base != "skaffold.yml" {
+		if !isBuildFile(f) {
 			continue
 		}
 		src, err := bounded.ReadFile(fsys, f, bounded.Source)
@@ -226,4 +233,11 @@ func buildOutputs(fsys fs.FS, files []string) (map[string]bool, error) {
 		}
 	}
 	return built, nil
+}
+
+// isBuildFile reports whether a file is a build file whose outputs
+// buildOutputs reads: a skaffold config.
+func isBuildFile(p string) bool {
+	base := path.Base(p)
+	return base == "skaffold.yaml" || base == "skaffold.yml"
 }
