@@ -83,3 +83,15 @@ func TestKustomizeBlockDigestRefused(t *testing.T) {
 		t.Errorf("err = %v, want the block digest named at line 4", err)
 	}
 }
+
+// A digest key with no colon in a flow mapping has nowhere a digest could
+// go: refused with its line, where pin wrote "digestsha256:…" (found by
+// FuzzYAMLPinSplice; the input is kept).
+func TestKustomizeDigestKeyWithoutColonRefused(t *testing.T) {
+	t.Parallel()
+	src := "images:\n- {name: nginx, newTag: \"1.25\", digest}\n"
+	_, _, err := FindKustomize(Input{Path: "kustomization.yaml", Src: []byte(src)})
+	if err == nil || !strings.Contains(err.Error(), "kustomization.yaml:2: the digest field has no value and no colon") {
+		t.Errorf("err = %v, want the digest key named at line 2", err)
+	}
+}

@@ -559,7 +559,12 @@ func (f *yamlFile) fieldValue(v *yaml.Node) (*Field, scalarSpan, error) {
 		return nil, sp, err
 	}
 	fd := &Field{Value: sp.Value}
-	if sp.Value.Start == sp.Value.End && v.Style == 0 && sp.Value.Start > 0 && f.src[sp.Value.Start-1] == ':' {
+	if sp.Value.Start == sp.Value.End && v.Style == 0 {
+		if sp.Value.Start == 0 || f.src[sp.Value.Start-1] != ':' {
+			// A key with no colon ({name: x, digest}): a digest
+			// written after it would run into the key.
+			return nil, sp, &Error{File: f.path, Line: v.Line, Err: errors.New(`the digest field has no value and no colon; write it digest: "" so imagelock can fill it`)}
+		}
 		fd.Before = " "
 	}
 	return fd, sp, nil
