@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"sort"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -85,13 +84,7 @@ func FindBake(in Input) ([]Ref, []Warning, error) {
 	refs := dedupe(b.refs)
 	// Targets' contexts are maps: put the references in file order,
 	// this file's first.
-	sort.SliceStable(refs, func(i, j int) bool {
-		a, c := refs[i], refs[j]
-		if a.File != c.File {
-			return a.File == in.Path || c.File != in.Path && a.File < c.File
-		}
-		return a.Span.Start < c.Span.Start
-	})
+	inFileOrder(refs, in.Path)
 	return refs, b.warns, nil
 }
 

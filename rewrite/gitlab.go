@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
-	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -77,13 +76,7 @@ func FindGitLabCI(in Input) ([]Ref, []Warning, error) {
 		}
 	}
 	refs := dedupe(g.refs)
-	sort.SliceStable(refs, func(i, j int) bool {
-		a, b := refs[i], refs[j]
-		if a.File != b.File {
-			return a.File == in.Path || b.File != in.Path && a.File < b.File
-		}
-		return a.Span.Start < b.Span.Start
-	})
+	inFileOrder(refs, in.Path)
 	return refs, g.warns, nil
 }
 

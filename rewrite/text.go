@@ -42,12 +42,7 @@ func newTextFile(in Input) *textFile {
 
 // ref returns the reference of kind at span.
 func (t *textFile) ref(kind Kind, span Span, image string, style Style) Ref {
-	line, col := position(t.lines, span.Start)
-	return Ref{
-		File: t.path, Line: line, Col: col, Kind: kind,
-		Image: image, Written: string(t.src[span.Start:span.End]),
-		Span: span, Style: style,
-	}
+	return spanRef(t.path, t.src, t.lines, kind, span, image, style)
 }
 
 // line returns the 1-based line of off.

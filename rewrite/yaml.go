@@ -309,12 +309,30 @@ func (f *yamlFile) ref(kind Kind, n *yaml.Node, skip int) (Ref, error) {
 
 // refAt returns a reference at span, whose image is image.
 func (f *yamlFile) refAt(kind Kind, span Span, image string, style Style) Ref {
-	line, col := position(f.newlines, span.Start)
+	return spanRef(f.path, f.src, f.newlines, kind, span, image, style)
+}
+
+// spanRef returns the reference of kind at span of file path, whose
+// source is src and whose lines start at lines.
+func spanRef(path string, src []byte, lines []int, kind Kind, span Span, image string, style Style) Ref {
+	line, col := position(lines, span.Start)
 	return Ref{
-		File: f.path, Line: line, Col: col, Kind: kind,
-		Image: image, Written: string(f.src[span.Start:span.End]),
+		File: path, Line: line, Col: col, Kind: kind,
+		Image: image, Written: string(src[span.Start:span.End]),
 		Span: span, Style: style,
 	}
+}
+
+// inFileOrder sorts refs that live in several files in file order, the
+// file being read (first) first, and by place within each file.
+func inFileOrder(refs []Ref, first string) {
+	sort.SliceStable(refs, func(i, j int) bool {
+		a, b := refs[i], refs[j]
+		if a.File != b.File {
+			return a.File == first || b.File != first && a.File < b.File
+		}
+		return a.Span.Start < b.Span.Start
+	})
 }
 
 // deref follows alias nodes to the node they name; nil for nil or for a
