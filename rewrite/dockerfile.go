@@ -277,7 +277,7 @@ func (d *dockerfile) from(n *parser.Node, in instr) error {
 	if v, ok := trailingVar(text, d.escape); ok {
 		// A digest written at the end of the variable's value pins the
 		// image, where the value is defined.
-		if g := d.globals[v]; g != nil && (whole || d.tailOnly[v]) {
+		if g := d.globals[v]; g != nil && d.tailOnly[v] {
 			style := Tag
 			if whole {
 				style = Inline
@@ -345,11 +345,14 @@ func mentions(text, name string) int {
 }
 
 // tailOnlyArgs returns the ARGs that src reads only where they end a FROM
-// image, once each, and that no stage declares again: writing a digest
-// into such a value changes those images and nothing else (not a RUN that
-// downloads "go${V}.tar.gz", not another FROM's "-alpine" suffix).
+// image, once each and after the same text each time (so that they make
+// one image), and that no stage declares again: writing a digest into
+// such a value changes that image and nothing else (not a RUN that
+// downloads "go${V}.tar.gz", not another FROM's "-alpine" suffix, not
+// "FROM mirror/$BASE" beside "FROM $BASE").
 func tailOnlyArgs(src []byte, nodes []*parser.Node, escape rune) map[string]bool {
 	tails := map[string]int{}
+	prefixes := map[string]map[string]bool{} // what stands before each use
 	again := map[string]bool{}
 	sawFrom := false
 	for _, n := range nodes {
@@ -357,21 +360,32 @@ func tailOnlyArgs(src []byte, nodes []*parser.Node, escape rune) map[string]bool
 		case "from":
 			sawFrom = true
 			if n.Next != nil {
-				if v, ok := trailingVar(n.Next.Value, escape); ok {
+				image := n.Next.Value
+				if len(image) >= 2 && (image[0] == '"' || image[0] == '\'') && image[len(image)-1] == image[0] {
+					image = image[1 : len(image)-1]
+				}
+				if v, ok := trailingVar(image, escape); ok {
 					tails[v]++
+					if prefixes[v] == nil {
+						prefixes[v] = map[string]bool{}
+					}
+					prefixes[v][strings.TrimSuffix(image, lastVar.FindString(image))] = true
 				}
 			}
 		case "arg":
+			// A stage's ARG without a value takes the global one;
+			// with a value of its own, it does not read it.
 			for a := n.Next; a != nil && sawFrom; a = a.Next {
-				key, _, _ := strings.Cut(a.Value, "=")
-				again[key] = true
+				if key, _, hasValue := strings.Cut(a.Value, "="); !hasValue {
+					again[key] = true
+				}
 			}
 		}
 	}
 	out := map[string]bool{}
 	text := string(src)
 	for v, k := range tails {
-		if !again[v] && mentions(text, v) == k {
+		if !again[v] && mentions(text, v) == k && len(prefixes[v]) == 1 {
 			out[v] = true
 		}
 	}

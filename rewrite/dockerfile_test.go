@@ -74,6 +74,16 @@ func TestFindDockerfile(t *testing.T) {
 			refs: []string{"2:6 golang:${V} => golang:1.26", "3:6 golang:${V}-alpine => golang:1.26-alpine"},
 		},
 		{
+			name: "a variable that ends two different images is pinned at each FROM",
+			src:  "ARG BASE=golang:1.26\nFROM $BASE\nFROM mirror.example/$BASE\n",
+			refs: []string{"2:6 $BASE => golang:1.26 var=BASE", "3:6 mirror.example/$BASE => mirror.example/golang:1.26"},
+		},
+		{
+			name: "a stage's own ARG with a value does not read the global one",
+			src:  "ARG BASE=golang:1.26\nFROM $BASE\nARG BASE=other:1\n",
+			refs: []string{"1:10 golang:1.26 => golang:1.26 var=BASE"},
+		},
+		{
 			name: "a variable read twice in one image is pinned at the FROM",
 			src:  "ARG V=1\nFROM acme/app${V}:${V}\n",
 			refs: []string{"2:6 acme/app${V}:${V} => acme/app1:1"},
