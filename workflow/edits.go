@@ -183,7 +183,7 @@ func adoptBare(lk *lock.File, refs []Found) {
 		if im := index[r.Key.Name+":latest"]; im == nil || im.Digest != *r.Digest || !slices.Contains(im.Sources, r.File) {
 			continue
 		}
-		if entryFor(index, &group{key: r.Key, digest: r.Digest}) != nil {
+		if index[r.Key.Name+"@"+r.Digest.String()] != nil {
 			continue
 		}
 		r.Key.Tag = "latest"

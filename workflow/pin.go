@@ -110,7 +110,7 @@ func edit(ctx context.Context, o Options, write bool, verb string, f editFunc) (
 	var missing []string
 	plan := newEditPlan(s.files)
 	for _, g := range groupRefs(s.refs) {
-		im := entryFor(index, g)
+		im := index[g.id()]
 		if im == nil {
 			for _, r := range g.refs {
 				missing = append(missing, fmt.Sprintf("%s: %s", r.Pos(), r.Image))

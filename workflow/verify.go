@@ -139,7 +139,7 @@ func Verify(ctx context.Context, o Options, vo VerifyOptions) (*VerifyResult, er
 	var live []*group // groups whose entry is in the lock
 	entries := map[string]*lock.Image{}
 	for _, g := range groups {
-		im := entryFor(index, g)
+		im := index[g.id()]
 		if im == nil {
 			for _, r := range g.refs {
 				res.Findings = append(res.Findings, Finding{Severity: Failure, Code: CodeNotLocked,
@@ -341,12 +341,6 @@ func pinnedRefs(refs []Found) []Found {
 		}
 	}
 	return out
-}
-
-// entryFor returns the lock entry of a group, or nil, from the lock's
-// Index.
-func entryFor(index map[string]*lock.Image, g *group) *lock.Image {
-	return index[g.id()]
 }
 
 // tagReliant returns the references that pull by tag: a moved tag changes
