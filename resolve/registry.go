@@ -111,12 +111,13 @@ func newRegistry(o Options, retry retryPolicy) *Registry {
 	// allowed, bounded in the wait for headers and in the body's size.
 	var rt http.RoundTripper = &bodyLimit{inner: o.Transport}
 	rt = &headerTimeout{inner: rt, d: o.RequestTimeout}
-	rt = &schemeGuard{inner: rt, insecure: r.insecure}
+	guard := &schemeGuard{inner: rt, insecure: r.insecure}
+	rt = guard
 	if o.Logf != nil {
 		rt = &logTransport{inner: rt, logf: o.Logf}
 	}
 	rt = &retryTransport{inner: rt, policy: retry, logf: o.Logf}
-	rt = &pingCache{inner: rt}
+	rt = &pingCache{inner: rt, guard: guard}
 	rt = &redirectGuard{inner: rt}
 
 	opts := []remote.Option{

@@ -24,21 +24,28 @@ func defaultTransport(jobs int) *http.Transport {
 }
 
 // pingCache answers the /v2/ ping of a registry from memory after the first
-// real one. go-containerregistry pings once per repository (each Puller
-// fetcher runs its own auth handshake); the challenge is the registry's,
-// so one ping per host is enough.
+// real one, and decides once per host which scheme it speaks.
+// go-containerregistry pings once per repository (each fetcher runs its own
+// auth handshake), and for a host allowed plain HTTP it tries https first,
+// then http; the challenge and the scheme are the host's, so one ping per
+// host is enough, and an https failure of a host allowed plain HTTP is
+// remembered until a ping of the host succeeds, so that the repositories
+// that ask at once do not each open a connection to try https again.
 type pingCache struct {
 	inner http.RoundTripper
+	guard *schemeGuard // which hosts may answer over plain HTTP
 
 	mu      sync.Mutex
-	entries map[string]*pingEntry // by scheme://host
+	entries map[string]*pingEntry // by host
 }
 
 type pingEntry struct {
-	sem    chan struct{} // held while the first ping runs
-	done   atomic.Bool   // read by entry without sem; set after status and header
+	sem    chan struct{} // held while a real ping runs
+	done   atomic.Bool   // read without sem; set after scheme, status and header
+	scheme string
 	status int
 	header http.Header
+	failed map[string]error // by scheme, while no ping of the host has succeeded; under sem
 }
 
 func (c *pingCache) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -46,9 +53,9 @@ func (c *pingCache) RoundTrip(req *http.Request) (*http.Response, error) {
 		return c.inner.RoundTrip(req)
 	}
 	host := strings.ToLower(req.URL.Host)
-	e, other := c.entry(req.URL.Scheme, host)
-	if e == nil {
-		return nil, fmt.Errorf("%s already answered over %s", host, other)
+	e := c.entry(host)
+	if e.done.Load() {
+		return e.answer(req)
 	}
 	select {
 	case e.sem <- struct{}{}:
@@ -56,18 +63,40 @@ func (c *pingCache) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, req.Context().Err()
 	}
 	defer func() { <-e.sem }()
-	if !e.done.Load() {
-		resp, err := c.inner.RoundTrip(req)
-		if err != nil {
-			return nil, err
+	if e.done.Load() {
+		return e.answer(req)
+	}
+	if err := e.failed[req.URL.Scheme]; err != nil {
+		return nil, err
+	}
+	resp, err := c.inner.RoundTrip(req)
+	if err != nil {
+		if req.URL.Scheme == "https" && req.Context().Err() == nil && c.guard.allowed(req.URL.Host, req.URL.Hostname()) {
+			// go-containerregistry tries https first, and http next only
+			// where plain HTTP may be allowed: remember the failure until
+			// the http ping has answered.
+			e.failed = map[string]error{"https": err}
+		} else {
+			e.failed = nil
 		}
-		if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusUnauthorized {
-			return resp, nil
-		}
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		resp.Body.Close()
-		e.status, e.header = resp.StatusCode, resp.Header.Clone()
-		e.done.Store(true)
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusUnauthorized {
+		e.failed = nil
+		return resp, nil
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	e.scheme, e.status, e.header, e.failed = req.URL.Scheme, resp.StatusCode, resp.Header.Clone(), nil
+	e.done.Store(true)
+	return e.answer(req)
+}
+
+// answer is the remembered ping, or, when the host answered over the other
+// scheme, an error that costs no request.
+func (e *pingEntry) answer(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme != e.scheme {
+		return nil, fmt.Errorf("%s already answered over %s", req.URL.Host, e.scheme)
 	}
 	return &http.Response{
 		Status:     fmt.Sprintf("%d %s", e.status, http.StatusText(e.status)),
@@ -81,28 +110,19 @@ func (c *pingCache) RoundTrip(req *http.Request) (*http.Response, error) {
 	}, nil
 }
 
-// entry returns the entry for scheme://host, or nil and the other scheme
-// when the host already answered a ping over that one: this one need not be
-// tried.
-func (c *pingCache) entry(scheme, host string) (*pingEntry, string) {
+// entry returns the entry for host, made on first use.
+func (c *pingCache) entry(host string) *pingEntry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.entries == nil {
 		c.entries = map[string]*pingEntry{}
 	}
-	otherScheme := "http"
-	if scheme == "http" {
-		otherScheme = "https"
-	}
-	if o := c.entries[otherScheme+"://"+host]; o != nil && o.done.Load() {
-		return nil, otherScheme
-	}
-	e := c.entries[scheme+"://"+host]
+	e := c.entries[host]
 	if e == nil {
 		e = &pingEntry{sem: make(chan struct{}, 1)}
-		c.entries[scheme+"://"+host] = e
+		c.entries[host] = e
 	}
-	return e, ""
+	return e
 }
 
 // schemeGuard refuses plain HTTP except to the hosts allowed it: a TLS
