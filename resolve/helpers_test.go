@@ -8,6 +8,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -128,7 +129,8 @@ func (r *testRegistry) key(repo, tag string) Key {
 }
 
 // counter counts requests by kind: "ping", "token", "HEAD manifest",
-// "GET manifest", and anything else by method and path.
+// "GET manifest", and anything else by method and path; and the scopes
+// token requests ask for, as "scope repository:app:pull".
 type counter struct {
 	mu sync.Mutex
 	n  map[string]int
@@ -141,6 +143,11 @@ func (c *counter) wrap(next http.Handler) http.Handler {
 			c.n = map[string]int{}
 		}
 		c.n[kindOf(r)]++
+		if r.URL.Path == "/token" {
+			for _, sc := range r.URL.Query()["scope"] {
+				c.n["scope "+sc]++
+			}
+		}
 		c.mu.Unlock()
 		next.ServeHTTP(w, r)
 	})
@@ -157,7 +164,7 @@ func kindOf(r *http.Request) string {
 	case r.URL.Path == "/v2/":
 		return "ping"
 	case r.URL.Path == "/token":
-		return "token " + r.URL.Query().Get("scope")
+		return "token"
 	case strings.Contains(r.URL.Path, "/manifests/"):
 		return r.Method + " manifest"
 	}
@@ -207,29 +214,43 @@ func basicAuth(user, pass string) func(http.Handler) http.Handler {
 	}
 }
 
-// tokenAuth speaks the Docker token protocol: /token hands out one token
-// per repository scope, and /v2/<repo>/... wants that repository's token.
+// tokenAuth speaks the Docker token protocol: /token hands out a token for
+// every scope asked (distribution's token server does), and
+// /v2/<repo>/... wants a token that names that repository's scope.
 func tokenAuth(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/token" {
-			w.Header().Set("Content-Type", "application/json")
-			json.NewEncoder(w).Encode(map[string]string{"token": "t:" + r.URL.Query().Get("scope")})
-			return
-		}
-		challenge := fmt.Sprintf(`Bearer realm="http://%s/token",service="test"`, r.Host)
-		want := "Bearer t:"
-		if repo, _, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/v2/"), "/manifests/"); ok {
-			scope := "repository:" + repo + ":pull"
-			challenge += fmt.Sprintf(`,scope=%q`, scope)
-			want += scope
-		}
-		if !strings.HasPrefix(r.Header.Get("Authorization"), want) {
-			w.Header().Set("WWW-Authenticate", challenge)
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+	return tokenServer(func(scopes []string) (string, int) { return strings.Join(scopes, " "), http.StatusOK })(next)
+}
+
+// tokenServer is tokenAuth with grant deciding what a token request gets:
+// the scopes its token names, or a status other than 200 to refuse it.
+func tokenServer(grant func(scopes []string) (string, int)) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/token" {
+				granted, status := grant(r.URL.Query()["scope"])
+				if status != http.StatusOK {
+					w.WriteHeader(status)
+					return
+				}
+				w.Header().Set("Content-Type", "application/json")
+				json.NewEncoder(w).Encode(map[string]string{"token": "t:" + granted})
+				return
+			}
+			challenge := fmt.Sprintf(`Bearer realm="http://%s/token",service="test"`, r.Host)
+			ok := strings.HasPrefix(r.Header.Get("Authorization"), "Bearer t:")
+			if repo, _, isRepo := strings.Cut(strings.TrimPrefix(r.URL.Path, "/v2/"), "/manifests/"); isRepo {
+				scope := "repository:" + repo + ":pull"
+				challenge += fmt.Sprintf(`,scope=%q`, scope)
+				ok = ok && slices.Contains(strings.Fields(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer t:")), scope)
+			}
+			if !ok {
+				w.Header().Set("WWW-Authenticate", challenge)
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
 }
 
 // keychain hands out credentials by registry host.

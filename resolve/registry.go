@@ -43,7 +43,7 @@ type Options struct {
 // *HostError. It is safe for concurrent use.
 type Registry struct {
 	o        Options
-	puller   *remote.Puller
+	rt       http.RoundTripper // every request's transport, below the credentials
 	insecure map[string]bool
 	mirrors  map[string]string
 
@@ -51,10 +51,12 @@ type Registry struct {
 	hosts map[string]*hostState
 }
 
-// hostState is what a Registry keeps of one host: Jobs request slots, and
-// once the host has proved dead, the *HostError every lookup on it gets.
+// hostState is what a Registry keeps of one host: Jobs request slots, the
+// auth handshake of its repositories, and once the host has proved dead,
+// the *HostError every lookup on it gets.
 type hostState struct {
 	slots chan struct{}
+	auth  hostAuth
 	dead  context.Context         // done once the host proved dead; its cause is the *HostError
 	kill  context.CancelCauseFunc // marks the host dead
 }
@@ -120,23 +122,7 @@ func newRegistry(o Options, retry retryPolicy) *Registry {
 	rt = &pingCache{inner: rt, guard: guard}
 	rt = &redirectGuard{inner: rt}
 
-	opts := []remote.Option{
-		remote.WithTransport(rt),
-		remote.WithAuthFromKeychain(o.Keychain),
-		// Our transport retries; go-containerregistry's retries would multiply them.
-		remote.WithRetryPredicate(func(error) bool { return false }),
-		remote.WithRetryStatusCodes(),
-		remote.WithRetryBackoff(remote.Backoff{Steps: 1}),
-	}
-	if o.UserAgent != "" {
-		opts = append(opts, remote.WithUserAgent(o.UserAgent))
-	}
-	p, err := remote.NewPuller(opts...)
-	if err != nil {
-		// NewPuller fails only on contradictory options, and these are not.
-		panic("resolve: " + err.Error())
-	}
-	r.puller = p
+	r.rt = transport.NewUserAgent(rt, o.UserAgent)
 	return r
 }
 
@@ -179,8 +165,12 @@ func (r *Registry) Exists(ctx context.Context, nm string, digest v1.Hash) error 
 // answer cannot be used, or to learn why it was refused.
 func (r *Registry) head(ctx context.Context, image string, ref name.Reference, host string) (v1.Descriptor, error) {
 	var desc v1.Descriptor
-	err := r.do(ctx, host, func(ctx context.Context) error {
-		d, err := r.puller.Head(ctx, ref)
+	rt, err := r.transportFor(ctx, ref.Context(), host)
+	if err != nil {
+		return desc, err
+	}
+	err = r.do(ctx, host, func(ctx context.Context) error {
+		d, err := remote.Head(ref, remote.WithTransport(rt), remote.WithContext(ctx))
 		if err == nil {
 			desc = *d
 			return nil
@@ -193,7 +183,7 @@ func (r *Registry) head(ctx context.Context, image string, ref name.Reference, h
 		default:
 			return err
 		}
-		rd, err := r.puller.Get(ctx, ref)
+		rd, err := remote.Get(ref, remote.WithTransport(rt), remote.WithContext(ctx))
 		if err != nil {
 			return err
 		}
@@ -216,11 +206,14 @@ func (r *Registry) Platforms(ctx context.Context, nm string, digest v1.Hash) (ma
 		return nil, &Error{Image: image, Op: op, Err: err}
 	}
 	var rd *remote.Descriptor
-	err = r.do(ctx, host, func(ctx context.Context) error {
-		var err error
-		rd, err = r.puller.Get(ctx, ref)
-		return err
-	})
+	rt, err := r.transportFor(ctx, ref.Context(), host)
+	if err == nil {
+		err = r.do(ctx, host, func(ctx context.Context) error {
+			var err error
+			rd, err = remote.Get(ref, remote.WithTransport(rt), remote.WithContext(ctx))
+			return err
+		})
+	}
 	if err != nil {
 		return nil, newError(ctx, image, host, op, r.o.Timeout, err)
 	}
@@ -298,10 +291,15 @@ func (r *Registry) do(ctx context.Context, host string, f func(context.Context) 
 	defer cancel()
 	stop := context.AfterFunc(h.dead, cancel)
 	defer stop()
-	err := f(ctx)
-	if err == nil {
-		return nil
+	if err := f(ctx); err != nil {
+		return r.settle(h, host, err)
 	}
+	return nil
+}
+
+// settle returns the error of a request to host: host's *HostError once
+// it has proved dead, which err may prove, or err.
+func (r *Registry) settle(h *hostState, host string, err error) error {
 	if down := h.down(); down != nil {
 		return down
 	}
@@ -320,6 +318,7 @@ func (r *Registry) host(host string) *hostState {
 	h := r.hosts[host]
 	if h == nil {
 		h = &hostState{slots: make(chan struct{}, r.o.Jobs)}
+		h.auth.repos, h.auth.changed = map[string]*repoAuth{}, make(chan struct{})
 		h.dead, h.kill = context.WithCancelCause(context.Background())
 		r.hosts[host] = h
 	}

@@ -131,8 +131,8 @@ func TestExists(t *testing.T) {
 }
 
 // TestOnePingPerRegistry resolves every key twice, concurrently, and
-// counts what reached the registry: one ping in all, one HEAD per call, one
-// token per repository, and no GET.
+// counts what reached the registry: one ping in all, one HEAD per call,
+// each repository's scope in one token request, and no GET.
 func TestOnePingPerRegistry(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -182,7 +182,7 @@ func TestOnePingPerRegistry(t *testing.T) {
 			wantCounts := map[string]int{"ping": 1, "HEAD manifest": 2 * len(keys), "GET manifest": 0}
 			if tc.tokens {
 				for _, repo := range repos {
-					wantCounts["token repository:"+repo+":pull"] = 1
+					wantCounts["scope repository:"+repo+":pull"] = 1
 				}
 			}
 			gotCounts := map[string]int{}

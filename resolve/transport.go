@@ -24,7 +24,8 @@ func defaultTransport(jobs int) *http.Transport {
 }
 
 // pingCache answers the /v2/ ping of a registry from memory after the first
-// real one, and decides once per host which scheme it speaks.
+// real one, and decides once per host which scheme it speaks: every later
+// request to the host goes over the scheme its ping answered on.
 // go-containerregistry pings once per repository (each fetcher runs its own
 // auth handshake), and for a host allowed plain HTTP it tries https first,
 // then http; the challenge and the scheme are the host's, so one ping per
@@ -49,10 +50,14 @@ type pingEntry struct {
 }
 
 func (c *pingCache) RoundTrip(req *http.Request) (*http.Response, error) {
+	host := strings.ToLower(req.URL.Host)
 	if req.Method != http.MethodGet || req.URL.Path != "/v2/" {
+		if s := c.scheme(host); s != "" && s != req.URL.Scheme {
+			req = req.Clone(req.Context())
+			req.URL.Scheme = s
+		}
 		return c.inner.RoundTrip(req)
 	}
-	host := strings.ToLower(req.URL.Host)
 	e := c.entry(host)
 	if e.done.Load() {
 		return e.answer(req)
@@ -108,6 +113,17 @@ func (e *pingEntry) answer(req *http.Request) (*http.Response, error) {
 		Body:       http.NoBody,
 		Request:    req,
 	}, nil
+}
+
+// scheme is the scheme host answered its ping over, or "" before it has.
+func (c *pingCache) scheme(host string) string {
+	c.mu.Lock()
+	e := c.entries[host]
+	c.mu.Unlock()
+	if e == nil || !e.done.Load() {
+		return ""
+	}
+	return e.scheme
 }
 
 // entry returns the entry for host, made on first use.

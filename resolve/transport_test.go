@@ -1,37 +1,29 @@
 package resolve
 
 import (
-	"context"
 	"fmt"
-	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sync/errgroup"
 )
 
-// wire counts what reaches the network: requests by scheme and kind, and
-// connections dialed.
+// wire counts the requests that reach the network by scheme and kind. An
+// https request to a plain-HTTP host costs a connection of its own: the
+// TLS handshake fails, and the connection with it.
 type wire struct {
-	inner *http.Transport
+	inner http.RoundTripper
 
-	mu    sync.Mutex
-	reqs  map[string]int // "https ping", "http HEAD manifest", ...
-	dials int
+	mu   sync.Mutex
+	reqs map[string]int // "https ping", "http HEAD manifest", ...
 }
 
 func newWire(jobs int) *wire {
-	w := &wire{inner: defaultTransport(jobs), reqs: map[string]int{}}
-	dial := w.inner.DialContext
-	w.inner.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		w.mu.Lock()
-		w.dials++
-		w.mu.Unlock()
-		return dial(ctx, network, addr)
-	}
-	return w
+	return &wire{inner: defaultTransport(jobs), reqs: map[string]int{}}
 }
 
 func (w *wire) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -41,14 +33,14 @@ func (w *wire) RoundTrip(req *http.Request) (*http.Response, error) {
 	return w.inner.RoundTrip(req)
 }
 
-func (w *wire) counts() (map[string]int, int) {
+func (w *wire) counts() map[string]int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	out := map[string]int{}
 	for k, v := range w.reqs {
 		out[k] = v
 	}
-	return out, w.dials
+	return out
 }
 
 // resolveAll looks every key up at once and checks the digests.
@@ -90,13 +82,186 @@ func TestPlainHTTPSchemeOncePerHost(t *testing.T) {
 	o.Jobs, o.Transport = jobs, w
 	resolveAll(t, newRegistry(o, fastRetry), want)
 
-	got, dials := w.counts()
+	got := w.counts()
 	wantReqs := map[string]int{"https ping": 1, "http ping": 1, "http HEAD manifest": repos}
 	if diff := cmp.Diff(wantReqs, got); diff != "" {
 		t.Errorf("requests on the wire (-want +got):\n%s", diff)
 	}
-	// One for the https attempt, at most jobs for the requests at once.
-	if dials > jobs+1 {
-		t.Errorf("%d connections dialed, want at most %d", dials, jobs+1)
+}
+
+// holdPing holds every ping until release is closed.
+func holdPing(release <-chan struct{}) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/v2/" {
+				<-release
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// waitPending waits until n repositories of host wait for their handshake
+// behind the first one.
+func waitPending(t *testing.T, r *Registry, host string, n int) {
+	t.Helper()
+	ctx := ctxFor(t)
+	a := &r.host(host).auth
+	for {
+		a.mu.Lock()
+		p := len(a.pending)
+		a.mu.Unlock()
+		if p == n {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%d repositories wait for a token, want %d", p, n)
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+// TestTokenBatches resolves the keys of 40 repositories on a registry with
+// a token server, with the first ping held until all of them wait: the
+// ping goes alone, then one token request asks for 32 scopes, and a
+// second one for the other 8. A token server that refuses several scopes
+// gets one request per repository after its refusal; one that grants only
+// the first scope asked gets one more request per repository it left out,
+// from the HEAD it refused.
+func TestTokenBatches(t *testing.T) {
+	t.Parallel()
+	const repos = 40
+	for _, tc := range []struct {
+		name             string
+		grant            func([]string) (string, int)
+		tokens, heads    int
+		scopesAskedOnce  int // scopes asked exactly once
+		scopesAskedTwice int
+	}{
+		{
+			name:            "batches accepted",
+			grant:           func(s []string) (string, int) { return strings.Join(s, " "), http.StatusOK },
+			tokens:          2,
+			heads:           repos,
+			scopesAskedOnce: repos,
+		},
+		{
+			name: "batches refused",
+			grant: func(s []string) (string, int) {
+				if len(s) > 1 {
+					return "", http.StatusBadRequest
+				}
+				return s[0], http.StatusOK
+			},
+			tokens:           1 + repos,
+			heads:            repos,
+			scopesAskedOnce:  repos - maxScopes,
+			scopesAskedTwice: maxScopes,
+		},
+		{
+			name:             "first scope granted",
+			grant:            func(s []string) (string, int) { return s[0], http.StatusOK },
+			tokens:           repos,
+			heads:            2*repos - 2,
+			scopesAskedOnce:  2,
+			scopesAskedTwice: repos - 2,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			release := make(chan struct{})
+			reg := newTestRegistry(t, func(h http.Handler) http.Handler {
+				return holdPing(release)(tokenServer(tc.grant)(h))
+			})
+			want := map[Key]Descriptor{}
+			for i := range repos {
+				repo := fmt.Sprintf("r%02d", i)
+				want[reg.key(repo, "1")] = Descriptor{Digest: reg.pushImage(t, repo, "1")}
+			}
+			o := testOptions()
+			o.Jobs = 8
+			r := newRegistry(o, fastRetry)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				resolveAll(t, r, want)
+			}()
+			waitPending(t, r, reg.host, repos-1)
+			close(release)
+			<-done
+
+			got := map[string]int{
+				"ping":          reg.count.get("ping"),
+				"token":         reg.count.get("token"),
+				"HEAD manifest": reg.count.get("HEAD manifest"),
+			}
+			asked := map[int]int{}
+			for i := range repos {
+				asked[reg.count.get(fmt.Sprintf("scope repository:r%02d:pull", i))]++
+			}
+			got["scopes asked once"], got["scopes asked twice"] = asked[1], asked[2]
+			wantCounts := map[string]int{
+				"ping":               1,
+				"token":              tc.tokens,
+				"HEAD manifest":      tc.heads,
+				"scopes asked once":  tc.scopesAskedOnce,
+				"scopes asked twice": tc.scopesAskedTwice,
+			}
+			if diff := cmp.Diff(wantCounts, got); diff != "" {
+				t.Errorf("requests (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestTokenOutsideSlots holds the HEAD of one repository, with the only
+// request slot, until the token of another has been asked for: the token
+// request must not wait for a slot.
+func TestTokenOutsideSlots(t *testing.T) {
+	t.Parallel()
+	headA, tokenB := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	gate := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch {
+			case r.URL.Path == "/token" && r.URL.Query().Get("scope") == "repository:b:pull":
+				once.Do(func() { close(tokenB) })
+			case isHead(r) && strings.Contains(r.URL.Path, "/a/"):
+				close(headA)
+				select {
+				case <-tokenB:
+				case <-time.After(10 * time.Second):
+					http.Error(w, "no token request for b while a's HEAD held the slot", http.StatusInternalServerError)
+					return
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	reg := newTestRegistry(t, func(h http.Handler) http.Handler { return gate(tokenAuth(h)) })
+	da, db := reg.pushImage(t, "a", "1"), reg.pushImage(t, "b", "1")
+	o := testOptions()
+	o.Jobs = 1
+	r := newRegistry(o, retryPolicy{attempts: 1})
+	ctx := ctxFor(t)
+	var g errgroup.Group
+	g.Go(func() error {
+		d, err := r.Head(ctx, reg.key("a", "1"))
+		if err == nil && d.Digest != da {
+			err = fmt.Errorf("a:1 = %s, want %s", d.Digest, da)
+		}
+		return err
+	})
+	<-headA
+	d, err := r.Head(ctx, reg.key("b", "1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Digest != db {
+		t.Errorf("b:1 = %s, want %s", d.Digest, db)
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
 	}
 }
