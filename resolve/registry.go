@@ -24,7 +24,7 @@ import (
 type Options struct {
 	Keychain  authn.Keychain                   // default authn.DefaultKeychain
 	Insecure  []string                         // hosts allowed plain HTTP, besides localhost, 127.0.0.1 and [::1]
-	Jobs      int                              // concurrent requests per registry (default 8)
+	Jobs      int                              // most concurrent requests per registry (default 8); fewer while it answers slowly or with 429/503
 	Transport http.RoundTripper                // base transport; default a tuned clone of http.DefaultTransport
 	Logf      func(format string, args ...any) // one line per request, from many goroutines; nil is silent
 	Timeout   time.Duration                    // total time per image, retries included (default 2m)
@@ -51,11 +51,11 @@ type Registry struct {
 	hosts map[string]*hostState
 }
 
-// hostState is what a Registry keeps of one host: Jobs request slots, the
+// hostState is what a Registry keeps of one host: its request slots, the
 // auth handshake of its repositories, and once the host has proved dead,
 // the *HostError every lookup on it gets.
 type hostState struct {
-	slots chan struct{}
+	limit *limiter
 	auth  hostAuth
 	dead  context.Context         // done once the host proved dead; its cause is the *HostError
 	kill  context.CancelCauseFunc // marks the host dead
@@ -109,8 +109,9 @@ func newRegistry(o Options, retry retryPolicy) *Registry {
 	}
 
 	// Outermost first: redirect loops named, pings answered from memory,
-	// then retries, each attempt logged, plain HTTP refused where not
-	// allowed, bounded in the wait for headers and in the body's size.
+	// then retries, each attempt's answer told to its registry's limiter
+	// and logged, plain HTTP refused where not allowed, bounded in the
+	// wait for headers and in the body's size.
 	var rt http.RoundTripper = &bodyLimit{inner: o.Transport}
 	rt = &headerTimeout{inner: rt, d: o.RequestTimeout}
 	guard := &schemeGuard{inner: rt, insecure: r.insecure}
@@ -118,6 +119,7 @@ func newRegistry(o Options, retry retryPolicy) *Registry {
 	if o.Logf != nil {
 		rt = &logTransport{inner: rt, logf: o.Logf}
 	}
+	rt = &observer{inner: rt, now: time.Now, logf: o.Logf}
 	rt = &retryTransport{inner: rt, policy: retry, logf: o.Logf}
 	rt = &pingCache{inner: rt, guard: guard}
 	rt = &redirectGuard{inner: rt}
@@ -270,7 +272,7 @@ func (r *Registry) digestTarget(nm string, digest v1.Hash) (name.Reference, stri
 	return r.target(Key{Name: nm}, &digest)
 }
 
-// do runs f with one of host's Jobs slots, within the time budget. The
+// do runs f with one of host's request slots, within the time budget. The
 // budget starts once a slot is free: waiting for one is not the registry's
 // slowness. Once host has proved dead, do returns its *HostError at once,
 // and cancels the requests still running there.
@@ -279,14 +281,14 @@ func (r *Registry) do(ctx context.Context, host string, f func(context.Context) 
 	if err := h.down(); err != nil {
 		return err
 	}
-	select {
-	case h.slots <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-h.dead.Done():
-		return h.down()
+	if err := h.limit.acquire(ctx, h.dead.Done()); err != nil {
+		if down := h.down(); down != nil {
+			return down
+		}
+		return err
 	}
-	defer func() { <-h.slots }()
+	defer h.limit.release()
+	ctx = context.WithValue(ctx, limiterKey{}, h.limit)
 	ctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
 	defer cancel()
 	stop := context.AfterFunc(h.dead, cancel)
@@ -317,7 +319,7 @@ func (r *Registry) host(host string) *hostState {
 	defer r.mu.Unlock()
 	h := r.hosts[host]
 	if h == nil {
-		h = &hostState{slots: make(chan struct{}, r.o.Jobs)}
+		h = &hostState{limit: newLimiter(r.o.Jobs, time.Now)}
 		h.auth.repos, h.auth.changed = map[string]*repoAuth{}, make(chan struct{})
 		h.dead, h.kill = context.WithCancelCause(context.Background())
 		r.hosts[host] = h

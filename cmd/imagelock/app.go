@@ -188,7 +188,7 @@ func insecureFlag() cli.Flag {
 // networkFlags are the flags of the commands that ask registries.
 func networkFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.IntFlag{Name: "jobs", Value: 64, Usage: "at most `N` requests at once to each registry"},
+		&cli.IntFlag{Name: "jobs", Value: 256, Usage: "at most `N` requests at once to each registry; it starts at 64 and grows while the registry keeps pace, and shrinks on 429, 503 or slower answers"},
 		insecureFlag(),
 		&cli.StringSliceFlag{Name: "registry-mirror", Usage: "resolve `REGISTRY=HOST[/PATH]` through a pull-through mirror, e.g. docker.io=mirror.lan/dockerhub (repeatable)"},
 	}
