@@ -32,6 +32,10 @@ var (
 	// it failed at once with one shared *HostError. Such errors are also
 	// ErrUnreachable.
 	ErrHostDown = errors.New("registry host down")
+	// ErrRateLimited: the registry answered 429 Too Many Requests. After
+	// one with no Retry-After, every lookup on that host fails at once
+	// with one shared *HostError.
+	ErrRateLimited = errors.New("rate limited")
 )
 
 // Error is a failed registry request for one image. Code and Message are
@@ -69,6 +73,8 @@ func (e *Error) kind() error {
 		return ErrUnauthorized
 	case e.Status >= 500 || e.Status == 0 && e.Err != nil && (isNetwork(e.Err) || errors.Is(e.Err, ErrHostDown)):
 		return ErrUnreachable
+	case e.Status == http.StatusTooManyRequests:
+		return ErrRateLimited
 	}
 	return nil
 }
@@ -216,25 +222,32 @@ func (e *plainHTTPError) Error() string {
 	return fmt.Sprintf("refusing plain HTTP to %s", e.host)
 }
 
-// HostError is the failure of a registry host that proved dead. Every
-// lookup on the host, pending or later, fails with an *Error wrapping the
-// same *HostError, without another request; Join folds them into one.
+// HostError is the failure of a registry host that proved dead, or that
+// refused more requests (a 429 with no Retry-After: Err is then
+// ErrRateLimited). Every lookup on the host, pending or later, fails with
+// an *Error wrapping the same *HostError, without another request; Join
+// folds them into one.
 type HostError struct {
 	Host   string   // the host contacted, host[:port]
 	Images []string // the images it failed, as Join counts them; nil on each lookup's own error
-	Err    error    // what proved the host dead
+	Err    error    // what proved the host dead, or the refusal
 }
 
 // Unwrap returns what proved the host dead.
 func (e *HostError) Unwrap() error { return e.Err }
 
-// Is reports whether target is ErrHostDown or ErrUnreachable.
+// Is reports whether target is ErrRateLimited for a host that refused more
+// requests, else whether it is ErrHostDown or ErrUnreachable.
 func (e *HostError) Is(target error) bool {
+	var rl *rateLimitError
+	if errors.As(e.Err, &rl) {
+		return target == ErrRateLimited
+	}
 	return target == ErrHostDown || target == ErrUnreachable
 }
 
-// Error names the host, why it is taken for dead, the images it failed
-// when Join has counted them, and what to do next.
+// Error names the host, why it is taken for dead or stopped, the images it
+// failed when Join has counted them, and what to do next.
 func (e *HostError) Error() string {
 	return e.describe()
 }
@@ -251,6 +264,15 @@ func (e *HostError) describe() string {
 	case errors.As(e.Err, &op):
 		why = op.Error() // the dial, not the URL, of one of the images
 	}
+	var rl *rateLimitError
+	if errors.As(e.Err, &rl) {
+		return fmt.Sprintf("registry %s refused more requests (%s)%s: %s, or run 'docker login %s' for a higher limit", e.Host, rl, e.images(), rl.next(), e.Host)
+	}
+	return fmt.Sprintf("registry %s is down (%s)%s: check the network and the registry name, then try again", e.Host, why, e.images())
+}
+
+// images names the images the host failed, when Join has counted them.
+func (e *HostError) images() string {
 	images := ""
 	switch n := len(e.Images); {
 	case n == 1:
@@ -260,7 +282,7 @@ func (e *HostError) describe() string {
 	case n > 3:
 		images = fmt.Sprintf("; %d images not resolved: %s and %d more", n, strings.Join(e.Images[:2], ", "), n-2)
 	}
-	return fmt.Sprintf("registry %s is down (%s)%s: check the network and the registry name, then try again", e.Host, why, images)
+	return images
 }
 
 // Join is errors.Join for lookup errors, but the errors of every lookup on

@@ -147,33 +147,6 @@ func (l *limiter) grow() {
 	l.limit = min(l.limit, float64(l.max))
 }
 
-type limiterKey struct{}
-
-// observer reports the answers to manifest requests to the limiter of the
-// lookup that sent them (in the request's context), and logs the cuts.
-type observer struct {
-	inner http.RoundTripper
-	now   func() time.Time
-	logf  func(format string, args ...any)
-}
-
-func (o *observer) RoundTrip(req *http.Request) (*http.Response, error) {
-	l, _ := req.Context().Value(limiterKey{}).(*limiter)
-	if l == nil || !isManifest(req) {
-		return o.inner.RoundTrip(req)
-	}
-	start := o.now()
-	resp, err := o.inner.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	before, after := l.observe(start, o.now().Sub(start), resp.StatusCode)
-	if after < before && o.logf != nil {
-		o.logf("%s: %d requests at once, down from %d (%s)", req.URL.Host, after, before, resp.Status)
-	}
-	return resp, nil
-}
-
 // isManifest reports whether req asks for a manifest: the requests that
 // hold a slot, as tokens and pings do not.
 func isManifest(req *http.Request) bool {

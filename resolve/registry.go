@@ -34,6 +34,11 @@ type Options struct {
 	RequestTimeout time.Duration
 	Mirrors        map[string]string // registry -> mirror host, e.g. "docker.io" -> "mirror.local:5000"
 	UserAgent      string
+	// RateLimit, when set, is told each registry's rate limit (Docker
+	// Hub's ratelimit-* headers) whenever an answer reports other figures
+	// than the host's last; one call at a time. A 429 with no Retry-After
+	// is not retried: every lookup on that host then fails at once.
+	RateLimit func(RateLimit)
 }
 
 // Registry is the Resolver that asks real registries. It keeps one
@@ -52,10 +57,13 @@ type Registry struct {
 }
 
 // hostState is what a Registry keeps of one host: its request slots, the
-// auth handshake of its repositories, and once the host has proved dead,
-// the *HostError every lookup on it gets.
+// auth handshake of its repositories, its rate limit, and once the host
+// has proved dead or refused more requests, the *HostError every lookup
+// on it gets.
 type hostState struct {
+	name  string // as Key.Registry or the mirror names it
 	limit *limiter
+	rate  rateRecord
 	auth  hostAuth
 	dead  context.Context         // done once the host proved dead; its cause is the *HostError
 	kill  context.CancelCauseFunc // marks the host dead
@@ -119,7 +127,7 @@ func newRegistry(o Options, retry retryPolicy) *Registry {
 	if o.Logf != nil {
 		rt = &logTransport{inner: rt, logf: o.Logf}
 	}
-	rt = &observer{inner: rt, now: time.Now, logf: o.Logf}
+	rt = &observer{inner: rt, now: time.Now, logf: o.Logf, report: o.RateLimit}
 	rt = &retryTransport{inner: rt, policy: retry, logf: o.Logf}
 	rt = &pingCache{inner: rt, guard: guard}
 	rt = &redirectGuard{inner: rt}
@@ -288,7 +296,7 @@ func (r *Registry) do(ctx context.Context, host string, f func(context.Context) 
 		return err
 	}
 	defer h.limit.release()
-	ctx = context.WithValue(ctx, limiterKey{}, h.limit)
+	ctx = context.WithValue(ctx, hostKey{}, h)
 	ctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
 	defer cancel()
 	stop := context.AfterFunc(h.dead, cancel)
@@ -300,10 +308,16 @@ func (r *Registry) do(ctx context.Context, host string, f func(context.Context) 
 }
 
 // settle returns the error of a request to host: host's *HostError once
-// it has proved dead, which err may prove, or err.
+// it has proved dead or refused more requests, which err may show, or err.
 func (r *Registry) settle(h *hostState, host string, err error) error {
 	if down := h.down(); down != nil {
 		return down
+	}
+	var te *transport.Error
+	if spent, last := h.rate.refused(); spent && errors.As(err, &te) && te.StatusCode == http.StatusTooManyRequests {
+		h.kill(&HostError{Host: host, Err: &rateLimitError{last: last}})
+		r.logf("%s: 429 with no Retry-After; failing every lookup on it", host)
+		return h.down()
 	}
 	if hostDown(err) {
 		h.kill(&HostError{Host: host, Err: err})
@@ -319,7 +333,7 @@ func (r *Registry) host(host string) *hostState {
 	defer r.mu.Unlock()
 	h := r.hosts[host]
 	if h == nil {
-		h = &hostState{limit: newLimiter(r.o.Jobs, time.Now)}
+		h = &hostState{name: host, limit: newLimiter(r.o.Jobs, time.Now)}
 		h.auth.repos, h.auth.changed = map[string]*repoAuth{}, make(chan struct{})
 		h.dead, h.kill = context.WithCancelCause(context.Background())
 		r.hosts[host] = h

@@ -34,8 +34,9 @@ func (p retryPolicy) backoff(attempt int) time.Duration {
 	return half + rand.N(half+1)
 }
 
-// retryTransport retries a request on 429, 5xx and dropped connections,
-// honouring Retry-After, and never sleeps past the request's deadline.
+// retryTransport retries a request on 429 with a Retry-After, 5xx and
+// dropped connections, honouring Retry-After, and never sleeps past the
+// request's deadline.
 type retryTransport struct {
 	inner  http.RoundTripper
 	policy retryPolicy
@@ -102,6 +103,10 @@ func (t *retryTransport) retryable(ctx context.Context, resp *http.Response, err
 	wait := t.policy.backoff(attempt)
 	if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
 		wait = d
+	} else if resp.StatusCode == http.StatusTooManyRequests {
+		// A limit spent, with no word of when it comes back: retries
+		// within seconds would only be refused too.
+		return 0, "", false
 	}
 	return wait, resp.Status, true
 }

@@ -81,7 +81,7 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 		// a short form when a flag of the root has taken it.
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "C", Usage: "run as if started in `DIR`"},
-			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log every registry request to stderr"},
+			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log every registry request, and each change of a registry's rate limit, to stderr"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress line on stderr"},
 		},
 		// imagelock completion bash|zsh|fish prints a script that asks
@@ -254,14 +254,16 @@ func resolver(c *cli.Command, o workflow.Options) (resolve.Resolver, error) {
 }
 
 // newResolver completes ro with what every registry client of the CLI
-// shares: the user agent, the time limit, and --verbose's log.
+// shares: the user agent, the time limit, --verbose's log, and the
+// registries' rate limits.
 func newResolver(c *cli.Command, ro resolve.Options) resolve.Resolver {
 	ro.UserAgent = "imagelock/" + version()
 	ro.Timeout = 2 * time.Minute
+	w := c.Root().ErrWriter
 	if c.Bool("verbose") {
-		w := c.Root().ErrWriter
 		ro.Logf = func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	}
+	ro.RateLimit = rateLimits(w, c.Bool("verbose"))
 	return resolve.New(ro)
 }
 

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/imagelock/imagelock/resolve"
 	"github.com/urfave/cli/v3"
 	"golang.org/x/term"
 )
@@ -46,6 +47,22 @@ func progressLine(w io.Writer, width int, now func() time.Time) func(done, total
 				line = line[:width-1]
 			}
 			fmt.Fprint(w, "\r\033[K"+line)
+		}
+	}
+}
+
+// rateLimits reports the rate limits registries announce: each change
+// with --verbose, and once per registry a warning when fewer than a tenth
+// of its requests are left.
+func rateLimits(w io.Writer, verbose bool) func(resolve.RateLimit) {
+	warned := map[string]bool{}
+	return func(l resolve.RateLimit) {
+		if verbose {
+			fmt.Fprintf(w, "%s: rate limit: %s\n", l.Host, l)
+		}
+		if l.Low() && !warned[l.Host] {
+			warned[l.Host] = true
+			fmt.Fprintf(w, "warning: %s: %s; run 'docker login %s' for a higher limit\n", l.Host, l, l.Host)
 		}
 	}
 }
