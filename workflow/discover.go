@@ -113,21 +113,18 @@ func discover(fsys fs.FS, sc scope, cfg *Config, isSource func(string) bool) ([]
 			}
 			return nil
 		}
-		parts := strings.Split(rel, "/")
 		if d.IsDir() {
 			if rel == "." {
 				readIgnores(rel, nil)
 				return nil
 			}
-			if d.Name() == ".git" || !sc.leadsTo(rel) || excluded(rel) ||
-				gitignore.NewMatcher(patterns).Match(parts, true) {
+			if d.Name() == ".git" || !sc.leadsTo(rel) || excluded(rel) || ignored(patterns, rel, true) {
 				return fs.SkipDir
 			}
-			readIgnores(rel, parts)
+			readIgnores(rel, strings.Split(rel, "/"))
 			return nil
 		}
-		if !sc.contains(rel) || !isSource(rel) || excluded(rel) ||
-			gitignore.NewMatcher(patterns).Match(parts, false) {
+		if !sc.contains(rel) || !isSource(rel) || excluded(rel) || ignored(patterns, rel, false) {
 			return nil
 		}
 		if strings.ContainsFunc(rel, unicode.IsControl) {
@@ -155,6 +152,11 @@ func discover(fsys fs.FS, sc scope, cfg *Config, isSource func(string) bool) ([]
 		return nil, nil, err
 	}
 	return files, warns, nil
+}
+
+// ignored reports whether the .gitignore patterns read so far ignore rel.
+func ignored(patterns []gitignore.Pattern, rel string, dir bool) bool {
+	return len(patterns) > 0 && gitignore.NewMatcher(patterns).Match(strings.Split(rel, "/"), dir)
 }
 
 // unreadable is the error for a path under the root the walk cannot read.

@@ -124,7 +124,7 @@ func Lock(ctx context.Context, o Options, offline bool) (*LockResult, error) {
 	if offline {
 		e.Resolver = nil
 	}
-	p, err := e.plan(ctx, nil)
+	p, err := e.plan(ctx, nil, false)
 	if err != nil {
 		return nil, err
 	}
@@ -149,8 +149,8 @@ type lockPlan struct {
 // entry's digest (lock never moves a tag by itself); what the registry
 // says, for a tag new to the lock. So lock (refresh nil) asks the
 // registry only about keys new to it, and about the platforms of digests
-// it has not seen.
-func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool) (*lockPlan, error) {
+// it has not seen. keep keeps the sources' bytes, for update to edit.
+func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool, keep bool) (*lockPlan, error) {
 	old, err := e.readLock(false)
 	if err != nil {
 		return nil, err
@@ -179,7 +179,7 @@ func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool) (*lockPl
 			}
 		}
 	}
-	s, err := e.scan(early)
+	s, err := e.scan(early, keep)
 	if err != nil {
 		return nil, err
 	}

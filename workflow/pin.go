@@ -100,7 +100,7 @@ func edit(ctx context.Context, o Options, write bool, verb string, f editFunc) (
 	if err != nil {
 		return nil, err
 	}
-	s, err := e.scan(nil)
+	s, err := e.scan(nil, true)
 	if err != nil {
 		return nil, err
 	}
@@ -173,11 +173,11 @@ func List(ctx context.Context, o Options) (*ListResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := e.scan(nil)
+	s, err := e.scan(nil, false)
 	if err != nil {
 		return nil, err
 	}
-	res := &ListResult{Warnings: s.warnings}
+	res := &ListResult{Refs: make([]Reference, 0, len(s.refs)), Warnings: s.warnings}
 	for _, r := range s.refs {
 		ref := Reference{File: r.File, Line: r.Line, Col: r.Col, Kind: r.Kind, Image: r.Image, Key: r.Key.String(), Var: r.Var}
 		if r.Digest != nil {

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/imagelock/imagelock/internal/bounded"
 	"github.com/imagelock/imagelock/resolve"
@@ -28,7 +29,7 @@ type Found struct {
 type scanResult struct {
 	refs     []Found
 	warnings []rewrite.Warning
-	files    map[string][]byte // sources that have references, by slash path
+	files    map[string][]byte // sources that have references, by slash path; nil unless the scan keeps sources
 }
 
 // notAnImage is the warning for a reference whose text is no image
@@ -38,9 +39,14 @@ func notAnImage(r rewrite.Ref) rewrite.Warning {
 	return rewrite.Warning{File: r.File, Line: r.Line, Msg: fmt.Sprintf("%q is not an image reference%s", r.Image, rewrite.OrExclude(r.File))}
 }
 
-// spanID names the place of a reference: its file and span.
-func spanID(r rewrite.Ref) string {
-	return fmt.Sprintf("%s\x00%d\x00%d", r.File, r.Span.Start, r.Span.End)
+// place is where a reference is: its file and span.
+type place struct {
+	file       string
+	start, end int
+}
+
+func placeOf(r rewrite.Ref) place {
+	return place{r.File, r.Span.Start, r.Span.End}
 }
 
 // scan finds the references in every source in scope. Files are read and
@@ -48,8 +54,9 @@ func spanID(r rewrite.Ref) string {
 // Every unreadable or malformed file is reported, joined; text that is no
 // image reference is a warning. found, when not
 // nil, sees each reference as soon as its file is parsed, from several
-// goroutines at once.
-func (e *env) scan(found func(Found)) (*scanResult, error) {
+// goroutines at once. The bytes of the sources with references are kept,
+// in files, only with keep: for the commands that edit them.
+func (e *env) scan(found func(Found), keep bool) (*scanResult, error) {
 	files, linked, err := discover(os.DirFS(e.root), e.scope, e.cfg, func(p string) bool {
 		_, _, ok := e.cfg.finderFor(p)
 		return ok
@@ -60,7 +67,7 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 	type result struct {
 		src      []byte
 		refs     []Found
-		overrule []string // spanIDs of Context and Renamed references
+		overrule []place // of Context and Renamed references
 		warns    []rewrite.Warning
 		errs     []error
 	}
@@ -86,13 +93,19 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	var wg sync.WaitGroup
-	next := make(chan int)
+	var (
+		wg   sync.WaitGroup
+		next atomic.Int64 // the next file to read, taken by whichever worker is free
+	)
 	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range next {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(files) {
+					return
+				}
 				r := &results[i]
 				var err error
 				if r.src, err = bounded.ReadFile(fsys, files[i], bounded.Source); err != nil {
@@ -105,13 +118,15 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 					r.errs = []error{err}
 					continue
 				}
-				if len(refs) == 0 {
-					// Nothing to edit: most JSON files, for one, are no source.
+				if len(refs) == 0 || !keep {
+					// Nothing to edit: most JSON files, for one, are no
+					// source, and list, lock and verify edit nothing.
 					r.src = nil
 				}
+				r.refs = make([]Found, 0, len(refs))
 				for _, ref := range refs {
 					if ref.Context || ref.Renamed {
-						r.overrule = append(r.overrule, spanID(ref))
+						r.overrule = append(r.overrule, placeOf(ref))
 					}
 					if ref.Context {
 						continue
@@ -133,24 +148,31 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 			}
 		}()
 	}
-	for i := range files {
-		next <- i
-	}
-	close(next)
 	wg.Wait()
 
-	s := &scanResult{files: map[string][]byte{}, warnings: linked}
+	s := &scanResult{warnings: linked}
+	if keep {
+		s.files = map[string][]byte{}
+	}
 	var errs []error
 	// A span that a compose build reads as a context, or a kustomization
 	// renames, is no reference of its own when its file is read alone.
-	overruled := map[string]bool{}
+	overruled := map[place]bool{}
+	n := 0
 	for _, r := range results {
-		for _, id := range r.overrule {
-			overruled[id] = true
+		for _, p := range r.overrule {
+			overruled[p] = true
 		}
+		n += len(r.refs)
 	}
-	seen, warned := map[string]int{}, map[string]bool{}
-	for i, r := range results {
+	s.refs = make([]Found, 0, n)
+	type spanImage struct {
+		place
+		image string
+	}
+	seen, warned := make(map[spanImage]int, n), map[string]bool{}
+	for i := range results {
+		r := &results[i]
 		if len(r.errs) > 0 {
 			errs = append(errs, r.errs...)
 			continue
@@ -169,8 +191,8 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 			// A compose build's Dockerfile is found twice: from the
 			// compose file and on its own. One reference per span and
 			// image, the Dockerfile's own where both are found.
-			id := spanID(f.Ref) + "\x00" + f.Image
-			if overruled[spanID(f.Ref)] && !f.Renamed {
+			id := spanImage{placeOf(f.Ref), f.Image}
+			if len(overruled) > 0 && overruled[id.place] && !f.Renamed {
 				continue
 			}
 			if at, ok := seen[id]; ok {
@@ -182,12 +204,13 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 			seen[id] = len(s.refs)
 			s.refs = append(s.refs, f)
 		}
+		*r = result{} // its references are in s.refs now
 	}
 	// A reference may live in a file the walk did not read: the
 	// Dockerfile of a compose build, named otherwise or excluded. Pin
 	// edits it all the same, so its bytes are loaded too.
 	for _, r := range s.refs {
-		if _, ok := s.files[r.File]; !ok {
+		if _, ok := s.files[r.File]; keep && !ok {
 			src, err := bounded.ReadFile(fsys, r.File, bounded.Source)
 			if err != nil {
 				errs = append(errs, err)

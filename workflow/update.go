@@ -83,7 +83,7 @@ func Update(ctx context.Context, o Options, uo UpdateOptions) (*UpdateResult, er
 	if err != nil {
 		return nil, err
 	}
-	p, err := e.plan(ctx, filter)
+	p, err := e.plan(ctx, filter, true)
 	if err != nil {
 		return nil, err
 	}

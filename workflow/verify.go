@@ -126,7 +126,7 @@ func Verify(ctx context.Context, o Options, vo VerifyOptions) (*VerifyResult, er
 			}
 		}
 	}
-	s, err := e.scan(early)
+	s, err := e.scan(early, false)
 	if err != nil {
 		return nil, err
 	}

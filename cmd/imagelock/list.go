@@ -4,7 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"text/tabwriter"
+	"strconv"
+	"unicode/utf8"
 
 	"github.com/urfave/cli/v3"
 
@@ -54,10 +55,24 @@ type listReport struct {
 	Warnings []warningJSON        `json:"warnings"`
 }
 
+// text prints one line per reference in aligned columns, as a tabwriter
+// would, but a line at a time: a tabwriter holds every line until the
+// end, hundreds of megabytes for a tree of 100,000 files.
 func (r listReport) text(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, ref := range r.Refs {
-		fmt.Fprintf(tw, "%s:%d:%d\t%s\t%s\n", printable(ref.File), ref.Line, ref.Col, ref.Kind, printable(ref.Image))
+	pos := func(ref workflow.Reference) string {
+		return printable(ref.File) + ":" + strconv.Itoa(ref.Line) + ":" + strconv.Itoa(ref.Col)
 	}
-	return tw.Flush()
+	wPos, wKind := 0, 0
+	for _, ref := range r.Refs {
+		wPos = max(wPos, utf8.RuneCountInString(pos(ref)))
+		wKind = max(wKind, utf8.RuneCountInString(string(ref.Kind)))
+	}
+	for _, ref := range r.Refs {
+		p, k := pos(ref), string(ref.Kind)
+		_, err := fmt.Fprintf(w, "%s%*s%s%*s%s\n", p, wPos-utf8.RuneCountInString(p)+2, "", k, wKind-utf8.RuneCountInString(k)+2, "", printable(ref.Image))
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

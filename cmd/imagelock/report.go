@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
+	"errors"
 	"io"
 
 	"github.com/urfave/cli/v3"
@@ -33,11 +35,14 @@ type report interface {
 // render writes r to stdout in the --format the command was given, text
 // or json; verify's other formats are its own.
 func render(c *cli.Command, r report) error {
-	w := c.Root().Writer
+	w := bufio.NewWriter(c.Root().Writer)
+	var err error
 	if c.String("format") == "json" {
-		return writeJSON(w, r)
+		err = writeJSON(w, r)
+	} else {
+		err = r.text(w)
 	}
-	return r.text(w)
+	return errors.Join(err, w.Flush())
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -5,6 +5,7 @@
 package bounded
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"io/fs"
@@ -47,14 +48,17 @@ func ReadFile(fsys fs.FS, name string, max int64) ([]byte, error) {
 	if fi.Size() > max {
 		return nil, tooLarge(name, fi.Size(), max)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
+	// Room for the size Stat gave, and then some, as os.ReadFile
+	// makes: one allocation for a file that did not grow meanwhile.
+	var b bytes.Buffer
+	b.Grow(int(fi.Size()) + bytes.MinRead)
+	if _, err := b.ReadFrom(io.LimitReader(f, max+1)); err != nil {
 		return nil, err
 	}
-	if int64(len(data)) > max {
-		return nil, tooLarge(name, int64(len(data)), max)
+	if int64(b.Len()) > max {
+		return nil, tooLarge(name, int64(b.Len()), max)
 	}
-	return data, nil
+	return b.Bytes(), nil
 }
 
 // Read is ReadFile for a path of the operating system.
