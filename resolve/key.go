@@ -5,7 +5,9 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
+
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/imagelock/imagelock/internal/substr"
 )
 
 // Key is a normalized image name and tag: the unit of the lock. Tag is
@@ -48,7 +50,7 @@ func Parse(s string) (Parsed, error) {
 		p.Digest = &h
 		repo, err := name.NewRepository(base)
 		if err == nil {
-			p.Key = Key{Name: canonical(repo)}
+			p.Key = Key{Name: substr.Within(s, canonical(repo))}
 			return p, nil
 		}
 	}
@@ -56,7 +58,7 @@ func Parse(s string) (Parsed, error) {
 	if err != nil {
 		return p, fmt.Errorf("invalid image reference %q: %w", s, err)
 	}
-	p.Key = Key{Name: canonical(tag.Context()), Tag: tag.TagStr()}
+	p.Key = Key{Name: substr.Within(s, canonical(tag.Context())), Tag: tag.TagStr()}
 	return p, nil
 }
 

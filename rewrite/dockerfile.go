@@ -655,13 +655,18 @@ func appendable(text string, escape rune) bool {
 
 func (d *dockerfile) add(sp Span, image, v string) {
 	line := d.lineOf(sp.Start)
+	written := string(d.in.Src[sp.Start:sp.End])
+	if image == written {
+		// One string for both, and not the lexer's, which has room to spare.
+		image = written
+	}
 	d.refs = append(d.refs, Ref{
 		File:    d.in.Path,
 		Line:    line,
 		Col:     sp.Start - d.lines[line-1] + 1,
 		Kind:    Dockerfile,
 		Image:   image,
-		Written: string(d.in.Src[sp.Start:sp.End]),
+		Written: written,
 		Span:    sp,
 		Var:     v,
 		Style:   Inline,

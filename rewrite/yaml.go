@@ -316,9 +316,13 @@ func (f *yamlFile) refAt(kind Kind, span Span, image string, style Style) Ref {
 // source is src and whose lines start at lines.
 func spanRef(path string, src []byte, lines []int, kind Kind, span Span, image string, style Style) Ref {
 	line, col := position(lines, span.Start)
+	written := image // one string for both where the text is the image
+	if string(src[span.Start:span.End]) != image {
+		written = string(src[span.Start:span.End])
+	}
 	return Ref{
 		File: path, Line: line, Col: col, Kind: kind,
-		Image: image, Written: string(src[span.Start:span.End]),
+		Image: image, Written: written,
 		Span: span, Style: style,
 	}
 }

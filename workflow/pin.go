@@ -9,6 +9,7 @@ import (
 	"github.com/aymanbagabas/go-udiff"
 
 	"github.com/imagelock/imagelock/internal/atomicfile"
+	"github.com/imagelock/imagelock/internal/substr"
 	"github.com/imagelock/imagelock/lock"
 	"github.com/imagelock/imagelock/rewrite"
 )
@@ -179,9 +180,9 @@ func List(ctx context.Context, o Options) (*ListResult, error) {
 	}
 	res := &ListResult{Refs: make([]Reference, 0, len(s.refs)), Warnings: s.warnings}
 	for _, r := range s.refs {
-		ref := Reference{File: r.File, Line: r.Line, Col: r.Col, Kind: r.Kind, Image: r.Image, Key: r.Key.String(), Var: r.Var}
+		ref := Reference{File: r.File, Line: r.Line, Col: r.Col, Kind: r.Kind, Image: r.Image, Key: substr.Within(r.Image, r.Key.String()), Var: r.Var}
 		if r.Digest != nil {
-			ref.Digest = r.Digest.String()
+			ref.Digest = substr.Within(r.Image, r.Digest.String())
 		}
 		res.Refs = append(res.Refs, ref)
 	}

@@ -72,9 +72,13 @@ func (e *env) scan(found func(Found), keep bool) (*scanResult, error) {
 		errs     []error
 	}
 	results := make([]result, len(files))
-	// Every read goes through root, which refuses a path or a symbolic
-	// link that leads outside the lock's directory: a compose build:
-	// through a linked directory reads nothing outside the repository.
+	// The files the walk found are regular files reached through real
+	// directories (the walk follows no link), so they are read by path,
+	// in one open each. Every other read, of a path a source names, goes
+	// through root, which refuses a path or a symbolic link that leads
+	// outside the lock's directory: a compose build: through a linked
+	// directory reads nothing outside the repository.
+	walked := os.DirFS(e.root)
 	root, err := os.OpenRoot(e.root)
 	if err != nil {
 		return nil, err
@@ -108,7 +112,7 @@ func (e *env) scan(found func(Found), keep bool) (*scanResult, error) {
 				}
 				r := &results[i]
 				var err error
-				if r.src, err = bounded.ReadFile(fsys, files[i], bounded.Source); err != nil {
+				if r.src, err = bounded.ReadFile(walked, files[i], bounded.Source); err != nil {
 					r.errs = []error{err}
 					continue
 				}

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -53,6 +55,50 @@ type listReport struct {
 	header
 	Refs     []workflow.Reference `json:"references"`
 	Warnings []warningJSON        `json:"warnings"`
+}
+
+// streamJSON writes the document one reference at a time, indented as
+// writeJSON's encoder indents it.
+func (r listReport) streamJSON(w io.Writer) error {
+	head, err := json.MarshalIndent(r.header, "", "  ")
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	b.Write(bytes.TrimSuffix(head, []byte("\n}")))
+	b.WriteString(",\n  \"references\": ")
+	if len(r.Refs) == 0 {
+		b.WriteString("[]")
+	} else {
+		b.WriteString("[\n")
+		for i, ref := range r.Refs {
+			one, err := json.MarshalIndent(ref, "    ", "  ")
+			if err != nil {
+				return err
+			}
+			b.WriteString("    ")
+			b.Write(one)
+			if i < len(r.Refs)-1 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('\n')
+			if b.Len() > 64<<10 {
+				if _, err := b.WriteTo(w); err != nil {
+					return err
+				}
+			}
+		}
+		b.WriteString("  ]")
+	}
+	warnings, err := json.MarshalIndent(r.Warnings, "  ", "  ")
+	if err != nil {
+		return err
+	}
+	b.WriteString(",\n  \"warnings\": ")
+	b.Write(warnings)
+	b.WriteString("\n}\n")
+	_, err = b.WriteTo(w)
+	return err
 }
 
 // text prints one line per reference in aligned columns, as a tabwriter

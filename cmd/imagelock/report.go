@@ -45,7 +45,17 @@ func render(c *cli.Command, r report) error {
 	return errors.Join(err, w.Flush())
 }
 
+// jsonStreamer is a report that writes its JSON document a piece at a
+// time, the same bytes writeJSON's encoder would write whole: list's,
+// whose references run to hundreds of thousands in a large tree.
+type jsonStreamer interface {
+	streamJSON(w io.Writer) error
+}
+
 func writeJSON(w io.Writer, v any) error {
+	if s, ok := v.(jsonStreamer); ok {
+		return s.streamJSON(w)
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -137,6 +138,40 @@ func TestJSONContract(t *testing.T) {
 				}
 			}
 			walk(name, doc)
+		})
+	}
+}
+
+// TestListStreamJSON checks that list's document, written a reference at
+// a time, is byte for byte what the encoder writes whole.
+func TestListStreamJSON(t *testing.T) {
+	t.Parallel()
+	refs := []workflow.Reference{
+		{File: "Dockerfile", Line: 1, Col: 6, Kind: rewrite.Dockerfile, Image: "alpine:3.20", Key: "docker.io/library/alpine:3.20"},
+		{File: "deploy/<app>&é.yaml", Line: 12, Col: 18, Kind: rewrite.Kubernetes, Image: "ghcr.io/o/app:1@" + goldenOld,
+			Key: "ghcr.io/o/app:1", Digest: goldenOld},
+		{File: "compose.yaml", Line: 3, Col: 12, Kind: rewrite.Compose, Image: "${IMG:-redis:7}", Key: "docker.io/library/redis:7", Var: "IMG"},
+	}
+	for name, r := range map[string]listReport{
+		"three":               {header: newHeader("list"), Refs: refs, Warnings: warningsJSON(append(goldenWarnings, rewrite.Warning{File: "x", Msg: "y"}))},
+		"one":                 {header: newHeader("list"), Refs: refs[:1], Warnings: warningsJSON(nil)},
+		"empty":               {header: newHeader("list"), Refs: list[workflow.Reference](nil), Warnings: warningsJSON(nil)},
+		"many (past a flush)": {header: newHeader("list"), Refs: slices.Repeat(refs, 400), Warnings: warningsJSON(nil)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var whole, streamed bytes.Buffer
+			enc := json.NewEncoder(&whole)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(r); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.streamJSON(&streamed); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(whole.String(), streamed.String()); diff != "" {
+				t.Errorf("streamed document (-encoder +streamed):\n%s", diff)
+			}
 		})
 	}
 }
