@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -35,6 +36,7 @@ type result struct {
 	peak   int            // most requests in flight at once
 
 	injected map[injection]int // faults the proxy injected
+	scopes   int               // repository scopes the token requests asked for
 }
 
 // row gathers the repetitions of one run for the table.
@@ -68,13 +70,33 @@ func bench(ctx context.Context, c config, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	px := newProxy(regURL, c.latency)
-	ps := httptest.NewServer(px)
+	px := newProxy(regURL, c.latency, c.world == worldToken)
+	ps := httptest.NewUnstartedServer(px)
+	env := append(os.Environ(), "DOCKER_CONFIG="+dockerConfig)
+	var hosts []string
+	if c.world == worldTLS {
+		// One registry over TLS, which speaks HTTP/2 as Docker Hub and
+		// GHCR do: imagelock's requests share one connection as streams.
+		// httptest's certificate names 127.0.0.1 only.
+		ps.EnableHTTP2 = true
+		ps.StartTLS()
+		ca := filepath.Join(tmp, "ca.pem")
+		if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ps.Certificate().Raw}), 0o644); err != nil {
+			return err
+		}
+		env = append(env, "SSL_CERT_FILE="+ca)
+		hosts = []string{strings.TrimPrefix(ps.URL, "https://")}
+		// An HTTP/2 handler cannot drop its connection, only reset its
+		// stream, which is another fault: no drops in this world.
+		c.faults.drop = 0
+	} else {
+		ps.Start()
+		// Two names for the one proxy: two registries to imagelock, each
+		// allowed plain HTTP.
+		port := strings.TrimPrefix(ps.URL, "http://127.0.0.1:")
+		hosts = []string{"127.0.0.1:" + port, "localhost:" + port}
+	}
 	defer ps.Close()
-	port := strings.TrimPrefix(ps.URL, "http://127.0.0.1:")
-	// Two names for the one proxy: two registries to imagelock, each
-	// allowed plain HTTP.
-	hosts := []string{"127.0.0.1:" + port, "localhost:" + port}
 
 	imgs := plan(c.keys, hosts)
 	start := time.Now()
@@ -99,9 +121,9 @@ func bench(ctx context.Context, c config, w io.Writer) error {
 		len(imgs), len(imgs)/indexEvery, len(hosts), seeded.Round(time.Millisecond))
 	fmt.Fprintf(w, "lock tree: %d Dockerfiles, %d references; scan tree: %d files, %d references\n",
 		c.files, refs, c.scanFiles, scanRefs)
-	fmt.Fprintf(w, "latency %s per request; %d runs, medians shown\n\n", c.latency, c.runs)
+	fmt.Fprintf(w, "world: %s; latency %s per request; %d runs, medians shown\n\n", worlds[c.world], c.latency, c.runs)
 
-	r := runner{bin: bin, px: px, jobs: c.jobs, env: append(os.Environ(), "DOCKER_CONFIG="+dockerConfig)}
+	r := runner{bin: bin, px: px, jobs: c.jobs, env: env}
 	rows := []*row{
 		{name: "lock (cold)", network: true},
 		{name: "lock (nothing new)", network: true},
@@ -200,6 +222,9 @@ func bench(ctx context.Context, c config, w io.Writer) error {
 	}
 	printTable(w, rows, c.latency, len(imgs))
 	printFaults(w, rows)
+	if c.world == worldToken {
+		printTokens(w, rows)
+	}
 	fmt.Fprintf(w, "\nload average after: %s\n", loadavg())
 	return nil
 }
@@ -232,7 +257,7 @@ func (r runner) run(ctx context.Context, dir string, args ...string) (result, er
 	start := time.Now()
 	err = cmd.Run()
 	wall := time.Since(start)
-	counts, pings, inflight, injected := r.px.reset()
+	counts, pings, inflight, injected, scopes := r.px.reset()
 	u, uErr := peak()
 	if err != nil {
 		return result{}, fmt.Errorf("running imagelock %s: %v\n%s", strings.Join(args, " "), err, tail(stderr.String(), 10))
@@ -240,7 +265,7 @@ func (r runner) run(ctx context.Context, dir string, args ...string) (result, er
 	if uErr != nil {
 		return result{}, uErr
 	}
-	return result{wall: wall, usage: u, stdout: stdout.Bytes(), counts: counts, pings: pings, peak: inflight, injected: injected}, nil
+	return result{wall: wall, usage: u, stdout: stdout.Bytes(), counts: counts, pings: pings, peak: inflight, injected: injected, scopes: scopes}, nil
 }
 
 // checkLock reads lock --format json and checks it found every reference
@@ -362,6 +387,18 @@ func printFaults(w io.Writer, rows []*row) {
 		}
 		fmt.Fprintf(w, "\n%s: %d faults injected: %d × 429 (Retry-After: 1), %d × 503, %d dropped connections; %d on %s, %d on %s\n",
 			r.name, total(by), by[fault429], by[fault503], by[faultDrop], on[kindHead], kindHead, on[kindManifest], kindManifest)
+	}
+}
+
+// printTokens says, for each run that asked for tokens, how many
+// repository scopes its token requests carried (in its last repetition).
+func printTokens(w io.Writer, rows []*row) {
+	fmt.Fprintln(w)
+	for _, r := range rows {
+		last := r.results[len(r.results)-1]
+		if n := last.counts[kindToken]; n > 0 {
+			fmt.Fprintf(w, "%s: %d token requests for %d repository scopes\n", r.name, n, last.scopes)
+		}
 	}
 }
 

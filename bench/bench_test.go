@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -47,6 +50,109 @@ func TestBench(t *testing.T) {
 	}
 }
 
+// TestBenchWorlds runs the tiny benchmark behind a token server and over
+// TLS with HTTP/2: in the token world, the cold lock asks for every
+// repository's scope once, in fewer token requests than repositories.
+func TestBenchWorlds(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		world string
+		want  []string
+	}{
+		{worldToken, []string{"world: " + worlds[worldToken], "seeded 12 keys (2 two-platform indexes) on 2 registries"}},
+		{worldTLS, []string{"world: " + worlds[worldTLS], "seeded 12 keys (2 two-platform indexes) on 1 registries"}},
+	} {
+		t.Run(tc.world, func(t *testing.T) {
+			t.Parallel()
+			var stdout, stderr bytes.Buffer
+			args := []string{"-keys", "12", "-files", "8", "-latency", "1ms", "-scan-files", "20", "-runs", "1", "-world", tc.world}
+			if code := run(context.Background(), args, &stdout, &stderr); code != 0 {
+				t.Fatalf("bench exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(stdout.String(), want) {
+					t.Errorf("output lacks %q:\n%s", want, stdout.String())
+				}
+			}
+			if tc.world != worldToken {
+				return
+			}
+			// 12 keys in 12 repositories (plan's team%02d/svc%04d), 6 per registry name.
+			m := regexp.MustCompile(`lock \(cold\): (\d+) token requests for (\d+) repository scopes`).FindStringSubmatch(stdout.String())
+			if m == nil {
+				t.Fatalf("no token line for the cold lock:\n%s", stdout.String())
+			}
+			if m[2] != "12" {
+				t.Errorf("cold lock asked for %s scopes, want 12 (each repository once)", m[2])
+			}
+			if n, _ := strconv.Atoi(m[1]); n >= 12 {
+				t.Errorf("cold lock made %d token requests for 12 repositories, want fewer", n)
+			}
+		})
+	}
+}
+
+// TestProxyTokens plays the token world's handshake against the proxy.
+func TestProxyTokens(t *testing.T) {
+	t.Parallel()
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer backend.Close()
+	target, err := url.Parse(backend.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newProxy(target, 0, true)
+	srv := httptest.NewServer(p)
+	defer srv.Close()
+	do := func(method, path, token string) *http.Response {
+		t.Helper()
+		req, err := http.NewRequest(method, srv.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		return resp
+	}
+	if resp := do("GET", "/v2/", ""); resp.StatusCode != http.StatusUnauthorized ||
+		!strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), `Bearer realm="`+srv.URL+`/token",service="bench"`) {
+		t.Errorf("ping: %s %q, want 401 with the token realm", resp.Status, resp.Header.Get("WWW-Authenticate"))
+	}
+	req, _ := http.NewRequest("GET", srv.URL+"/token?service=bench&scope=repository:a/b:pull&scope=repository:c:pull", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct{ Token string }
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, tc := range []struct {
+		path, token string
+		want        int
+	}{
+		{"/v2/a/b/manifests/1", tok.Token, http.StatusOK},
+		{"/v2/c/manifests/1", tok.Token, http.StatusOK},
+		{"/v2/d/manifests/1", tok.Token, http.StatusUnauthorized},
+		{"/v2/a/b/manifests/1", "", http.StatusUnauthorized},
+	} {
+		if resp := do("HEAD", tc.path, tc.token); resp.StatusCode != tc.want {
+			t.Errorf("HEAD %s with %q: %s, want %d", tc.path, tc.token, resp.Status, tc.want)
+		}
+	}
+	counts, _, _, _, scopes := p.reset()
+	if counts[kindToken] != 1 || scopes != 2 {
+		t.Errorf("%d token requests for %d scopes, want 1 for 2", counts[kindToken], scopes)
+	}
+}
+
 func TestRunRefusesBadFlags(t *testing.T) {
 	t.Parallel()
 	for name, args := range map[string][]string{
@@ -55,6 +161,7 @@ func TestRunRefusesBadFlags(t *testing.T) {
 		"unknown flag":   {"-nope"},
 		"negative wait":  {"-latency", "-1s"},
 		"negative fault": {"-fault-503", "-1"},
+		"unknown world":  {"-world", "moon"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -144,7 +251,7 @@ func TestPickFault(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			p := newProxy(&url.URL{}, 0)
+			p := newProxy(&url.URL{}, 0, false)
 			p.setFaults(tc.faults)
 			var got []string
 			for _, id := range tc.requests {
@@ -167,7 +274,7 @@ func TestProxyFaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newProxy(target, 0)
+	p := newProxy(target, 0, false)
 	p.setFaults(faults{tooMany: 10, unavailable: 20, drop: 50})
 	srv := httptest.NewServer(p)
 	defer srv.Close()
@@ -194,7 +301,7 @@ func TestProxyFaults(t *testing.T) {
 			t.Errorf("retrying HEAD %s: %v %v, want 200 OK", url, resp, err)
 		}
 	}
-	counts, _, _, injected := p.reset()
+	counts, _, _, injected, _ := p.reset()
 	wantInjected := map[injection]int{{fault429, kindHead}: 1, {fault503, kindHead}: 1, {faultDrop, kindHead}: 1}
 	if diff := cmp.Diff(wantInjected, injected); diff != "" {
 		t.Errorf("injected (-want +got):\n%s", diff)

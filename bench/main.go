@@ -3,7 +3,7 @@
 // an internet round trip to every request, a re-lock with nothing new
 // (which must make no request), and an offline scan of a large tree.
 //
-//	go run ./bench [-keys 600 -files 450 -latency 50ms -scan-files 10000]
+//	go run ./bench [-keys 600 -files 450 -latency 50ms -scan-files 10000 -world plain|token|tls]
 //
 // A cold lock also runs through faults (429 with Retry-After, 503,
 // dropped connections) and must write the same lock as a clean one.
@@ -28,6 +28,20 @@ type config struct {
 	runs      int           // repetitions; the report gives medians
 	jobs      int           // imagelock --jobs; 0 is its default
 	faults    faults        // injected into the "lock (faults)" run
+	world     string        // worldPlain, worldToken or worldTLS
+}
+
+// The registry worlds the bench can run in.
+const (
+	worldPlain = "plain"
+	worldToken = "token"
+	worldTLS   = "tls"
+)
+
+var worlds = map[string]string{
+	worldPlain: "plain HTTP, no auth, two registry names",
+	worldToken: "plain HTTP with a bearer token per repository from /token, two registry names",
+	worldTLS:   "TLS with HTTP/2, no auth, one registry name",
 }
 
 func main() {
@@ -54,7 +68,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&c.faults.tooMany, "fault-429", 10, "in the faults run, answer 1 in `N` manifest requests 429 with Retry-After: 1 (0: never)")
 	fs.IntVar(&c.faults.unavailable, "fault-503", 20, "in the faults run, answer 1 in `N` manifest requests 503 (0: never)")
 	fs.IntVar(&c.faults.drop, "fault-drop", 50, "in the faults run, drop the connection of 1 in `N` manifest requests (0: never)")
+	fs.StringVar(&c.world, "world", worldPlain, "the registry's `world`: plain, token (a token server in front) or tls (HTTP/2 over TLS)")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if _, ok := worlds[c.world]; !ok {
+		fmt.Fprintf(stderr, "bench: -world %q: want plain, token or tls\n", c.world)
 		return 2
 	}
 	if fs.NArg() > 0 || c.keys < 1 || c.files < 1 || c.scanFiles < 1 || c.runs < 1 || c.latency < 0 {

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -47,6 +50,7 @@ type injection struct {
 type proxy struct {
 	latency time.Duration
 	next    *httputil.ReverseProxy
+	tokens  bool // the token world: a bearer token per repository, from /token
 
 	mu       sync.Mutex
 	counts   map[string]int
@@ -56,11 +60,13 @@ type proxy struct {
 	faults   faults
 	seen     map[string]bool // manifest requests by method, host and path
 	injected map[injection]int
+	scopes   int // repository scopes the token requests asked for
 }
 
-func newProxy(target *url.URL, latency time.Duration) *proxy {
+func newProxy(target *url.URL, latency time.Duration, tokens bool) *proxy {
 	return &proxy{
 		latency:  latency,
+		tokens:   tokens,
 		next:     httputil.NewSingleHostReverseProxy(target),
 		counts:   map[string]int{},
 		pings:    map[string]int{},
@@ -82,6 +88,9 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.counts[kind]++
 	if kind == kindPing {
 		p.pings[r.Host]++
+	}
+	if kind == kindToken {
+		p.scopes += len(r.URL.Query()["scope"])
 	}
 	var fault string
 	if kind == kindHead || kind == kindManifest {
@@ -106,6 +115,9 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case <-r.Context().Done():
 		return
 	}
+	if p.tokens && !p.authorized(w, r, kind) {
+		return
+	}
 	switch fault {
 	case fault429:
 		w.Header().Set("Retry-After", "1")
@@ -119,6 +131,38 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		p.next.ServeHTTP(w, r)
 	}
+}
+
+// authorized plays a registry with a token server, as Docker Hub and
+// GHCR are: /token hands out a token naming every repository scope asked
+// for (the distribution token spec allows several), and every /v2/
+// request wants a token, one that names its repository past the ping.
+// It answers what is not authorized itself, and reports whether the
+// request may go on.
+func (p *proxy) authorized(w http.ResponseWriter, r *http.Request, kind string) bool {
+	const prefix = "Bearer bench "
+	if kind == kindToken {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"token": "bench " + strings.Join(r.URL.Query()["scope"], " "), "expires_in": 300})
+		return false
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	challenge := fmt.Sprintf(`Bearer realm="%s://%s/token",service="bench"`, scheme, r.Host)
+	auth := r.Header.Get("Authorization")
+	ok := strings.HasPrefix(auth, prefix)
+	if repo, _, isRepo := strings.Cut(strings.TrimPrefix(r.URL.Path, "/v2/"), "/manifests/"); isRepo {
+		scope := "repository:" + repo + ":pull"
+		challenge += fmt.Sprintf(`,scope=%q`, scope)
+		ok = ok && slices.Contains(strings.Fields(strings.TrimPrefix(auth, prefix)), scope)
+	}
+	if !ok {
+		w.Header().Set("WWW-Authenticate", challenge)
+		http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`, http.StatusUnauthorized)
+	}
+	return ok
 }
 
 // pickFault decides, with p.mu held, whether the manifest request id
@@ -154,13 +198,13 @@ func hits(n, every, offset int) bool {
 
 // reset zeroes the counters, forgets the requests seen, and returns what
 // the counters held.
-func (p *proxy) reset() (counts, pings map[string]int, peak int, injected map[injection]int) {
+func (p *proxy) reset() (counts, pings map[string]int, peak int, injected map[injection]int, scopes int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	counts, pings, peak, injected = p.counts, p.pings, p.peak, p.injected
-	p.counts, p.pings, p.peak, p.injected = map[string]int{}, map[string]int{}, 0, map[injection]int{}
+	counts, pings, peak, injected, scopes = p.counts, p.pings, p.peak, p.injected, p.scopes
+	p.counts, p.pings, p.peak, p.injected, p.scopes = map[string]int{}, map[string]int{}, 0, map[injection]int{}, 0
 	p.seen = map[string]bool{}
-	return counts, pings, peak, injected
+	return counts, pings, peak, injected, scopes
 }
 
 func classify(r *http.Request) string {
