@@ -8,38 +8,49 @@ import (
 	"time"
 )
 
-// Concurrency of the requests to one registry: where it starts, and how
-// much slower than the fastest answer seen an answer may be before the
-// registry counts as loaded.
+// Concurrency of the requests to one registry: where it starts, how much
+// slower than the fastest answer seen an answer may be before it counts
+// as slow, and what share of a round's answers must be throttled (429,
+// 503) or slow for the limit to come down.
 const (
-	initialLimit  = 64
-	latencyFactor = 2
-	latencySlack  = 10 * time.Millisecond
+	initialLimit   = 64
+	latencyFactor  = 2
+	latencySlack   = 10 * time.Millisecond
+	throttledShare = 4 // a quarter
+	slowShare      = 2 // a half
 )
 
-// limiter bounds the requests at once to one registry, adaptively: the
-// limit starts at initialLimit (or the hard cap, if lower), doubles with
-// each round of answers while they come as fast as the fastest seen, then
-// grows by one per round; it halves on a 429 or 503 and loses a quarter on
-// an answer more than latencyFactor times slower (plus latencySlack) than
-// the fastest. Only answers to requests sent after the last cut can cut it
-// again: one overload is one cut, not one per request in flight. It never
+// limiter bounds the requests at once to one registry, adaptively. The
+// limit starts at initialLimit (or the hard cap, if lower) and grows
+// while it is in use: by one per answer as fast as the fastest seen,
+// which doubles it each round, until the first cut, then by one per round.
+// Answers are judged by rounds, a round being as many answers as the
+// limit: the limit halves after a round in which a quarter of the
+// answers were 429 or 503, and loses a quarter after one in which half
+// were more than latencyFactor times slower (plus latencySlack) than the
+// fastest. A few throttled answers among many (one request unlucky, the
+// registry's Retry-After honoured by the retries) cut nothing; an overload
+// costs one cut per round, not one per request in flight. The limit never
 // goes above max (Options.Jobs) or below 1.
 type limiter struct {
-	now func() time.Time
 	max int
 
-	mu       sync.Mutex
-	limit    float64
-	growing  bool          // slow start: +1 per answer until the first cut
-	inFlight int           // requests holding a slot
-	fastest  time.Duration // lowest latency of an answer; 0 before one
-	cut      time.Time     // when the limit was last lowered
-	waiters  []chan struct{}
+	mu        sync.Mutex
+	limit     float64
+	growing   bool          // slow start: +1 per answer until the first cut
+	inFlight  int           // requests holding a slot
+	fastest   time.Duration // lowest latency of an answer; 0 before one
+	round     int           // answers the current round takes
+	answers   int           // answers in the current round
+	throttled int           // of which 429 or 503
+	slow      int           // of which slow
+	waiters   []chan struct{}
 }
 
-func newLimiter(max int, now func() time.Time) *limiter {
-	return &limiter{now: now, max: max, limit: float64(min(max, initialLimit)), growing: true}
+func newLimiter(max int) *limiter {
+	l := &limiter{max: max, limit: float64(min(max, initialLimit)), growing: true}
+	l.round = l.cap()
+	return l
 }
 
 // acquire waits for a slot, until ctx or dead is done. release gives it back.
@@ -100,28 +111,32 @@ func (l *limiter) wake() {
 	}
 }
 
-// observe takes in the answer to a request sent at start, whose headers
-// came took later with status, and returns the limit before and after.
-func (l *limiter) observe(start time.Time, took time.Duration, status int) (before, after int) {
+// observe takes in an answer whose headers came took after its request
+// with status, and returns the limit before and after.
+func (l *limiter) observe(took time.Duration, status int) (before, after int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	before = l.cap()
-	fresh := !start.Before(l.cut)
 	switch {
 	case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
-		if fresh {
-			l.lower(0.5)
-		}
+		l.throttled++
 	case status >= 500:
 	case l.fastest == 0 || took < l.fastest:
 		l.fastest = took
 		l.grow()
 	case took > latencyFactor*l.fastest+latencySlack:
-		if fresh {
-			l.lower(0.75)
-		}
+		l.slow++
 	default:
 		l.grow()
+	}
+	if l.answers++; l.answers >= l.round {
+		switch {
+		case l.throttled*throttledShare >= l.answers:
+			l.lower(0.5)
+		case l.slow*slowShare >= l.answers:
+			l.lower(0.75)
+		}
+		l.round, l.answers, l.throttled, l.slow = l.cap(), 0, 0, 0
 	}
 	l.wake()
 	return before, l.cap()
@@ -130,7 +145,6 @@ func (l *limiter) observe(start time.Time, took time.Duration, status int) (befo
 func (l *limiter) lower(factor float64) {
 	l.limit = max(1, l.limit*factor)
 	l.growing = false
-	l.cut = l.now()
 }
 
 // grow raises the limit when it is in use: by one per answer in slow

@@ -7,13 +7,6 @@ import (
 	"time"
 )
 
-// fakeClock is a clock the test moves.
-type fakeClock struct{ t time.Time }
-
-func (c *fakeClock) now() time.Time          { return c.t }
-func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
-func newFakeClock() *fakeClock               { return &fakeClock{t: time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)} }
-func mustAcquire(t *testing.T, l *limiter)   { t.Helper(); mustAcquireN(t, l, 1) }
 func mustAcquireN(t *testing.T, l *limiter, n int) {
 	t.Helper()
 	for range n {
@@ -25,16 +18,14 @@ func mustAcquireN(t *testing.T, l *limiter, n int) {
 	}
 }
 
-// round answers n requests sent at start, each after took with status;
-// each answer frees its slot, and a request waiting takes it if the limit
-// allows, so the registry has as many requests as the limit allows, as in
-// a long run.
-func round(t *testing.T, l *limiter, c *fakeClock, n int, took time.Duration, status int) {
+// answer gives the limiter n answers, each after took with status; each
+// frees its slot, and a request waiting takes it if the limit allows, so
+// that the registry has as many requests as the limit allows, as in a
+// long run.
+func answer(t *testing.T, l *limiter, n int, took time.Duration, status int) {
 	t.Helper()
-	start := c.now()
-	c.advance(took)
 	for range n {
-		l.observe(start, took, status)
+		l.observe(took, status)
 		l.release()
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
@@ -45,66 +36,75 @@ func round(t *testing.T, l *limiter, c *fakeClock, n int, took time.Duration, st
 func TestLimiter(t *testing.T) {
 	t.Parallel()
 	const rtt = 50 * time.Millisecond
+	slow := 2*rtt + latencySlack + time.Millisecond
 	for _, tc := range []struct {
 		name string
 		max  int
-		run  func(t *testing.T, l *limiter, c *fakeClock)
+		run  func(t *testing.T, l *limiter)
 		want int
 	}{
-		{"starts at 64", 256, func(*testing.T, *limiter, *fakeClock) {}, 64},
-		{"starts at the cap when lower", 8, func(*testing.T, *limiter, *fakeClock) {}, 8},
-		{"doubles per round while latency is flat", 256, func(t *testing.T, l *limiter, c *fakeClock) {
-			round(t, l, c, 64, rtt, http.StatusOK)
+		{"starts at 64", 256, func(*testing.T, *limiter) {}, 64},
+		{"starts at the cap when lower", 8, func(*testing.T, *limiter) {}, 8},
+		{"doubles per round while latency is flat", 256, func(t *testing.T, l *limiter) {
+			answer(t, l, 64, rtt, http.StatusOK)
 		}, 128},
-		{"stops at the cap", 100, func(t *testing.T, l *limiter, c *fakeClock) {
-			round(t, l, c, 64, rtt, http.StatusOK)
-			round(t, l, c, 100, rtt, http.StatusOK)
+		{"stops at the cap", 100, func(t *testing.T, l *limiter) {
+			answer(t, l, 64, rtt, http.StatusOK)
+			answer(t, l, 100, rtt, http.StatusOK)
 		}, 100},
-		{"halves once on a wave of 429s", 256, func(t *testing.T, l *limiter, c *fakeClock) {
-			round(t, l, c, 64, rtt, http.StatusTooManyRequests)
+		{"halves once on a round of 429s", 256, func(t *testing.T, l *limiter) {
+			answer(t, l, 64, rtt, http.StatusTooManyRequests)
 		}, 32},
-		{"halves again on a 429 to a request sent after the cut", 256, func(t *testing.T, l *limiter, c *fakeClock) {
-			round(t, l, c, 64, rtt, http.StatusTooManyRequests)
-			round(t, l, c, 1, rtt, http.StatusTooManyRequests)
+		{"halves again on the next round of 429s", 256, func(t *testing.T, l *limiter) {
+			answer(t, l, 64, rtt, http.StatusTooManyRequests)
+			answer(t, l, 32, rtt, http.StatusTooManyRequests)
 		}, 16},
-		{"halves on 503", 256, func(t *testing.T, l *limiter, c *fakeClock) {
-			round(t, l, c, 1, rtt, http.StatusServiceUnavailable)
-		}, 32},
-		{"500 is no signal", 256, func(t *testing.T, l *limiter, c *fakeClock) {
-			round(t, l, c, 64, rtt, http.StatusInternalServerError)
+		{"halves on a round with a quarter of 503s", 256, func(t *testing.T, l *limiter) {
+			answer(t, l, 16, rtt, http.StatusServiceUnavailable)
+			answer(t, l, 48, rtt, http.StatusOK)
+		}, 56}, // 64 + 48 in slow start, halved
+		{"a tenth of 429s cuts nothing", 256, func(t *testing.T, l *limiter) {
+			answer(t, l, 6, rtt, http.StatusTooManyRequests)
+			answer(t, l, 58, rtt, http.StatusOK)
+		}, 122},
+		{"500 is no signal", 256, func(t *testing.T, l *limiter) {
+			answer(t, l, 64, rtt, http.StatusInternalServerError)
 		}, 64},
-		{"loses a quarter when latency rises", 256, func(t *testing.T, l *limiter, c *fakeClock) {
-			round(t, l, c, 1, rtt, http.StatusOK)
-			round(t, l, c, 1, 3*rtt, http.StatusOK)
+		{"loses a quarter when half the answers are slow", 256, func(t *testing.T, l *limiter) {
+			answer(t, l, 1, rtt, http.StatusOK)
+			answer(t, l, 63, slow, http.StatusOK)
 		}, 48},
-		{"latency within twice the fastest plus slack is flat", 256, func(t *testing.T, l *limiter, c *fakeClock) {
-			round(t, l, c, 1, rtt, http.StatusOK)
-			round(t, l, c, 63, 2*rtt+latencySlack, http.StatusOK)
+		{"a few slow answers cut nothing", 256, func(t *testing.T, l *limiter) {
+			answer(t, l, 1, rtt, http.StatusOK)
+			answer(t, l, 20, slow, http.StatusOK)
+			answer(t, l, 43, rtt, http.StatusOK)
+		}, 108},
+		{"latency within twice the fastest plus slack is flat", 256, func(t *testing.T, l *limiter) {
+			answer(t, l, 1, rtt, http.StatusOK)
+			answer(t, l, 63, 2*rtt+latencySlack, http.StatusOK)
 		}, 128},
-		{"grows by one per round after a cut", 256, func(t *testing.T, l *limiter, c *fakeClock) {
-			round(t, l, c, 1, rtt, http.StatusTooManyRequests)
-			round(t, l, c, 32, rtt, http.StatusOK)
-		}, 32}, // 32 + about 1, below 33 by the rounding of 1/limit
-		{"never below 1", 256, func(t *testing.T, l *limiter, c *fakeClock) {
+		{"grows by one per round after a cut", 256, func(t *testing.T, l *limiter) {
+			answer(t, l, 64, rtt, http.StatusTooManyRequests)
+			answer(t, l, 32, rtt, http.StatusOK)
+			answer(t, l, 33, rtt, http.StatusOK)
+		}, 33}, // 32 + 32/32 + 33/33, a hair under 34 by the rounding of 1/limit
+		{"never below 1", 256, func(t *testing.T, l *limiter) {
 			for range 10 {
-				round(t, l, c, 1, rtt, http.StatusTooManyRequests)
+				answer(t, l, l.cap(), rtt, http.StatusTooManyRequests)
 			}
 		}, 1},
-		{"does not grow while little of it is used", 256, func(t *testing.T, l *limiter, c *fakeClock) {
+		{"does not grow while little of it is used", 256, func(t *testing.T, l *limiter) {
 			for range 63 { // one request at a time, far below the limit
 				l.release()
 			}
-			for range 100 {
-				round(t, l, c, 1, rtt, http.StatusOK)
-			}
+			answer(t, l, 100, rtt, http.StatusOK)
 		}, 64},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c := newFakeClock()
-			l := newLimiter(tc.max, c.now)
+			l := newLimiter(tc.max)
 			mustAcquireN(t, l, l.cap())
-			tc.run(t, l, c)
+			tc.run(t, l)
 			if got := l.cap(); got != tc.want {
 				t.Errorf("limit = %d, want %d", got, tc.want)
 			}
@@ -117,7 +117,7 @@ func TestLimiter(t *testing.T) {
 // ends.
 func TestLimiterWaits(t *testing.T) {
 	t.Parallel()
-	l := newLimiter(2, newFakeClock().now)
+	l := newLimiter(2)
 	mustAcquireN(t, l, 2)
 	got := make(chan error, 1)
 	go func() { got <- l.acquire(t.Context(), nil) }()

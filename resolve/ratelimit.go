@@ -132,7 +132,7 @@ func (o *observer) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	before, after := h.limit.observe(start, o.now().Sub(start), resp.StatusCode)
+	before, after := h.limit.observe(o.now().Sub(start), resp.StatusCode)
 	if after < before && o.logf != nil {
 		o.logf("%s: %d requests at once, down from %d (%s)", h.name, after, before, resp.Status)
 	}

@@ -333,7 +333,7 @@ func (r *Registry) host(host string) *hostState {
 	defer r.mu.Unlock()
 	h := r.hosts[host]
 	if h == nil {
-		h = &hostState{name: host, limit: newLimiter(r.o.Jobs, time.Now)}
+		h = &hostState{name: host, limit: newLimiter(r.o.Jobs)}
 		h.auth.repos, h.auth.changed = map[string]*repoAuth{}, make(chan struct{})
 		h.dead, h.kill = context.WithCancelCause(context.Background())
 		r.hosts[host] = h
