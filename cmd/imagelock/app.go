@@ -191,7 +191,17 @@ func networkFlags() []cli.Flag {
 		&cli.IntFlag{Name: "jobs", Value: 64, Usage: "at most `N` requests at once to each registry"},
 		insecureFlag(),
 		&cli.StringSliceFlag{Name: "registry-mirror", Usage: "resolve `REGISTRY=HOST[/PATH]` through a pull-through mirror, e.g. docker.io=mirror.lan/dockerhub (repeatable)"},
+		timeoutFlag(),
+		requestTimeoutFlag(),
 	}
+}
+
+func timeoutFlag() cli.Flag {
+	return &cli.DurationFlag{Name: "timeout", Value: 2 * time.Minute, Usage: "give up on one image after `DURATION`, retries included"}
+}
+
+func requestTimeoutFlag() cli.Flag {
+	return &cli.DurationFlag{Name: "request-timeout", Value: 30 * time.Second, Usage: "take a registry that leaves one request unanswered for `DURATION` for down"}
 }
 
 // options reads the flags every command that scans sources takes.
@@ -250,19 +260,24 @@ func resolver(c *cli.Command, o workflow.Options) (resolve.Resolver, error) {
 		Jobs:     c.Int("jobs"),
 		Mirrors:  mirrors,
 	}
-	return newResolver(c, ro), nil
+	return newResolver(c, ro)
 }
 
 // newResolver completes ro with what every registry client of the CLI
-// shares: the user agent, the time limit, and --verbose's log.
-func newResolver(c *cli.Command, ro resolve.Options) resolve.Resolver {
+// shares: the user agent, the time limits, and --verbose's log.
+func newResolver(c *cli.Command, ro resolve.Options) (resolve.Resolver, error) {
 	ro.UserAgent = "imagelock/" + version()
-	ro.Timeout = 2 * time.Minute
+	ro.Timeout, ro.RequestTimeout = c.Duration("timeout"), c.Duration("request-timeout")
+	for _, name := range []string{"timeout", "request-timeout"} {
+		if d := c.Duration(name); d <= 0 {
+			return nil, usagef(c, "--%s %s: want a positive duration, e.g. 30s or 2m", name, d)
+		}
+	}
 	if c.Bool("verbose") {
 		w := c.Root().ErrWriter
 		ro.Logf = func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	}
-	return resolve.New(ro)
+	return resolve.New(ro), nil
 }
 
 func printWarnings(w io.Writer, ws []rewrite.Warning) {

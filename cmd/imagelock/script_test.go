@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -39,6 +40,8 @@ func TestMain(m *testing.M) {
 //	push [-env VAR] REPO:TAG [PLATFORM...]  push a random image (an index when platforms are given), digest in $VAR
 //	republish [-env VAR] REPO:TAG           push the tag's index again with a new annotation: a new digest, the same images
 //	subst FILE...                           replace $REGISTRY and the $VARs of push -env in files
+//
+// $SILENT is a host that takes connections and never answers.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
@@ -46,6 +49,12 @@ func TestScripts(t *testing.T) {
 			srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 			env.Defer(srv.Close)
 			env.Setenv("REGISTRY", strings.TrimPrefix(srv.URL, "http://"))
+			silent, err := silentHost()
+			if err != nil {
+				return err
+			}
+			env.Defer(func() { silent.Close() })
+			env.Setenv("SILENT", silent.Addr().String())
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -55,6 +64,29 @@ func TestScripts(t *testing.T) {
 			"subst":     subst,
 		},
 	})
+}
+
+// silentHost listens on loopback and holds every connection open without
+// a byte of answer, as a hung registry does, until it is closed.
+func silentHost() (net.Listener, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	go func() {
+		var held []net.Conn
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				for _, c := range held {
+					c.Close()
+				}
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	return ln, nil
 }
 
 func exits(ts *testscript.TestScript, neg bool, args []string) {
@@ -137,7 +169,7 @@ func republish(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 func subst(ts *testscript.TestScript, neg bool, args []string) {
-	vars := append([]string{"REGISTRY"}, strings.Fields(ts.Getenv("PUSHED"))...)
+	vars := append([]string{"REGISTRY", "SILENT"}, strings.Fields(ts.Getenv("PUSHED"))...)
 	for _, f := range args {
 		data := ts.ReadFile(f)
 		for _, v := range vars {
