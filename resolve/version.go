@@ -66,9 +66,11 @@ type Version struct {
 }
 
 // versionRE splits a tag. The prefix is "v", or a word that ends in "-"
-// or "_" ("jammy-", "release-"); the suffix starts with "-", "_" or "+",
-// so "alpine3.20" and "sha-1a2b3c" are no versions.
-var versionRE = regexp.MustCompile(`^([vV]|[A-Za-z][A-Za-z0-9.]*[-_])?([0-9]+(?:\.[0-9]+)*)([-.]?(alpha|beta|preview|pre|rc|dev|a|b)[-.]?([0-9]*))?([-_+].*)?$`)
+// or "_" ("jammy-", "release-"); the suffix starts with "-" or "_", so
+// "alpine3.20" and "sha-1a2b3c" are no versions. Every part keeps to the
+// characters the distribution spec allows in a tag: a registry's answer
+// is written into sources.
+var versionRE = regexp.MustCompile(`^([vV]|[A-Za-z][A-Za-z0-9.]*[-_])?([0-9]+(?:\.[0-9]+)*)([-.]?(alpha|beta|preview|pre|rc|dev|a|b)[-.]?([0-9]*))?([-_][A-Za-z0-9_.-]*)?$`)
 
 // preRanks orders pre-release words: a dev build, then alpha, beta, a
 // preview, a release candidate; a release comes after all of them.

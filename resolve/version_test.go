@@ -35,6 +35,8 @@ func TestParseVersion(t *testing.T) {
 		{"1.2.", Version{}, false},
 		{"99999999999999999999", Version{}, false}, // past uint64
 		{"", Version{}, false},
+		{"1.2-\x1b[31m", Version{}, false}, // no tag: it would be written into sources
+		{"1.2-a b", Version{}, false},
 	} {
 		t.Run(tc.tag, func(t *testing.T) {
 			t.Parallel()
