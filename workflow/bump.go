@@ -170,11 +170,15 @@ type bumper struct {
 	filter func(resolve.Key) bool
 	moved  map[resolve.Key]bool // the keys references were moved to
 	skips  []BumpSkip
+	moving bool // set once retag has moved the references
 }
 
 // refresh says which tags the plan asks the registry about again: those
-// the user asked for, and those the references were moved to.
-func (b *bumper) refresh(k resolve.Key) bool { return b.filter(k) || b.moved[k] }
+// the user asked for, and those the references were moved to. While the
+// scan goes on, none: a tag about to be moved from is not worth a HEAD.
+func (b *bumper) refresh(k resolve.Key) bool {
+	return b.moving && (b.filter(k) || b.moved[k])
+}
 
 // retag moves the scanned references to newer tags.
 func (b *bumper) retag(ctx context.Context, s *scanResult) error {
@@ -219,6 +223,7 @@ func (b *bumper) retag(ctx context.Context, s *scanResult) error {
 		}
 	}
 	b.move(s, next)
+	b.moving = true
 	return nil
 }
 
