@@ -41,6 +41,9 @@ type Config struct {
 	// compose files of integration/**/*.yml, values files with no
 	// Chart.yaml beside them.
 	Kinds map[string][]string `toml:"kinds"`
+	// Bump limits update --bump: the first rule whose images match an
+	// image applies to it.
+	Bump []BumpRule `toml:"bump"`
 
 	ignore []resolve.Key
 }
@@ -60,7 +63,10 @@ func LoadConfig(dir string) (*Config, error) {
 		var se *toml.StrictMissingError
 		if errors.As(err, &se) && len(se.Errors) > 0 {
 			row, _ := se.Errors[0].Position()
-			return nil, fmt.Errorf("%s:%d: unknown key %q (known: exclude, platforms, ignore, insecure-registries, mirrors, kinds)", ConfigFile, row, se.Errors[0].Key()[0])
+			if k := se.Errors[0].Key(); len(k) > 1 && k[0] == "bump" {
+				return nil, fmt.Errorf("%s:%d: unknown key %q in [[bump]] (known: images, max, ignore-tags)", ConfigFile, row, k[len(k)-1])
+			}
+			return nil, fmt.Errorf("%s:%d: unknown key %q (known: exclude, platforms, ignore, insecure-registries, mirrors, kinds, bump)", ConfigFile, row, se.Errors[0].Key()[0])
 		}
 		var de *toml.DecodeError
 		if errors.As(err, &de) {
@@ -75,6 +81,9 @@ func LoadConfig(dir string) (*Config, error) {
 		}
 	}
 	if err := c.checkKinds(data); err != nil {
+		return nil, err
+	}
+	if err := c.checkBump(data); err != nil {
 		return nil, err
 	}
 	for _, im := range c.Ignore {
@@ -133,13 +142,12 @@ func (c *Config) finderFor(p string) (find rewrite.Finder, declared, ok bool) {
 }
 
 // ignored reports whether the config says not to lock k.
-func (c *Config) ignored(k resolve.Key) bool {
-	for _, i := range c.ignore {
-		if i.Name == k.Name && (i.Tag == "" || i.Tag == k.Tag) {
-			return true
-		}
-	}
-	return false
+func (c *Config) ignored(k resolve.Key) bool { return keyMatches(c.ignore, k) }
+
+// keyMatches reports whether k is one of keys, where a key with no tag
+// stands for every tag of its name.
+func keyMatches(keys []resolve.Key, k resolve.Key) bool {
+	return slices.ContainsFunc(keys, func(w resolve.Key) bool { return w.Name == k.Name && (w.Tag == "" || w.Tag == k.Tag) })
 }
 
 // hasExplicitTag reports whether image text names a tag itself, rather
