@@ -212,18 +212,19 @@ type running struct {
 	deploy             string // the Deployment of a ReplicaSet owner, when the pod's labels tell it
 	image              string // the spec's image text
 	digest             *v1.Hash
-	why                string // why digest is nil
+	why, fix           string // why digest is nil, and what to do
 	entry              *lock.Image
 	key                string
 }
 
 // runningDigest reads a container status's imageID: the digest the
 // runtime pulled (docker-pullable://name@sha256:…, name@sha256:…), or
-// why there is none: an image ID with no registry digest (sha256:…,
-// docker://sha256:…), or no imageID yet.
-func runningDigest(st *containerStatus) (*v1.Hash, string) {
+// why there is none and what to do: an image ID with no registry digest
+// (sha256:…, docker://sha256:…), or no imageID yet.
+func runningDigest(st *containerStatus) (d *v1.Hash, why, fix string) {
+	const later = "run audit again once the container runs"
 	if st == nil {
-		return nil, "not started yet: no status"
+		return nil, "not started yet: no status", later
 	}
 	id := st.ImageID
 	if id == "" {
@@ -231,23 +232,24 @@ func runningDigest(st *containerStatus) (*v1.Hash, string) {
 		if st.State.Waiting != nil && st.State.Waiting.Reason != "" {
 			why += " (waiting: " + st.State.Waiting.Reason + ")"
 		}
-		return nil, why
+		return nil, why, later
 	}
 	if scheme, rest, ok := strings.Cut(id, "://"); ok {
 		if scheme != "docker-pullable" && scheme != "docker" {
-			return nil, fmt.Sprintf("imageID %s: a scheme audit does not know", id)
+			return nil, fmt.Sprintf("imageID %s: a scheme audit does not know", id), "tell imagelock's maintainers which runtime writes it"
 		}
 		id = rest
 	}
-	_, d, ok := strings.Cut(id, "@")
+	_, dig, ok := strings.Cut(id, "@")
 	if !ok {
-		return nil, fmt.Sprintf("the runtime reports image ID %s, no registry digest: the image was built or loaded on the node, or its runtime keeps no digest", id)
+		return nil, fmt.Sprintf("the runtime reports image ID %s, no registry digest: the image was built or loaded on the node, or its runtime keeps no digest", id),
+			"pull the image from its registry (by digest, or with imagePullPolicy: Always) so the runtime records what it pulled"
 	}
-	h, err := v1.NewHash(d)
+	h, err := v1.NewHash(dig)
 	if err != nil {
-		return nil, fmt.Sprintf("imageID %s: %v", st.ImageID, err)
+		return nil, fmt.Sprintf("imageID %s: %v", st.ImageID, err), "check the pod's status"
 	}
-	return &h, ""
+	return &h, "", ""
 }
 
 // containers lists every container of every pod with its status.
@@ -281,7 +283,7 @@ func containers(pods []pod) []running {
 					}
 				}
 				r := running{ns: m.Namespace, pod: m.Name, container: c.Name, owner: owner, deploy: deploy, image: c.Image}
-				r.digest, r.why = runningDigest(st)
+				r.digest, r.why, r.fix = runningDigest(st)
 				out = append(out, r)
 			}
 		}
@@ -365,8 +367,7 @@ func (e *env) audit(lk *lock.File, pods []pod) *AuditResult {
 		}
 		switch {
 		case r.digest == nil:
-			at(*r, Finding{Severity: Notice, Code: CodeUnknown, Msg: r.why,
-				Fix: "run audit again once the container runs from a registry image"})
+			at(*r, Finding{Severity: Notice, Code: CodeUnknown, Msg: r.why, Fix: r.fix})
 		case records(im, *r.digest):
 			res.Matched++
 		default:

@@ -123,6 +123,7 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 			updateCommand(),
 			listCommand(),
 			guardCommand(),
+			auditCommand(),
 			versionCommand(),
 		},
 	}
