@@ -54,11 +54,11 @@ func reports() map[string]report {
 		"audit": newAuditReport(&workflow.AuditResult{Pods: 3, Containers: 5, Matched: 2, Findings: []workflow.Finding{
 			{Severity: workflow.Failure, Code: workflow.CodeDrift, File: "images.lock", Line: 9, Image: "ghcr.io/acme/app:0.0.1", Written: "ghcr.io/acme/app:0.0.1",
 				Msg: "runs a digest images.lock does not record for it", Locked: goldenOld, Current: goldenNew, CurrentFrom: "cluster",
-				Fix: "pin the image ('imagelock pin') and roll the pods out again; or, if what runs is right, run 'imagelock update --image ghcr.io/acme/app'",
+				Fix:       "pin the image ('imagelock pin') and roll the pods out again; or, if what runs is right, run 'imagelock update --image ghcr.io/acme/app'",
 				Namespace: "prod", Pod: "web-5f7c9-fghij", Container: "app"},
 			{Severity: workflow.Notice, Code: workflow.CodeUnlocked, File: "images.lock", Image: "docker.io/library/busybox:latest", Written: "busybox",
 				Msg: "not in images.lock", Current: goldenNew, CurrentFrom: "cluster",
-				Fix: "run 'imagelock lock' where the manifests that deploy it live, or add it to ignore in .imagelock.toml",
+				Fix:       "run 'imagelock lock' where the manifests that deploy it live, or add it to ignore in .imagelock.toml",
 				Namespace: "prod", Pod: "web-5f7c9-fghij", Container: "debug"},
 		}}, "images.lock", false),
 		"audit-empty": newAuditReport(&workflow.AuditResult{}, "images.lock", true),
