@@ -129,7 +129,7 @@ func Stale(ctx context.Context, o Options, so StaleOptions) (*StaleResult, error
 	}
 
 	index := lk.Index()
-	res := &StaleResult{}
+	res := &StaleResult{Images: []StaleImage{}}
 	bases := &baseCache{inspector: so.Inspector, got: map[string]*baseLayers{}}
 	for i, p := range keys {
 		im := StaleImage{Image: p.Key.String(), Platforms: []StalePlatform{}}

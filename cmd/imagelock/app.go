@@ -124,6 +124,7 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 			listCommand(),
 			guardCommand(),
 			auditCommand(),
+			staleCommand(),
 			versionCommand(),
 		},
 	}
@@ -227,7 +228,7 @@ func hasFlag(c *cli.Command, name string) bool {
 }
 
 // resolver builds the registry client from the flags and the config.
-func resolver(c *cli.Command, o workflow.Options) (resolve.Resolver, error) {
+func resolver(c *cli.Command, o workflow.Options) (*resolve.Registry, error) {
 	cfg, err := workflow.LoadConfig(configDir(defaultDir(o.Dir), o.Lockfile))
 	if err != nil {
 		return nil, err
@@ -256,7 +257,7 @@ func resolver(c *cli.Command, o workflow.Options) (resolve.Resolver, error) {
 
 // newResolver completes ro with what every registry client of the CLI
 // shares: the user agent, the time limit, and --verbose's log.
-func newResolver(c *cli.Command, ro resolve.Options) resolve.Resolver {
+func newResolver(c *cli.Command, ro resolve.Options) *resolve.Registry {
 	ro.UserAgent = "imagelock/" + version()
 	ro.Timeout = 2 * time.Minute
 	if c.Bool("verbose") {
