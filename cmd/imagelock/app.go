@@ -141,9 +141,10 @@ func onUsageError(_ context.Context, c *cli.Command, err error, _ bool) error {
 }
 
 // exitCodes is the root help's account of the exit status.
-const exitCodes = "Exit status: 0 all is well; 1 the answer is no (verify found drift, --check found\n" +
-	"work, guard found the tag taken); 2 the command could not do its job (bad flags,\n" +
-	"unreadable or malformed input, registry unreachable, authentication refused)."
+const exitCodes = "Exit status: 0 all is well; 1 the answer is no (verify or audit found drift, --check\n" +
+	"found work, guard found the tag taken, stale found a build behind its base); 2 the command\n" +
+	"could not do its job (bad flags, unreadable or malformed input, registry unreachable,\n" +
+	"authentication refused)."
 
 // help is a command's description: what it does, examples, and its exit
 // status.
