@@ -291,9 +291,9 @@ func containers(pods []pod) []running {
 	return out
 }
 
-// entryFor finds the lock's entry for image text: by its key, or, for a
+// lockedEntry finds the lock's entry for image text: by its key, or, for a
 // digest-only image, any entry of the name that records the digest.
-func entryFor(lk *lock.File, index map[string]*lock.Image, image string) (*lock.Image, string, error) {
+func lockedEntry(lk *lock.File, index map[string]*lock.Image, image string) (*lock.Image, string, error) {
 	p, err := resolve.Parse(image)
 	if err != nil {
 		return nil, "", err
@@ -346,7 +346,7 @@ func (e *env) audit(lk *lock.File, pods []pod) *AuditResult {
 	}
 	for i := range cs {
 		r := &cs[i]
-		im, key, err := entryFor(lk, index, r.image)
+		im, key, err := lockedEntry(lk, index, r.image)
 		r.entry, r.key = im, key
 		if err != nil {
 			at(*r, Finding{Severity: Notice, Code: CodeUnknown, Image: r.image,
@@ -426,10 +426,13 @@ func (e *env) splits(cs []running) []Finding {
 			fix += ": kubectl -n " + k.ns + " rollout restart deployment/" + d
 		}
 		for _, r := range g {
+			n, verb := count[image(r)], "run"
+			if n == 1 {
+				verb = "runs"
+			}
 			f := Finding{Severity: Failure, Code: CodeSplit, Namespace: r.ns, Pod: r.pod, Container: r.container,
 				File: e.lockName, Image: r.key, Written: r.image, Current: r.digest.String(), CurrentFrom: "cluster",
-				Msg: fmt.Sprintf("pods of %s run %d different images of it; %s of %d runs this one",
-					k.owner, len(count), plural(count[image(r)], "pod"), len(g)),
+				Msg: fmt.Sprintf("pods of %s run %d different images of it; %d of %d %s this one", k.owner, len(count), n, len(g), verb),
 				Fix: fix}
 			if r.entry != nil {
 				f.Line, f.Image, f.Locked = r.entry.Line, r.entry.Key(), r.entry.Digest.String()
@@ -438,12 +441,4 @@ func (e *env) splits(cs []running) []Finding {
 		}
 	}
 	return out
-}
-
-// plural writes n and the noun, with an s unless n is 1.
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

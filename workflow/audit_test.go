@@ -126,7 +126,7 @@ func TestAuditSplitNamesTheDeployment(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := res.Findings[0]
-	if f.Msg != "pods of ReplicaSet web-7d9f8 run 2 different images of it; 1 pod of 2 runs this one" {
+	if f.Msg != "pods of ReplicaSet web-7d9f8 run 2 different images of it; 1 of 2 runs this one" {
 		t.Errorf("split message = %q", f.Msg)
 	}
 	if !strings.HasSuffix(f.Fix, "kubectl -n prod rollout restart deployment/web") {

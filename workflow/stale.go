@@ -151,7 +151,7 @@ func Stale(ctx context.Context, o Options, so StaleOptions) (*StaleResult, error
 		switch {
 		case baseText != "":
 			var key string
-			entry, key, err = entryFor(lk, index, baseText)
+			entry, key, err = lockedEntry(lk, index, baseText)
 			if err != nil {
 				return nil, fmt.Errorf("%s: base %q: %w", im.Image, baseText, err)
 			}
