@@ -1,7 +1,6 @@
 package workflow
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"maps"
@@ -48,7 +47,7 @@ func (c *Config) checkBump(data []byte) error {
 		from, to := 0, len(data)
 		if i < len(headers) {
 			from = headers[i][0]
-			r.at = fmt.Sprintf("%s:%d", ConfigFile, lineAt(data, from))
+			r.at = fmt.Sprintf("%s:%d", ConfigFile, lineAt(data, int64(from)))
 			if i+1 < len(headers) {
 				to = headers[i+1][0]
 			}
@@ -56,7 +55,7 @@ func (c *Config) checkBump(data []byte) error {
 		at := func(key string) string {
 			re := regexp.MustCompile(`(?m)^[ \t]*["']?` + regexp.QuoteMeta(key) + `["']?[ \t]*=`)
 			if loc := re.FindIndex(data[from:to]); loc != nil {
-				return fmt.Sprintf("%s:%d", ConfigFile, lineAt(data, from+loc[0]))
+				return fmt.Sprintf("%s:%d", ConfigFile, lineAt(data, int64(from+loc[0])))
 			}
 			return r.at
 		}
@@ -102,8 +101,6 @@ func (c *Config) checkBump(data []byte) error {
 	}
 	return nil
 }
-
-func lineAt(data []byte, offset int) int { return 1 + bytes.Count(data[:offset], []byte("\n")) }
 
 // bumpRule returns the first rule that applies to k, or nil.
 func (c *Config) bumpRule(k resolve.Key) *BumpRule {

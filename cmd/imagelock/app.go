@@ -123,6 +123,8 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 			updateCommand(),
 			listCommand(),
 			guardCommand(),
+			auditCommand(),
+			staleCommand(),
 			versionCommand(),
 		},
 	}
@@ -139,9 +141,10 @@ func onUsageError(_ context.Context, c *cli.Command, err error, _ bool) error {
 }
 
 // exitCodes is the root help's account of the exit status.
-const exitCodes = "Exit status: 0 all is well; 1 the answer is no (verify found drift, --check found\n" +
-	"work, guard found the tag taken); 2 the command could not do its job (bad flags,\n" +
-	"unreadable or malformed input, registry unreachable, authentication refused)."
+const exitCodes = "Exit status: 0 all is well; 1 the answer is no (verify or audit found drift, --check\n" +
+	"found work, guard found the tag taken, stale found a build behind its base); 2 the command\n" +
+	"could not do its job (bad flags, unreadable or malformed input, registry unreachable,\n" +
+	"authentication refused)."
 
 // help is a command's description: what it does, examples, and its exit
 // status.
@@ -236,7 +239,7 @@ func hasFlag(c *cli.Command, name string) bool {
 }
 
 // resolver builds the registry client from the flags and the config.
-func resolver(c *cli.Command, o workflow.Options) (resolve.Resolver, error) {
+func resolver(c *cli.Command, o workflow.Options) (*resolve.Registry, error) {
 	cfg, err := workflow.LoadConfig(configDir(defaultDir(o.Dir), o.Lockfile))
 	if err != nil {
 		return nil, err
@@ -265,7 +268,7 @@ func resolver(c *cli.Command, o workflow.Options) (resolve.Resolver, error) {
 
 // newResolver completes ro with what every registry client of the CLI
 // shares: the user agent, the time limits, and --verbose's log.
-func newResolver(c *cli.Command, ro resolve.Options) (resolve.Resolver, error) {
+func newResolver(c *cli.Command, ro resolve.Options) (*resolve.Registry, error) {
 	ro.UserAgent = "imagelock/" + version()
 	ro.Timeout, ro.RequestTimeout = c.Duration("timeout"), c.Duration("request-timeout")
 	for _, name := range []string{"timeout", "request-timeout"} {

@@ -39,6 +39,9 @@ func TestMain(m *testing.M) {
 //	exits N PROG [ARG...]                   run PROG like exec and require exit code N
 //	push [-env VAR] REPO:TAG [PLATFORM...]  push a random image (an index when platforms are given), digest in $VAR
 //	republish [-env VAR] REPO:TAG           push the tag's index again with a new annotation: a new digest, the same images
+//	derive [-env VAR] [-plain] REPO:TAG BASE:TAG
+//	                                        push an index built on BASE's images (their layers, then one of its own),
+//	                                        annotated with BASE's name and digest unless -plain
 //	subst FILE...                           replace $REGISTRY and the $VARs of push -env in files
 //
 // $SILENT is a host that takes connections and never answers.
@@ -61,6 +64,7 @@ func TestScripts(t *testing.T) {
 			"exits":     exits,
 			"push":      push,
 			"republish": republish,
+			"derive":    derive,
 			"subst":     subst,
 		},
 	})
@@ -177,4 +181,47 @@ func subst(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		ts.Check(os.WriteFile(ts.MkAbs(f), []byte(data), 0o644))
 	}
+}
+
+func derive(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! derive")
+	}
+	envVar, plain := "", false
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		switch {
+		case args[0] == "-plain":
+			plain, args = true, args[1:]
+		case args[0] == "-env" && len(args) > 1:
+			envVar, args = args[1], args[2:]
+		default:
+			ts.Fatalf("derive: unknown flag %s", args[0])
+		}
+	}
+	if len(args) != 2 {
+		ts.Fatalf("usage: derive [-env VAR] [-plain] REPO:TAG BASE:TAG")
+	}
+	reg := ts.Getenv("REGISTRY")
+	baseRef, err := name.NewTag(reg + "/" + args[1])
+	ts.Check(err)
+	base, err := remote.Index(baseRef)
+	ts.Check(err)
+	var annotations map[string]string
+	if !plain {
+		d, err := base.Digest()
+		ts.Check(err)
+		annotations = map[string]string{testimage.BaseName: baseRef.String(), testimage.BaseDigest: d.String()}
+	}
+	idx, err := testimage.Derived(base, 1, annotations)
+	ts.Check(err)
+	ref, err := name.NewTag(reg + "/" + args[0])
+	ts.Check(err)
+	ts.Check(remote.WriteIndex(ref, idx))
+	digest, err := idx.Digest()
+	ts.Check(err)
+	if envVar != "" {
+		ts.Setenv(envVar, digest.String())
+		ts.Setenv("PUSHED", ts.Getenv("PUSHED")+" "+envVar)
+	}
+	fmt.Fprintln(ts.Stdout(), digest)
 }
