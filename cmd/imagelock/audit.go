@@ -51,23 +51,9 @@ func auditCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			format, strict, out := c.String("format"), c.Bool("strict"), c.Root().Writer
+			strict := c.Bool("strict")
 			ch := checked{findings: res.Findings, verdict: auditVerdict(res, strict)}
-			switch format {
-			case "github":
-				printGitHub(out, ch, o.Lockfile, strict, repoPaths(o))
-			case "sarif":
-				err = writeSARIF(out, ch, o.Lockfile, strict, repoPaths(o))
-			default:
-				err = render(c, newAuditReport(res, o.Lockfile, strict))
-			}
-			if err != nil {
-				return err
-			}
-			if res.Failed(strict) {
-				return errNo
-			}
-			return nil
+			return renderChecked(c, o, ch, newAuditReport(res, o.Lockfile, strict), res.Failed(strict))
 		},
 	}
 }

@@ -51,23 +51,9 @@ func verifyCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			format, strict, out := c.String("format"), c.Bool("strict"), c.Root().Writer
-			printWarningsFor(c.Root().ErrWriter, format, res.Warnings)
-			switch format {
-			case "github":
-				printGitHub(out, verifyChecked(res, strict), o.Lockfile, strict, repoPaths(o))
-			case "sarif":
-				err = writeSARIF(out, verifyChecked(res, strict), o.Lockfile, strict, repoPaths(o))
-			default:
-				err = render(c, newVerifyReport(res, o.Lockfile, strict))
-			}
-			if err != nil {
-				return err
-			}
-			if res.Failed(strict) {
-				return errNo
-			}
-			return nil
+			strict := c.Bool("strict")
+			printWarningsFor(c.Root().ErrWriter, c.String("format"), res.Warnings)
+			return renderChecked(c, o, verifyChecked(res, strict), newVerifyReport(res, o.Lockfile, strict), res.Failed(strict))
 		},
 	}
 }
