@@ -72,7 +72,10 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 		Name:  "imagelock",
 		Usage: "lock container image tags to digests, like go.sum for images",
 		Description: "Sources keep readable tags; images.lock records what every tag resolved to.\n" +
-			"Flags go anywhere after the command, global ones before it too; -- ends the flags.\n\n" +
+			"Flags go anywhere after the command, global ones before it too; -- ends the flags.\n" +
+			"Registries are asked with docker's and podman's credentials; where they have none for\n" +
+			"Amazon ECR, Google Artifact Registry or GCR, Azure ACR or ghcr.io (GITHUB_TOKEN), with\n" +
+			"that cloud's own, from the environment as its credential helper finds them.\n\n" +
 			exitCodes,
 		Version:   version(),
 		Writer:    stdout,
