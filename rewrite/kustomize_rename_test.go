@@ -79,8 +79,8 @@ func TestKustomizeBlockDigestRefused(t *testing.T) {
 	t.Parallel()
 	src := "images:\n  - name: nginx\n    newTag: \"1.25\"\n    digest: >-\n      " + digestA + "\n"
 	_, _, err := FindKustomize(Input{Path: "kustomization.yaml", Src: []byte(src)})
-	if err == nil || !strings.Contains(err.Error(), "kustomization.yaml:4: the digest is written as a block") {
-		t.Errorf("err = %v, want the block digest named at line 4", err)
+	if err == nil || !strings.Contains(err.Error(), "kustomization.yaml:4:13: the digest is written as a block") {
+		t.Errorf("err = %v, want the block digest named at line 4, column 13", err)
 	}
 }
 
@@ -91,7 +91,7 @@ func TestKustomizeDigestKeyWithoutColonRefused(t *testing.T) {
 	t.Parallel()
 	src := "images:\n- {name: nginx, newTag: \"1.25\", digest}\n"
 	_, _, err := FindKustomize(Input{Path: "kustomization.yaml", Src: []byte(src)})
-	if err == nil || !strings.Contains(err.Error(), "kustomization.yaml:2: the digest field has no value and no colon") {
-		t.Errorf("err = %v, want the digest key named at line 2", err)
+	if err == nil || !strings.Contains(err.Error(), "kustomization.yaml:2:39: the digest field has no value and no colon") {
+		t.Errorf("err = %v, want the digest key named at line 2, column 39", err)
 	}
 }

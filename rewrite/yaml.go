@@ -204,7 +204,7 @@ type scalarSpan struct {
 // image is written in practice. Anything else is an *Error saying how to write it.
 func (f *yamlFile) scalar(n *yaml.Node) (scalarSpan, error) {
 	fail := func() (scalarSpan, error) {
-		return scalarSpan{}, &Error{File: f.path, Line: n.Line, Err: fmt.Errorf("%q is written across lines, as a block or with escapes; write it on one line, plain or quoted, so imagelock can edit it", n.Value)}
+		return scalarSpan{}, &Error{File: f.path, Line: n.Line, Col: n.Column, Err: fmt.Errorf("%q is written across lines, as a block or with escapes; write it on one line, plain or quoted, so imagelock can edit it", n.Value)}
 	}
 	if n.Kind != yaml.ScalarNode {
 		return fail()
@@ -488,7 +488,7 @@ func stringValue(n *yaml.Node) (string, bool) {
 
 // errNotMapping is the *Error for a document or value that must be a mapping.
 func (f *yamlFile) errNotMapping(n *yaml.Node, what string) error {
-	return &Error{File: f.path, Line: n.Line, Err: fmt.Errorf("%s is not a mapping", what)}
+	return &Error{File: f.path, Line: n.Line, Col: n.Column, Err: fmt.Errorf("%s is not a mapping", what)}
 }
 
 // lineEnd returns the offset just past the line break that ends the line
@@ -570,7 +570,7 @@ func (f *yamlFile) fieldValue(v *yaml.Node) (*Field, scalarSpan, error) {
 	if v.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
 		// Unpin deletes a field's line, which would leave a block's
 		// content behind.
-		return nil, scalarSpan{}, &Error{File: f.path, Line: v.Line, Err: errors.New("the digest is written as a block; write it on one line, plain or quoted, so imagelock can edit it")}
+		return nil, scalarSpan{}, &Error{File: f.path, Line: v.Line, Col: v.Column, Err: errors.New("the digest is written as a block; write it on one line, plain or quoted, so imagelock can edit it")}
 	}
 	sp, err := f.scalar(v)
 	if err != nil {
@@ -581,7 +581,7 @@ func (f *yamlFile) fieldValue(v *yaml.Node) (*Field, scalarSpan, error) {
 		if sp.Value.Start == 0 || f.src[sp.Value.Start-1] != ':' {
 			// A key with no colon ({name: x, digest}): a digest
 			// written after it would run into the key.
-			return nil, sp, &Error{File: f.path, Line: v.Line, Err: errors.New(`the digest field has no value and no colon; write it digest: "" so imagelock can fill it`)}
+			return nil, sp, &Error{File: f.path, Line: v.Line, Col: v.Column, Err: errors.New(`the digest field has no value and no colon; write it digest: "" so imagelock can fill it`)}
 		}
 		fd.Before = " "
 	}

@@ -204,8 +204,8 @@ func options(c *cli.Command) (workflow.Options, error) {
 		platforms = c.StringSlice("platform")
 	}
 	for _, p := range platforms {
-		if _, err := parsePlatform(p); err != nil {
-			return workflow.Options{}, usagef(c, "%v", err)
+		if err := workflow.CheckPlatform(p); err != nil {
+			return workflow.Options{}, usagef(c, "--platform %v", err)
 		}
 	}
 	return workflow.Options{
