@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"github.com/imagelock/imagelock/internal/atomicfile"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -141,8 +142,6 @@ func TestWriteOnlyWhenChanged(t *testing.T) {
 	}
 }
 
-// lock/ is the file format alone: it must not pull in the registry client
-// or the Dockerfile parser.
 // A lock changed (a checkout, a pull) or created between the read and the
 // write is not overwritten: the write fails, naming it.
 func TestWriteRefusesALockChangedSinceRead(t *testing.T) {
@@ -176,6 +175,29 @@ func TestWriteRefusesALockChangedSinceRead(t *testing.T) {
 	}
 }
 
+// A lock that would not read back (here a tag no registry takes, which
+// an empty variable once made) is refused before anything is written:
+// lock, pin and verify would all fail on it afterwards.
+func TestWriteRefusesALockThatWouldNotReadBack(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "images.lock")
+	none, _, err := Read(path, "images.lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := sample(t)
+	bad.Images[0].Tag = "-alpine3.23"
+	_, err = Write(path, bad, none)
+	if err == nil || !strings.Contains(err.Error(), `would not read back`) || !strings.Contains(err.Error(), `invalid tag "-alpine3.23"`) {
+		t.Errorf("Write = %v, want the entry with the invalid tag named", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the lock was written: %v", err)
+	}
+}
+
+// lock/ is the file format alone: it must not pull in the registry client
+// or the Dockerfile parser.
 func TestDependencies(t *testing.T) {
 	t.Parallel()
 	out, err := exec.Command("go", "list", "-deps", ".").Output()

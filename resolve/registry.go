@@ -126,6 +126,7 @@ func newRegistry(o Options, retry retryPolicy) *Registry {
 		remote.WithRetryPredicate(func(error) bool { return false }),
 		remote.WithRetryStatusCodes(),
 		remote.WithRetryBackoff(remote.Backoff{Steps: 1}),
+		remote.WithPageSize(tagPageSize),
 	}
 	if o.UserAgent != "" {
 		opts = append(opts, remote.WithUserAgent(o.UserAgent))

@@ -67,6 +67,9 @@ func FindBake(in Input) ([]Ref, []Warning, error) {
 	b.ctx = &hcl.EvalContext{Variables: map[string]cty.Value{}}
 	for name, v := range b.vars {
 		b.ctx.Variables[name] = cty.StringVal(v.value)
+		if v.null {
+			b.ctx.Variables[name] = cty.NullVal(cty.String)
+		}
 	}
 	inherited := map[string]bool{}
 	for _, name := range order {
@@ -118,11 +121,17 @@ type bakeTarget struct {
 type bakeVar struct {
 	value string
 	site  *Span
+	// null is a default = null the environment does not override: an
+	// arg set to the variable is not passed, so the Dockerfile's own ARG
+	// default applies.
+	null bool
 }
 
 func (b *bake) variable(name string, attrs hcl.Attributes) {
 	v := bakeVar{}
 	if attr := attrs["default"]; attr != nil {
+		d, diags := attr.Expr.Value(nil)
+		v.null = !diags.HasErrors() && d.IsNull()
 		v.value, _ = b.str(attr.Expr, nil)
 		if sp, raw, ok := b.quoted(attr.Expr); ok && raw == v.value && plain(raw) {
 			v.site = &sp
@@ -130,7 +139,7 @@ func (b *bake) variable(name string, attrs hcl.Attributes) {
 	}
 	if b.in.Env != nil {
 		if e, ok := b.in.Env(name); ok {
-			v.value, v.site = e, nil
+			v.value, v.site, v.null = e, nil, false
 		}
 	}
 	b.vars[name] = v

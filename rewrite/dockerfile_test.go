@@ -1,7 +1,6 @@
 package rewrite
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -255,27 +254,39 @@ func TestFindDockerfile(t *testing.T) {
 	}
 }
 
-func TestFindDockerfileErrors(t *testing.T) {
+// A Dockerfile that does not parse, or whose FROM or ARG the shell
+// lexer refuses (a template's ${templateOption:imageVariant}), is a
+// warning naming the line: one such file must not stop a run over a
+// whole repository.
+func TestDockerfileThatCannotBeReadIsAWarning(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
 		src  string
-		line int
-		msg  string
+		refs []string
+		warn string
 	}{
-		{"unterminated heredoc", "FROM alpine:3\nRUN <<EOF\necho\n", 2, "unterminated heredoc"},
-		{"bad substitution", "FROM ${:x}\n", 1, "bad substitution"},
+		{"unterminated heredoc", "FROM alpine:3\nRUN <<EOF\necho\n", nil,
+			"Dockerfile:2: not a valid Dockerfile, skipped: unterminated heredoc"},
+		{"bad substitution", "FROM ${:x}\nFROM alpine:3\n", []string{"2:6 alpine:3 => alpine:3"},
+			"Dockerfile:1: FROM ${:x} cannot be expanded (syntax error: bad substitution): fix it, or exclude"},
+		{"template placeholder", "FROM mcr.microsoft.com/devcontainers/cpp:2-${templateOption:imageVariant}\n", nil,
+			"Dockerfile:1: FROM mcr.microsoft.com/devcontainers/cpp:2-${templateOption:imageVariant} cannot be expanded (unsupported modifier (:i) in substitution): fix it, or exclude"},
+		{"ARG", "ARG V=${:x}\nFROM alpine:${V}\n", nil,
+			"Dockerfile:1: ARG V=${:x} cannot be expanded (syntax error: bad substitution): left without a value"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, _, err := FindDockerfile(Input{Path: "Dockerfile", Src: []byte(tt.src)})
-			var fe *Error
-			if !errors.As(err, &fe) {
-				t.Fatalf("got %v, want an *Error", err)
+			refs, warns, err := FindDockerfile(Input{Path: "Dockerfile", Src: []byte(tt.src)})
+			if err != nil {
+				t.Fatalf("err = %v, want warnings", err)
 			}
-			if fe.File != "Dockerfile" || fe.Line != tt.line || !strings.Contains(fe.Error(), tt.msg) {
-				t.Errorf("got %q (line %d), want line %d and %q", fe.Error(), fe.Line, tt.line, tt.msg)
+			if diff := cmp.Diff(tt.refs, briefRefs(refs)); diff != "" {
+				t.Errorf("refs (-want +got):\n%s", diff)
+			}
+			if len(warns) == 0 || !strings.HasPrefix(warns[0].String(), tt.warn) {
+				t.Errorf("warnings = %v, want the first to start %q", warns, tt.warn)
 			}
 		})
 	}

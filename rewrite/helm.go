@@ -239,6 +239,11 @@ func (h *helmFinder) image(m *yaml.Node, at []string) (string, error) {
 		return repoKey, nil
 	}
 	ref := h.f.refAt(Helm, sp.Value, image, DigestField)
+	if why := h.f.noPinDigest(digestNode, image, false); why != "" {
+		ref.Style, ref.NoPin = External, why
+		h.refs = append(h.refs, ref)
+		return repoKey, nil
+	}
 	fd, dsp, err := h.f.fieldValue(digestNode)
 	if err != nil {
 		return "", err

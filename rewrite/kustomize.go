@@ -196,6 +196,10 @@ func kustomizeEntry(f *yamlFile, e *yaml.Node) (Ref, bool, error) {
 	ref := f.refAt(Kustomize, sp.Value, image, DigestField)
 	flow := e.Style&yaml.FlowStyle != 0
 	if digestNode != nil {
+		if why := f.noPinDigest(digestNode, image, true); why != "" {
+			ref.Style, ref.NoPin = External, why
+			return ref, true, nil
+		}
 		fd, dsp, err := f.fieldValue(digestNode)
 		if err != nil {
 			return Ref{}, false, err

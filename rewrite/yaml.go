@@ -566,26 +566,46 @@ func (f *yamlFile) indentBefore(off int) bool {
 
 // fieldValue returns the Field for an existing digest value node v: pin
 // replaces the value (a bare "digest:" gets a space before the digest).
+// Call it only for a node noPinDigest accepts.
 func (f *yamlFile) fieldValue(v *yaml.Node) (*Field, scalarSpan, error) {
-	if v.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
-		// Unpin deletes a field's line, which would leave a block's
-		// content behind.
-		return nil, scalarSpan{}, &Error{File: f.path, Line: v.Line, Col: v.Column, Err: errors.New("the digest is written as a block; write it on one line, plain or quoted, so imagelock can edit it")}
-	}
 	sp, err := f.scalar(v)
 	if err != nil {
 		return nil, sp, err
 	}
 	fd := &Field{Value: sp.Value}
 	if sp.Value.Start == sp.Value.End && v.Style == 0 {
-		if sp.Value.Start == 0 || f.src[sp.Value.Start-1] != ':' {
-			// A key with no colon ({name: x, digest}): a digest
-			// written after it would run into the key.
-			return nil, sp, &Error{File: f.path, Line: v.Line, Col: v.Column, Err: errors.New(`the digest field has no value and no colon; write it digest: "" so imagelock can fill it`)}
-		}
 		fd.Before = " "
 	}
 	return fd, sp, nil
+}
+
+// noPinDigest says why pin cannot edit the existing digest value v of
+// image, or "" when it can. Unpin takes a digest out by emptying the value
+// or deleting the field's line, so each refused form is one that would
+// not come back byte for byte: a block (its content would stay behind), a
+// key with no colon ({name: x, digest}: a digest would run into the key),
+// and a null written as ~ or null, which unpin cannot tell from a digest
+// field pin added. With line set (kustomize, where unpin deletes the
+// line pin inserted), a bare "digest:" is refused too. The reference is
+// still locked and verified.
+func (f *yamlFile) noPinDigest(v *yaml.Node, image string, line bool) string {
+	const fix = `write it digest: "" so imagelock can fill it and unpin can empty it`
+	switch {
+	case v.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0:
+		return fmt.Sprintf("the digest of %s is written as a block; write it on one line, plain or quoted, so imagelock can edit it", image)
+	case v.Style != 0 || v.ShortTag() != "!!null":
+		return ""
+	case v.Value != "":
+		return fmt.Sprintf("the digest field of %s is null (%s); %s", image, v.Value, fix)
+	}
+	sp, err := f.scalar(v)
+	if err != nil || sp.Value.Start == 0 || f.src[sp.Value.Start-1] != ':' {
+		return fmt.Sprintf("the digest field of %s has no value and no colon; %s", image, fix)
+	}
+	if line {
+		return fmt.Sprintf("the digest field of %s is empty; %s, or delete the line so pin can add it", image, fix)
+	}
+	return ""
 }
 
 // colonAfter returns the offset of the ':' that ends a mapping key whose

@@ -43,6 +43,9 @@ type Config struct {
 	// compose files of integration/**/*.yml, values files with no
 	// Chart.yaml beside them.
 	Kinds map[string][]string `toml:"kinds"`
+	// Bump limits update --bump: the first rule whose images match an
+	// image applies to it.
+	Bump []BumpRule `toml:"bump"`
 
 	ignore []resolve.Key
 }
@@ -63,8 +66,12 @@ func LoadConfig(dir string) (*Config, error) {
 		var se *toml.StrictMissingError
 		if errors.As(err, &se) && len(se.Errors) > 0 {
 			row, col := se.Errors[0].Position()
-			return nil, &fileerr.Error{File: ConfigFile, Line: row, Col: col,
-				Err: fmt.Errorf("unknown key %q (known: exclude, platforms, ignore, insecure-registries, mirrors, kinds)", se.Errors[0].Key()[0])}
+			e := &fileerr.Error{File: ConfigFile, Line: row, Col: col,
+				Err: fmt.Errorf("unknown key %q (known: exclude, platforms, ignore, insecure-registries, mirrors, kinds, bump)", se.Errors[0].Key()[0])}
+			if k := se.Errors[0].Key(); len(k) > 1 && k[0] == "bump" {
+				e.Err = fmt.Errorf("unknown key %q in [[bump]] (known: images, max, ignore-tags)", k[len(k)-1])
+			}
+			return nil, e
 		}
 		var de *toml.DecodeError
 		if errors.As(err, &de) {
@@ -100,6 +107,9 @@ func LoadConfig(dir string) (*Config, error) {
 			}
 		}
 	}
+	if err := c.checkBump(data); err != nil {
+		return nil, err
+	}
 	for _, im := range c.Ignore {
 		p, err := resolve.Parse(im)
 		if err != nil {
@@ -130,7 +140,7 @@ func keyLine(data []byte, table, key string) int {
 	if loc == nil {
 		return 0
 	}
-	return 1 + bytes.Count(data[:loc[0]], []byte("\n"))
+	return lineAt(data, int64(loc[0]))
 }
 
 // CheckPlatform checks that s names a platform as --platform and the
@@ -159,13 +169,12 @@ func (c *Config) finderFor(p string) (find rewrite.Finder, declared, ok bool) {
 }
 
 // ignored reports whether the config says not to lock k.
-func (c *Config) ignored(k resolve.Key) bool {
-	for _, i := range c.ignore {
-		if i.Name == k.Name && (i.Tag == "" || i.Tag == k.Tag) {
-			return true
-		}
-	}
-	return false
+func (c *Config) ignored(k resolve.Key) bool { return keyMatches(c.ignore, k) }
+
+// keyMatches reports whether k is one of keys, where a key with no tag
+// stands for every tag of its name.
+func keyMatches(keys []resolve.Key, k resolve.Key) bool {
+	return slices.ContainsFunc(keys, func(w resolve.Key) bool { return w.Name == k.Name && (w.Tag == "" || w.Tag == k.Tag) })
 }
 
 // hasExplicitTag reports whether image text names a tag itself, rather

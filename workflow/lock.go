@@ -125,7 +125,7 @@ func Lock(ctx context.Context, o Options, offline bool) (*LockResult, error) {
 	if offline {
 		e.Resolver = nil
 	}
-	p, err := e.plan(ctx, nil)
+	p, err := e.plan(ctx, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -150,8 +150,9 @@ type lockPlan struct {
 // entry's digest (lock never moves a tag by itself); what the registry
 // says, for a tag new to the lock. So lock (refresh nil) asks the
 // registry only about keys new to it, and about the platforms of digests
-// it has not seen.
-func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool) (*lockPlan, error) {
+// it has not seen. retag, when set, sees the references before they are
+// grouped, and may move them to other tags (update --bump).
+func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool, retag func(context.Context, *scanResult) error) (*lockPlan, error) {
 	old, err := e.readLock(false)
 	if err != nil {
 		return nil, err
@@ -185,6 +186,11 @@ func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool) (*lockPl
 		return nil, err
 	}
 	adoptBare(old, s.refs)
+	if retag != nil {
+		if err := retag(ctx, s); err != nil {
+			return nil, err
+		}
+	}
 	res := &LockResult{Lockfile: e.lockName, Refs: len(s.refs), Warnings: s.warnings}
 	groups := groupRefs(s.refs)
 

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -251,5 +252,42 @@ func TestKustomizeRenameLocksNewName(t *testing.T) {
 	}
 	if got := read(t, filepath.Join(dir, "deploy/pod.yaml")); got != manifest {
 		t.Errorf("unpin gave\n%s\nwant\n%s", got, manifest)
+	}
+}
+
+// A kustomization entry whose digest field unpin could not give back (a
+// null ~) is locked, and pin leaves it alone with a warning that says how
+// to write it, while pinning the rest of the tree.
+func TestOddDigestFieldIsAWarningNotTheEnd(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	kust := "images:\n- name: nginx\n  newTag: \"1.25\"\n  digest: ~\n"
+	dir := tree(t, map[string]string{
+		"Dockerfile":                "FROM alpine:3.20\n",
+		"deploy/kustomization.yaml": kust,
+	})
+	f := &resolve.Fake{}
+	f.SetImage(key("alpine:3.20"), digest(t, "a"))
+	f.SetImage(key("nginx:1.25"), digest(t, "b"))
+	o := workflow.Options{Dir: dir, Resolver: f}
+	if _, err := workflow.Lock(ctx, o, false); err != nil {
+		t.Fatal(err)
+	}
+	if lk := read(t, filepath.Join(dir, "images.lock")); !strings.Contains(lk, `"docker.io/library/nginx"`) {
+		t.Errorf("the lock misses nginx:\n%s", lk)
+	}
+	res, err := workflow.Pin(ctx, o, true)
+	if err != nil {
+		t.Fatalf("pin: %v", err)
+	}
+	want := `deploy/kustomization.yaml:3: the digest field of nginx:1.25 is null (~); write it digest: "" so imagelock can fill it and unpin can empty it`
+	if got := warningTexts(res.Warnings); !slices.Contains(got, want) {
+		t.Errorf("pin warnings = %q, want %q", got, want)
+	}
+	if got := read(t, filepath.Join(dir, "deploy/kustomization.yaml")); got != kust {
+		t.Errorf("kustomization.yaml = %q, want it untouched", got)
+	}
+	if got := read(t, filepath.Join(dir, "Dockerfile")); !strings.Contains(got, "alpine:3.20@"+digest(t, "a").String()) {
+		t.Errorf("Dockerfile = %q, want alpine pinned", got)
 	}
 }

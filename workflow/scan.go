@@ -22,6 +22,9 @@ type Found struct {
 	// bare is set on a reference that pin wrote onto an image with no
 	// tag, which tracks latest (see adoptBare).
 	bare bool
+	// from is the tag the source writes, where update --bump moved the
+	// reference to a newer one (Key's).
+	from string
 }
 
 // scanResult is every reference in scope, in file order.

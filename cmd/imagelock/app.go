@@ -129,6 +129,8 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 			updateCommand(),
 			listCommand(),
 			guardCommand(),
+			auditCommand(),
+			staleCommand(),
 			versionCommand(),
 		},
 	}
@@ -155,9 +157,10 @@ func onUsageError(_ context.Context, c *cli.Command, err error, _ bool) error {
 }
 
 // exitCodes is the root help's account of the exit status.
-const exitCodes = "Exit status: 0 all is well; 1 the answer is no (verify found drift, --check found\n" +
-	"work, guard found the tag taken); 2 the command could not do its job (bad flags,\n" +
-	"unreadable or malformed input, registry unreachable, authentication refused)."
+const exitCodes = "Exit status: 0 all is well; 1 the answer is no (verify or audit found drift, --check\n" +
+	"found work, guard found the tag taken, stale found a build behind its base); 2 the command\n" +
+	"could not do its job (bad flags, unreadable or malformed input, registry unreachable,\n" +
+	"authentication refused)."
 
 // help is a command's description: what it does, examples, and its exit
 // status.
@@ -207,7 +210,17 @@ func networkFlags() []cli.Flag {
 		&cli.IntFlag{Name: "jobs", Value: 64, Usage: "at most `N` requests at once to each registry"},
 		insecureFlag(),
 		&cli.StringSliceFlag{Name: "registry-mirror", Usage: "resolve `REGISTRY=HOST[/PATH]` through a pull-through mirror, e.g. docker.io=mirror.lan/dockerhub (repeatable)"},
+		timeoutFlag(),
+		requestTimeoutFlag(),
 	}
+}
+
+func timeoutFlag() cli.Flag {
+	return &cli.DurationFlag{Name: "timeout", Value: 2 * time.Minute, Usage: "give up on one image after `DURATION`, retries included"}
+}
+
+func requestTimeoutFlag() cli.Flag {
+	return &cli.DurationFlag{Name: "request-timeout", Value: 30 * time.Second, Usage: "take a registry that leaves one request unanswered for `DURATION` for down"}
 }
 
 // options reads the flags every command that scans sources takes.
@@ -242,7 +255,7 @@ func hasFlag(c *cli.Command, name string) bool {
 }
 
 // resolver builds the registry client from the flags and the config.
-func resolver(c *cli.Command, o workflow.Options) (resolve.Resolver, error) {
+func resolver(c *cli.Command, o workflow.Options) (*resolve.Registry, error) {
 	cfg, err := workflow.LoadConfig(configDir(defaultDir(o.Dir), o.Lockfile))
 	if err != nil {
 		return nil, err
@@ -266,19 +279,24 @@ func resolver(c *cli.Command, o workflow.Options) (resolve.Resolver, error) {
 		Jobs:     c.Int("jobs"),
 		Mirrors:  mirrors,
 	}
-	return newResolver(c, ro), nil
+	return newResolver(c, ro)
 }
 
 // newResolver completes ro with what every registry client of the CLI
-// shares: the user agent, the time limit, and --verbose's log.
-func newResolver(c *cli.Command, ro resolve.Options) resolve.Resolver {
+// shares: the user agent, the time limits, and --verbose's log.
+func newResolver(c *cli.Command, ro resolve.Options) (*resolve.Registry, error) {
 	ro.UserAgent = "imagelock/" + version()
-	ro.Timeout = 2 * time.Minute
+	ro.Timeout, ro.RequestTimeout = c.Duration("timeout"), c.Duration("request-timeout")
+	for _, name := range []string{"timeout", "request-timeout"} {
+		if d := c.Duration(name); d <= 0 {
+			return nil, usagef(c, "--%s %s: want a positive duration, e.g. 30s or 2m", name, d)
+		}
+	}
 	if c.Bool("verbose") {
 		w := c.Root().ErrWriter
 		ro.Logf = func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	}
-	return resolve.New(ro)
+	return resolve.New(ro), nil
 }
 
 func printWarnings(w io.Writer, ws []rewrite.Warning) {

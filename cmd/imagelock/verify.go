@@ -56,9 +56,9 @@ func verifyCommand() *cli.Command {
 			printWarningsFor(c.Root().ErrWriter, format, res.Warnings)
 			switch format {
 			case "github":
-				printGitHub(out, res, o.Lockfile, strict, repoPaths(o))
+				printGitHub(out, verifyChecked(res, strict), o.Lockfile, strict, repoPaths(o))
 			case "sarif":
-				err = writeSARIF(out, res, o.Lockfile, strict, repoPaths(o))
+				err = writeSARIF(out, verifyChecked(res, strict), o.Lockfile, strict, repoPaths(o))
 			default:
 				err = render(c, newVerifyReport(res, o.Lockfile, strict))
 			}
@@ -105,6 +105,11 @@ func (r verifyReport) text(w io.Writer) error {
 	}
 	_, err := fmt.Fprintln(w, verdict(r.VerifyResult, r.strict))
 	return err
+}
+
+// verifyChecked is verify's result in the shape every format prints.
+func verifyChecked(res *workflow.VerifyResult, strict bool) checked {
+	return checked{findings: res.Findings, warnings: res.Warnings, verdict: verdict(res, strict)}
 }
 
 // verdict is the last line of verify's text and github output.
