@@ -83,11 +83,11 @@ func TestParseErrors(t *testing.T) {
 	for _, tc := range []struct{ name, in, want string }{
 		{"unknown version", "# c\nversion = 7\n", "images.lock:2: unknown lock version 7"},
 		{"missing version", "[[image]]\n", "images.lock:1: unknown lock version 0"},
-		{"syntax", "version = 1\n[[image]]\nname = \"x\n", "images.lock:3: malformed lock"},
+		{"syntax", "version = 1\n[[image]]\nname = \"x\n", "images.lock:3:10: malformed lock"},
 		{"bad digest", "version = 1\n\n[[image]]\nname = \"docker.io/a/b\"\ntag = \"1\"\ndigest = \"sha256:abc\"\n", "images.lock:6: malformed digest \"sha256:abc\""},
 		{"bad platform digest", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ndigest = " + d + "\nplatforms = { \"linux/amd64\" = \"md5:1\" }\n", "images.lock:5: malformed digest \"md5:1\" for platform linux/amd64"},
 		{"duplicate", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ntag = \"1\"\ndigest = " + d + "\n\n[[image]]\nname = \"docker.io/a/b\"\ntag = \"1\"\ndigest = " + d + "\n", "images.lock:7: duplicate entry for docker.io/a/b:1 (first at line 2)"},
-		{"unknown key", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\nlines = [3]\n", "images.lock:4: unknown key \"image.lines\""},
+		{"unknown key", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\nlines = [3]\n", "images.lock:4:1: unknown key \"image.lines\""},
 		{"bad name", "version = 1\n[[image]]\nname = \"alpine\"\ndigest = " + d + "\n", "images.lock:3: entry has an invalid name \"alpine\""},
 		// Control characters from a lock edited in a pull request must not
 		// reach a terminal or a CI log: an ANSI escape, a line break that
@@ -102,6 +102,10 @@ func TestParseErrors(t *testing.T) {
 			_, err := Parse("images.lock", []byte(tc.in))
 			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 				t.Errorf("Parse error = %v, want prefix %q", err, tc.want)
+			}
+			var e *Error
+			if !errors.As(err, &e) || e.File != "images.lock" || e.Line == 0 {
+				t.Errorf("Parse error %v is no *lock.Error with a line (%#v)", err, e)
 			}
 		})
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/imagelock/imagelock/internal/bounded"
+	"github.com/imagelock/imagelock/internal/fileerr"
 )
 
 // bakeSchema is the part of a bake file that names images.
@@ -359,7 +360,7 @@ func (b *bake) target(name string) error {
 	if err != nil {
 		return &Error{File: b.in.Path, Line: line, Err: fmt.Errorf("reading the Dockerfile of target %s: %w", name, err)}
 	}
-	build := Build{Args: args, By: fmt.Sprintf("%s:%d", b.in.Path, line)}
+	build := Build{Args: args, By: fileerr.At(b.in.Path, line, 0)}
 	refs, warns, err := FindDockerfileArgs(Input{FS: b.in.FS, Path: p, Src: src, Env: b.in.Env}, build)
 	if err != nil {
 		return err

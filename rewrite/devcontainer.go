@@ -10,6 +10,7 @@ import (
 	"github.com/tailscale/hujson"
 
 	"github.com/imagelock/imagelock/internal/bounded"
+	"github.com/imagelock/imagelock/internal/fileerr"
 )
 
 // FindDevcontainer returns the images of a devcontainer.json (JSON with
@@ -171,7 +172,7 @@ func (d *devcontainer) build(v hujson.Value) error {
 	if err != nil {
 		return &Error{File: d.in.Path, Line: line, Err: fmt.Errorf("reading build.dockerfile: %w", err)}
 	}
-	b := Build{Args: args, By: fmt.Sprintf("%s:%d", d.in.Path, line)}
+	b := Build{Args: args, By: fileerr.At(d.in.Path, line, 0)}
 	refs, warns, err := FindDockerfileArgs(Input{FS: d.in.FS, Path: p, Src: src, Env: d.in.Env}, b)
 	if err != nil {
 		return err

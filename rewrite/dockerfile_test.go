@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/imagelock/imagelock/internal/fileerr"
 )
 
 func TestDockerfileGolden(t *testing.T) {
@@ -318,13 +320,13 @@ func TestErrorsQuoteABoundedText(t *testing.T) {
 			t.Errorf("%.30q: no warning and no error", src)
 		}
 		for _, m := range msgs {
-			if len(m) > 2*maxMessage {
+			if len(m) > 2*fileerr.MaxMessage {
 				t.Errorf("%.30q: a message of %d bytes", src, len(m))
 			}
 		}
 	}
-	w := Warning{File: "f", Line: 1, Msg: strings.Repeat("é", maxMessage)}
-	if s := w.String(); len(s) > 2*maxMessage || !strings.Contains(s, "bytes more)") || !utf8.ValidString(s) {
+	w := Warning{File: "f", Line: 1, Msg: strings.Repeat("é", fileerr.MaxMessage)}
+	if s := w.String(); len(s) > 2*fileerr.MaxMessage || !strings.Contains(s, "bytes more)") || !utf8.ValidString(s) {
 		t.Errorf("warning of %d bytes (valid UTF-8: %v)", len(s), utf8.ValidString(s))
 	}
 }

@@ -198,7 +198,7 @@ func (g *gitlabFinder) include(f *yamlFile, n *yaml.Node, name string) error {
 			continue
 		}
 		if err != nil {
-			return &Error{File: f.path, Line: n.Line, Err: fmt.Errorf("reading included %s: %w", p, err)}
+			return &Error{File: f.path, Line: n.Line, Col: n.Column, Err: fmt.Errorf("reading included %s: %w", p, err)}
 		}
 		inc, warns, err := parseYAML(Input{FS: g.in.FS, Path: p, Src: src})
 		g.warns = append(g.warns, warns...)

@@ -204,7 +204,7 @@ type scalarSpan struct {
 // image is written in practice. Anything else is an *Error saying how to write it.
 func (f *yamlFile) scalar(n *yaml.Node) (scalarSpan, error) {
 	fail := func() (scalarSpan, error) {
-		return scalarSpan{}, &Error{File: f.path, Line: n.Line, Err: fmt.Errorf("%q is written across lines, as a block or with escapes; write it on one line, plain or quoted, so imagelock can edit it", n.Value)}
+		return scalarSpan{}, &Error{File: f.path, Line: n.Line, Col: n.Column, Err: fmt.Errorf("%q is written across lines, as a block or with escapes; write it on one line, plain or quoted, so imagelock can edit it", n.Value)}
 	}
 	if n.Kind != yaml.ScalarNode {
 		return fail()
@@ -488,7 +488,7 @@ func stringValue(n *yaml.Node) (string, bool) {
 
 // errNotMapping is the *Error for a document or value that must be a mapping.
 func (f *yamlFile) errNotMapping(n *yaml.Node, what string) error {
-	return &Error{File: f.path, Line: n.Line, Err: fmt.Errorf("%s is not a mapping", what)}
+	return &Error{File: f.path, Line: n.Line, Col: n.Column, Err: fmt.Errorf("%s is not a mapping", what)}
 }
 
 // lineEnd returns the offset just past the line break that ends the line

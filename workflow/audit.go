@@ -13,6 +13,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/imagelock/imagelock/internal/bounded"
+	"github.com/imagelock/imagelock/internal/fileerr"
 	"github.com/imagelock/imagelock/lock"
 	"github.com/imagelock/imagelock/resolve"
 )
@@ -145,28 +146,22 @@ type podsDoc struct {
 	Items []pod `json:"items"`
 }
 
-// InputError is pods audit cannot read: not JSON, or not Pods.
-type InputError struct {
-	File string
-	Line int // 0 when the problem is the whole document
-	Msg  string
-}
+// InputError is pods audit cannot read: not JSON, or not Pods. It is
+// the one positioned error rewrite, lock and the config return too.
+type InputError = fileerr.Error
 
-func (e *InputError) Error() string {
-	at := e.File
-	if e.Line > 0 {
-		at = fmt.Sprintf("%s:%d", at, e.Line)
-	}
-	return at + ": " + e.Msg + "; audit reads the output of 'kubectl get pods -A -o json'"
+// inputError is an InputError in name at line (0 for the whole input).
+func inputError(name string, line int, err error) *InputError {
+	return &InputError{File: name, Line: line, Err: err, Next: "audit reads the output of 'kubectl get pods -A -o json'"}
 }
 
 func parsePods(name string, data []byte) ([]pod, error) {
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 {
-		return nil, &InputError{File: name, Msg: "empty input"}
+		return nil, inputError(name, 0, errors.New("empty input"))
 	}
 	if trimmed[0] != '{' {
-		return nil, &InputError{File: name, Line: 1, Msg: "not a JSON object (YAML or a table? ask kubectl for -o json)"}
+		return nil, inputError(name, 1, errors.New("not a JSON object (YAML or a table? ask kubectl for -o json)"))
 	}
 	var doc podsDoc
 	if err := json.Unmarshal(data, &doc); err != nil {
@@ -174,11 +169,11 @@ func parsePods(name string, data []byte) ([]pod, error) {
 		var te *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &se):
-			return nil, &InputError{File: name, Line: lineAt(data, se.Offset), Msg: "malformed JSON: " + se.Error()}
+			return nil, inputError(name, lineAt(data, se.Offset), fmt.Errorf("malformed JSON: %w", se))
 		case errors.As(err, &te):
-			return nil, &InputError{File: name, Line: lineAt(data, te.Offset), Msg: fmt.Sprintf("%s is a JSON %s, not what a Pod has there", strings.TrimPrefix(te.Field, "pod."), te.Value)}
+			return nil, inputError(name, lineAt(data, te.Offset), fmt.Errorf("%s is a JSON %s, not what a Pod has there", strings.TrimPrefix(te.Field, "pod."), te.Value))
 		}
-		return nil, &InputError{File: name, Msg: "malformed JSON: " + err.Error()}
+		return nil, inputError(name, 0, fmt.Errorf("malformed JSON: %w", err))
 	}
 	switch doc.Kind {
 	case "Pod":
@@ -194,9 +189,9 @@ func parsePods(name string, data []byte) ([]pod, error) {
 		}
 		return out, nil
 	case "":
-		return nil, &InputError{File: name, Msg: "no kind: want a List of Pods or a Pod"}
+		return nil, inputError(name, 0, errors.New("no kind: want a List of Pods or a Pod"))
 	}
-	return nil, &InputError{File: name, Msg: fmt.Sprintf("kind %s: want a List of Pods or a Pod", doc.Kind)}
+	return nil, inputError(name, 0, fmt.Errorf("kind %s: want a List of Pods or a Pod", doc.Kind))
 }
 
 // lineAt is the 1-based line of a byte offset.

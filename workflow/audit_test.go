@@ -169,9 +169,9 @@ func TestAuditInputErrors(t *testing.T) {
 	t.Parallel()
 	dir := auditDir(t)
 	for _, tc := range []struct{ name, in, want string }{
-		{"yaml", "apiVersion: v1\nkind: List\n", "stdin:1: not a JSON object (YAML or a table? ask kubectl for -o json); audit reads the output of 'kubectl get pods -A -o json'"},
-		{"truncated", "{\"kind\": \"List\",\n \"items\": [\n", "stdin:3: malformed JSON: unexpected end of JSON input; audit reads"},
-		{"syntax", "{\"kind\": \"List\",\n \"items\": [}\n", "stdin:2: malformed JSON: invalid character '}' looking for beginning of value; audit reads"},
+		{"yaml", "apiVersion: v1\nkind: List\n", "stdin:1: not a JSON object (YAML or a table? ask kubectl for -o json): audit reads the output of 'kubectl get pods -A -o json'"},
+		{"truncated", "{\"kind\": \"List\",\n \"items\": [\n", "stdin:3: malformed JSON: unexpected end of JSON input: audit reads"},
+		{"syntax", "{\"kind\": \"List\",\n \"items\": [}\n", "stdin:2: malformed JSON: invalid character '}' looking for beginning of value: audit reads"},
 		{"type", "{\"kind\": \"Pod\", \"spec\": {\"containers\": \"nginx\"}}", "stdin:1: spec.containers is a JSON string, not what a Pod has there"},
 		{"kind", "{\"kind\": \"Deployment\"}", "stdin: kind Deployment: want a List of Pods or a Pod"},
 		{"empty", "  \n", "stdin: empty input"},

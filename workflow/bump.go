@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/imagelock/imagelock/internal/fileerr"
 	"github.com/imagelock/imagelock/lock"
 	"github.com/imagelock/imagelock/resolve"
 	"github.com/imagelock/imagelock/rewrite"
@@ -42,22 +43,22 @@ func (c *Config) checkBump(data []byte) error {
 	headers := bumpHeader.FindAllIndex(data, -1)
 	for i := range c.Bump {
 		r := &c.Bump[i]
-		r.at = ConfigFile
 		// The rule's lines: from its header to the next one.
-		from, to := 0, len(data)
+		line, from, to := 0, 0, len(data)
 		if i < len(headers) {
 			from = headers[i][0]
-			r.at = fmt.Sprintf("%s:%d", ConfigFile, lineAt(data, int64(from)))
+			line = lineAt(data, int64(from))
 			if i+1 < len(headers) {
 				to = headers[i+1][0]
 			}
 		}
-		at := func(key string) string {
-			re := regexp.MustCompile(`(?m)^[ \t]*["']?` + regexp.QuoteMeta(key) + `["']?[ \t]*=`)
-			if loc := re.FindIndex(data[from:to]); loc != nil {
-				return fmt.Sprintf("%s:%d", ConfigFile, lineAt(data, int64(from+loc[0])))
+		r.at = fileerr.At(ConfigFile, line, 0)
+		bad := func(key string, err error) error {
+			e := &fileerr.Error{File: ConfigFile, Line: line, Err: err}
+			if l := keyLine(data[from:to], "", key); l > 0 {
+				e.Line = lineAt(data, int64(from)) + l - 1
 			}
-			return r.at
+			return e
 		}
 		var names []string
 		switch v := r.Images.(type) {
@@ -68,17 +69,17 @@ func (c *Config) checkBump(data []byte) error {
 			for _, n := range v {
 				s, ok := n.(string)
 				if !ok {
-					return fmt.Errorf("%s: bump: images: %v is not an image name", at("images"), n)
+					return bad("images", fmt.Errorf("bump: images: %v is not an image name", n))
 				}
 				names = append(names, s)
 			}
 		default:
-			return fmt.Errorf("%s: bump: images: want a name or a list of names, not %v", at("images"), v)
+			return bad("images", fmt.Errorf("bump: images: want a name or a list of names, not %v", v))
 		}
 		for _, n := range names {
 			p, err := resolve.Parse(n)
 			if err != nil {
-				return fmt.Errorf("%s: bump: images: %v", at("images"), err)
+				return bad("images", fmt.Errorf("bump: images: %w", err))
 			}
 			k := p.Key
 			if !hasExplicitTag(n) {
@@ -89,13 +90,13 @@ func (c *Config) checkBump(data []byte) error {
 		if r.Max != "" {
 			l, err := resolve.ParseLevel(r.Max)
 			if err != nil {
-				return fmt.Errorf("%s: bump: max: %v", at("max"), err)
+				return bad("max", fmt.Errorf("bump: max: %w", err))
 			}
 			r.max = l
 		}
 		for _, g := range r.IgnoreTags {
 			if _, err := path.Match(g, ""); err != nil {
-				return fmt.Errorf("%s: bump: ignore-tags: invalid glob %q", at("ignore-tags"), g)
+				return bad("ignore-tags", fmt.Errorf("bump: ignore-tags: invalid glob %q", g))
 			}
 		}
 	}

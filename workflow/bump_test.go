@@ -136,7 +136,7 @@ func TestBumpConfigErrors(t *testing.T) {
 		{"exclude = []\n\n[[bump]]\nimages = \"node\"\nmax = \"huge\"\n", `.imagelock.toml:5: bump: max: "huge" is not a bump level`},
 		{"[[bump]]\nmax = \"minor\"\n[[bump]]\nignore-tags = [\"[\"]\n", `.imagelock.toml:4: bump: ignore-tags: invalid glob "["`},
 		{"[[bump]]\nimages = 3\n", ".imagelock.toml:2: bump: images: want a name or a list of names"},
-		{"[[bump]]\nmaximum = \"minor\"\n", `.imagelock.toml:2: unknown key "maximum" in [[bump]]`},
+		{"[[bump]]\nmaximum = \"minor\"\n", `.imagelock.toml:2:1: unknown key "maximum" in [[bump]]`},
 	} {
 		dir := tree(t, map[string]string{".imagelock.toml": tc.config})
 		_, err := workflow.LoadConfig(dir)

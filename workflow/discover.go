@@ -17,6 +17,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
 
 	"github.com/imagelock/imagelock/internal/bounded"
+	"github.com/imagelock/imagelock/internal/fileerr"
 
 	"github.com/imagelock/imagelock/rewrite"
 )
@@ -163,7 +164,7 @@ func unreadable(rel string, err error) error {
 	if errors.As(err, &pe) {
 		err = pe.Err
 	}
-	return fmt.Errorf("%s: cannot read it (%v): fix its permissions, or exclude it in %s", rel, err, ConfigFile)
+	return &fileerr.Error{File: rel, Err: fmt.Errorf("cannot read it (%w)", err), Next: "fix its permissions, or exclude it in " + ConfigFile}
 }
 
 // readGitignore reads the .gitignore of directory dir, if it has one.

@@ -8,6 +8,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/imagelock/imagelock/internal/fileerr"
 	"github.com/imagelock/imagelock/lock"
 	"github.com/imagelock/imagelock/resolve"
 	"github.com/imagelock/imagelock/rewrite"
@@ -215,7 +216,7 @@ func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool, retag fu
 			heads = append(heads, g.key)
 		case pin != nil:
 			digests[g.id()] = *pin
-			pinnedAt[g.id()] = fmt.Sprintf("%s:%d", at.File, at.Line)
+			pinnedAt[g.id()] = fileerr.At(at.File, at.Line, 0)
 		case was != nil:
 			digests[g.id()] = was.Digest
 		case e.Resolver == nil:

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/imagelock/imagelock/internal/bounded"
+	"github.com/imagelock/imagelock/internal/fileerr"
 	"github.com/imagelock/imagelock/lock"
 	"github.com/imagelock/imagelock/resolve"
 	"github.com/imagelock/imagelock/rewrite"
@@ -238,7 +239,7 @@ func (e *env) finalBase(path string) (*dockerfileBase, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &dockerfileBase{image: image, at: fmt.Sprintf("%s:%d", path, line)}, nil
+	return &dockerfileBase{image: image, at: fileerr.At(path, line, 0)}, nil
 }
 
 // baseLayers is a locked base's manifests, by platform; gone when the

@@ -49,7 +49,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "imagelock: interrupted; no file was written")
 		return 2
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "imagelock: %s\nrun '%s --help' for usage\n", printable(ue.Error()), ue.cmd)
+		for _, line := range strings.Split(ue.Error(), "\n") {
+			fmt.Fprintln(stderr, "imagelock: "+printable(line))
+		}
+		fmt.Fprintf(stderr, "run '%s --help' for usage\n", ue.cmd)
 		return 2
 	}
 	// Each line is prefixed, so no text from input (a file name) can
@@ -72,7 +75,10 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 		Name:  "imagelock",
 		Usage: "lock container image tags to digests, like go.sum for images",
 		Description: "Sources keep readable tags; images.lock records what every tag resolved to.\n" +
-			"Flags go anywhere after the command, global ones before it too; -- ends the flags.\n\n" +
+			"Flags go anywhere after the command, global ones before it too; -- ends the flags.\n" +
+			"Registries are asked with docker's and podman's credentials; where they have none for\n" +
+			"Amazon ECR, Google Artifact Registry or GCR, Azure ACR or ghcr.io (GITHUB_TOKEN), with\n" +
+			"that cloud's own, from the environment as its credential helper finds them.\n\n" +
 			exitCodes,
 		Version:   version(),
 		Writer:    stdout,
@@ -128,10 +134,20 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 			versionCommand(),
 		},
 	}
-	// Each command says what is wrong on one line; run adds where the
-	// help is.
+	// Each command says what is wrong on one line, be it a flag urfave
+	// refuses or a value the library does; run adds where the help is.
 	for _, c := range app.Commands {
 		c.OnUsageError = onUsageError
+		if action := c.Action; action != nil {
+			c.Action = func(ctx context.Context, c *cli.Command) error {
+				err := action(ctx, c)
+				var ue *workflow.UsageError
+				if errors.As(err, &ue) {
+					return &usageError{cmd: c.FullName(), err: err}
+				}
+				return err
+			}
+		}
 	}
 	return app
 }
@@ -214,8 +230,8 @@ func options(c *cli.Command) (workflow.Options, error) {
 		platforms = c.StringSlice("platform")
 	}
 	for _, p := range platforms {
-		if _, err := parsePlatform(p); err != nil {
-			return workflow.Options{}, usagef(c, "%v", err)
+		if err := workflow.CheckPlatform(p); err != nil {
+			return workflow.Options{}, usagef(c, "--platform %v", err)
 		}
 	}
 	return workflow.Options{

@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v3"
 
+	"github.com/imagelock/imagelock/internal/fileerr"
 	"github.com/imagelock/imagelock/workflow"
 )
 
@@ -80,13 +81,7 @@ func newVerifyReport(res *workflow.VerifyResult, lockfile string, strict bool) v
 // go.sum's errors do, then a one-line verdict.
 func (r verifyReport) text(w io.Writer) error {
 	for _, f := range r.Findings {
-		pos := printable(f.File)
-		if f.Line > 0 {
-			pos = fmt.Sprintf("%s:%d", pos, f.Line)
-			if f.Col > 0 {
-				pos = fmt.Sprintf("%s:%d", pos, f.Col)
-			}
-		}
+		pos := fileerr.At(printable(f.File), f.Line, f.Col)
 		label := ""
 		if f.Severity == workflow.Notice {
 			label = "update available: "
