@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"bytes"
+	"errors"
 	"io/fs"
 	"path"
 	"regexp"
@@ -228,4 +229,71 @@ func argoValueFiles(in Input, f *yamlFile, r *yaml.Node) ([]Ref, []Warning, erro
 		}
 	}
 	return refs, warns, nil
+}
+
+// chartImageKeys are the annotations of a Chart.yaml that list the
+// images the chart deploys: Artifact Hub's, and Bitnami's own.
+var chartImageKeys = []string{"artifacthub.io/images", "images"}
+
+// findChartImages returns the images a chart's Chart.yaml lists in its
+// annotations: a literal block holding a YAML list of maps whose image
+// is a reference ("- name: app\n  image: app:1.2"), read by Artifact Hub
+// and by mirroring tools. Pin writes tag@digest there, as Artifact Hub
+// accepts. A block that is not valid YAML is a warning.
+func findChartImages(in Input) ([]Ref, []Warning, error) {
+	f, warns, err := parseYAML(in)
+	if err != nil {
+		return nil, []Warning{invalidYAML(in.Path, err)}, nil
+	}
+	if f == nil {
+		return nil, warns, nil
+	}
+	var refs []Ref
+	for _, doc := range f.docs {
+		annotations := f.value(root(doc), "annotations")
+		for _, key := range chartImageKeys {
+			n := f.value(annotations, key)
+			if n == nil {
+				continue
+			}
+			b, err := f.literalBlock(n)
+			if err != nil {
+				warns = append(warns, Warning{File: in.Path, Line: n.Line, Msg: "the " + key + " annotation is not valid YAML, its images are not read"})
+			}
+			if b == nil {
+				continue
+			}
+			var found []Ref
+			var ws []Warning
+			for _, d := range b.inner.docs {
+				list := root(d)
+				if list == nil || list.Kind != yaml.SequenceNode {
+					continue
+				}
+				for _, e := range list.Content {
+					v := b.inner.value(deref(e), "image")
+					s, ok := stringValue(v)
+					if !ok || s == "" {
+						continue
+					}
+					if strings.ContainsAny(s, "{}$ \t") {
+						ws = append(ws, Warning{File: in.Path, Line: v.Line, Msg: "image " + s + " is a template or uses a variable, skipped"})
+						continue
+					}
+					r, err := b.inner.ref(Helm, v, 0)
+					if e := (*Error)(nil); errors.As(err, &e) {
+						ws = append(ws, Warning{File: in.Path, Line: v.Line, Msg: e.Err.Error()})
+						continue
+					}
+					found = append(found, r)
+				}
+			}
+			rs, ws := b.place(found, ws, Helm, "the "+key+" annotation")
+			refs, warns = append(refs, rs...), append(warns, ws...)
+		}
+	}
+	if err := f.tooComplex(); err != nil {
+		return nil, nil, err
+	}
+	return inOrder(refs), warns, nil
 }

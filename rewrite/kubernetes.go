@@ -457,31 +457,14 @@ func (w *objectWalker) manifest(n *yaml.Node, _ scope) error {
 		w.warns = append(w.warns, Warning{File: w.f.path, Line: n.Line, Msg: "a manifest written inside another manifest block, its images are not read"})
 		return nil
 	}
-	off, ok := w.f.offset(n.Line, n.Column)
-	if !ok {
-		return nil
-	}
-	// The block's text starts on the line after its header, indented.
-	first, _ := w.f.lineCol(w.f.skipProperties(off, n))
-	if first >= len(w.f.lines) {
-		return nil
-	}
-	indent := 0
-	for _, line := range w.f.lines[first:] {
-		end := line
-		for end < len(w.f.src) && w.f.src[end] == ' ' {
-			end++
+	b, err := w.f.literalBlock(n)
+	if err != nil || b == nil {
+		if err != nil {
+			w.warns = append(w.warns, Warning{File: w.f.path, Line: n.Line, Msg: "the manifest written here is not valid YAML, its images are not read"})
 		}
-		if end < len(w.f.src) && w.f.src[end] != '\n' && w.f.src[end] != '\r' {
-			indent = end - line
-			break
-		}
-	}
-	inner, warns, err := parseYAML(Input{Path: w.f.path, Src: []byte(n.Value)})
-	if err != nil || inner == nil {
-		w.warns = append(w.warns, Warning{File: w.f.path, Line: n.Line, Msg: "the manifest written here is not valid YAML, its images are not read"})
 		return nil
 	}
+	inner := b.inner
 	iw := &objectWalker{f: inner, visited: map[*yaml.Node]bool{}, images: map[*yaml.Node]bool{}, inBlock: true}
 	for _, doc := range inner.docs {
 		if r := root(doc); r != nil && isObject(r) {
@@ -495,26 +478,8 @@ func (w *objectWalker) manifest(n *yaml.Node, _ scope) error {
 		w.warns = append(w.warns, Warning{File: w.f.path, Line: n.Line, Msg: "the manifest written here has " + tooComplexMsg + ", its images are not read"})
 		return nil
 	}
-	for _, iwarn := range append(warns, iw.warns...) {
-		iwarn.Line += first
-		w.warns = append(w.warns, iwarn)
-	}
-	for _, r := range iw.refs {
-		// Line l of the block is line first+l of the file, indented.
-		l := first + r.Line - 1
-		if l >= len(w.f.lines) {
-			continue
-		}
-		start := w.f.lines[l] + indent + r.Col - 1
-		span := Span{start, start + len(r.Written)}
-		if span.End > len(w.f.src) || string(w.f.src[span.Start:span.End]) != r.Written {
-			w.warns = append(w.warns, Warning{File: w.f.path, Line: l + 1, Msg: "image " + r.Image + " in the manifest written here cannot be located, skipped"})
-			continue
-		}
-		ref := w.f.refAt(Kubernetes, span, r.Image, r.Style)
-		ref.Var = r.Var
-		w.refs = append(w.refs, ref)
-	}
+	refs, warns := b.place(iw.refs, iw.warns, Kubernetes, "the manifest written here")
+	w.refs, w.warns = append(w.refs, refs...), append(w.warns, warns...)
 	return nil
 }
 
