@@ -29,7 +29,7 @@ var Kinds = []KindInfo{
 		Name:   "Dockerfile",
 		Sample: "Dockerfile",
 		Files:  "`Dockerfile`, `Containerfile`, `*.Dockerfile`, `*.dockerfile`, `Dockerfile.*`, `Containerfile.*`, `Dockerfile-*`, `Dockerfile_*`; not templates (`*.template`, `*.tmpl`, `*.j2`, …), nor a file whose `FROM` has a `{{ }}` placeholder (a warning)",
-		Images: "`FROM` (with `--platform`, `AS`, lower case, continuations, the `escape` directive), `COPY --from=`, `RUN --mount=…,from=`, `# syntax=`; global `ARG` defaults expanded (`${X}`, `${X:-d}`, `${X:+d}`). Stage names, `scratch`, heredoc bodies and comments are not images, nor is a bare `COPY --from=`/`from=` name that a `docker-bake.hcl`/`.json` beside the Dockerfile gives as a named context.",
+		Images: "`FROM` (with `--platform`, `AS`, lower case, continuations, the `escape` directive), `COPY --from=`, `RUN --mount=…,from=`, `# syntax=`; global `ARG` defaults expanded (`${X}`, `${X:-d}`, `${X:+d}`). Stage names, `scratch`, heredoc bodies and comments are not images, nor is a bare `COPY --from=`/`from=` name that a `docker-bake.hcl`/`.json` beside the Dockerfile (or above it, naming the Dockerfile's path) gives as a named context.",
 		Match:  func(_, _, lower string) bool { return isDockerfileName(lower) },
 		Find:   FindDockerfile,
 	},
@@ -59,7 +59,7 @@ var Kinds = []KindInfo{
 		Name:   "GitLab CI",
 		Sample: ".gitlab-ci.yml",
 		Files:  "`.gitlab-ci.yml`, `*.gitlab-ci.yml`",
-		Images: "`image` and `services` (string or `name:`), at top level, in `default:` and in jobs, in the file and in the local files it includes (`include: local:` or a path), whatever their names; pin writes into those files. An image that reads a variable with a literal value in a top-level `variables:` is expanded: pinned at the value where the variable ends the image and is read nowhere else, otherwise after the image's own text; any other variable is a warning",
+		Images: "`image` and `services` (string or `name:`), at top level, in `default:` and in jobs, in the file and in the local files it includes (`include: local:` or a path), whatever their names; pin writes into those files. An image that reads a variable with a literal value in a top-level `variables:` (which may itself read such variables) is expanded: pinned at the value where the variable ends the image and is read nowhere else, otherwise after the image's own text; any other variable is a warning",
 		Match: func(_, _, lower string) bool {
 			stem, ok := cutYAMLExt(lower)
 			return ok && (stem == ".gitlab-ci" || strings.HasSuffix(stem, ".gitlab-ci"))
@@ -175,7 +175,7 @@ var Kinds = []KindInfo{
 		Name:   "Bake",
 		Sample: "docker-bake.hcl",
 		Files:  "`docker-bake*.hcl`, `docker-bake*.json`",
-		Images: "targets' `contexts` values `docker-image://IMAGE`; the images of the Dockerfile each target builds (`context`, `dockerfile`, `args`), through `inherits`; `variable` defaults (the environment overrides them) pinned where defined when they end the image, else at the `FROM`. A target another inherits is a template, not built on its own",
+		Images: "targets' `contexts` values `docker-image://IMAGE`; the images of the Dockerfile each target builds (`context`, `dockerfile`, `args`), through `inherits`; `variable` defaults (the environment overrides them) pinned where defined when they end the image, else at the `FROM`. A target another inherits is a template, not built on its own; an arg a `FROM` reads that is set from a `matrix` value or a function is a warning",
 		Match: func(_, _, lower string) bool {
 			return strings.HasPrefix(lower, "docker-bake") && (strings.HasSuffix(lower, ".hcl") || strings.HasSuffix(lower, ".json"))
 		},
