@@ -81,6 +81,7 @@ var customImages = []struct {
 	{"numaflow.numaproj.io", nil, parsePaths("**.container.image")},
 	{"tekton.dev", nil, parsePaths("**.steps[].image", "**.sidecars[].image", "**.stepTemplate.image")},
 	{"tekton.dev", []string{"StepAction"}, parsePaths("spec.image")},
+	{"tekton.dev", []string{"Condition"}, parsePaths("spec.check.image")},
 	{"postgresql.cnpg.io", []string{"Cluster"}, parsePaths("spec.imageName")},
 	{"postgresql.cnpg.io", []string{"ImageCatalog", "ClusterImageCatalog"}, parsePaths("spec.images[].image")},
 	{"acid.zalan.do", []string{"postgresql"}, parsePaths("spec.dockerImage")},
@@ -407,28 +408,21 @@ func (w *objectWalker) at(v *yaml.Node, segs []string, sc scope, leaf leafFunc) 
 	return nil
 }
 
-// tektonParam matches a Tekton image that is one param: $(params.NAME),
-// or $(inputs.params.NAME) as v1alpha1 Tasks write it.
-var tektonParam = regexp.MustCompile(`^\$\((?:inputs\.)?params\.([A-Za-z0-9_.-]+)\)$`)
+// tektonParam matches a param a Tekton image reads: $(params.NAME), or
+// $(inputs.params.NAME) as v1alpha1 Tasks write it.
+var tektonParam = regexp.MustCompile(`\$\((?:inputs\.)?params\.([A-Za-z0-9_.-]+)\)`)
 
 // image adds the reference of an image value n: a string, not empty. A
-// Tekton image that is one param is the default of that param, where
-// the nearest mapping around it declares it, as an ARG default is in a
-// Dockerfile: pin writes the digest there.
+// Tekton image that reads params is read with their defaults (see
+// tektonImage).
 func (w *objectWalker) image(n *yaml.Node, sc scope) error {
 	s, ok := stringValue(n)
 	if !ok || s == "" || w.images[n] {
 		return nil
 	}
 	w.images[n] = true
-	param := ""
-	if m := tektonParam.FindStringSubmatch(s); m != nil && sc.tekton {
-		if def := w.paramDefault(sc, m[1]); def != nil {
-			if s, ok = stringValue(def); !ok || s == "" {
-				return nil
-			}
-			param, n = m[1], def
-		}
+	if sc.tekton && tektonParam.MatchString(s) {
+		return w.tektonImage(n, s, sc)
 	}
 	if strings.Contains(s, "{{") || strings.Contains(s, "$") {
 		w.warns = append(w.warns, Warning{File: w.f.path, Line: n.Line, Msg: "image " + s + " is a template or uses a variable, skipped"})
@@ -438,7 +432,57 @@ func (w *objectWalker) image(n *yaml.Node, sc scope) error {
 	if err != nil {
 		return err
 	}
-	r.Var = param
+	w.refs = append(w.refs, r)
+	return nil
+}
+
+// tektonImage adds the reference of a Tekton image s, at n, that reads
+// params: each param is its default, where the nearest mapping around
+// it declares it. An image that is one param is that param's default,
+// where pin writes the digest, as an ARG default in a Dockerfile; one
+// that a param ends (name:$(params.tag)), where the file reads that
+// param nowhere else, is pinned at the end of that param's default. Any
+// other is locked but not pinned: a digest after the image's text would
+// outlive a param a run sets. A param without a default is a warning.
+func (w *objectWalker) tektonImage(n *yaml.Node, s string, sc scope) error {
+	var last *yaml.Node
+	lastName, unset := "", false
+	image := tektonParam.ReplaceAllStringFunc(s, func(ref string) string {
+		name := tektonParam.FindStringSubmatch(ref)[1]
+		def := w.paramDefault(sc, name)
+		v, ok := stringValue(def)
+		if !ok || v == "" || strings.Contains(v, "$") {
+			unset = true
+			return ref
+		}
+		last, lastName = def, name
+		return v
+	})
+	if unset || strings.Contains(image, "{{") || strings.Contains(image, "$") {
+		w.warns = append(w.warns, Warning{File: w.f.path, Line: n.Line, Msg: "image " + s + " is a template or uses a variable, skipped"})
+		return nil
+	}
+	uses := tektonParam.FindAllStringIndex(s, -1)
+	end := uses[len(uses)-1]
+	whole := len(uses) == 1 && end[0] == 0 && end[1] == len(s)
+	if whole || end[1] == len(s) && bytes.Count(w.f.src, []byte("params."+lastName+")")) == 1 {
+		r, err := w.f.ref(Kubernetes, last, 0)
+		if err != nil {
+			return err
+		}
+		r.Image, r.Var = image, lastName
+		if !whole {
+			r.Style = Tag
+		}
+		w.refs = append(w.refs, r)
+		return nil
+	}
+	r, err := w.f.ref(Kubernetes, n, 0)
+	if err != nil {
+		return err
+	}
+	r.Image, r.Style = image, External
+	r.NoPin = "the image " + s + " is made of Tekton params: pin their defaults by hand, or give the image one param of its own"
 	w.refs = append(w.refs, r)
 	return nil
 }
