@@ -11,8 +11,9 @@ const dockerScheme = "docker://"
 
 // FindGitHubActions returns the images of a GitHub Actions workflow (each
 // job's container, string or image:, its services' images, and steps that
-// use docker://) or of an action.yml (runs.image: docker://..., and steps
-// of a composite action). "uses: owner/action@ref" is an action, not an
+// use docker://, and the inputs of the actions actionImageInputs lists)
+// or of an action.yml (runs.image: docker://..., and steps of a
+// composite action). "uses: owner/action@ref" is an action, not an
 // image; a value with a ${{ }} expression is skipped with a warning.
 func FindGitHubActions(in Input) ([]Ref, []Warning, error) {
 	f, warns, err := parseYAML(in)
@@ -71,13 +72,33 @@ func (a *actionsFinder) job(job *yaml.Node) error {
 	return a.steps(a.f.value(job, "steps"))
 }
 
+// actionImageInputs are the inputs, by action, that name an image the
+// action pulls and runs: QEMU's binfmt installer, a kind node, a
+// container to run a step in.
+var actionImageInputs = map[string][]string{
+	"docker/setup-qemu-action":    {"image"},
+	"helm/kind-action":            {"node_image"},
+	"container-tools/kind-action": {"node_image"},
+	"engineerd/setup-kind":        {"image"},
+	"addnab/docker-run-action":    {"image"},
+}
+
 func (a *actionsFinder) steps(steps *yaml.Node) error {
 	if steps == nil || steps.Kind != yaml.SequenceNode {
 		return nil
 	}
 	for _, step := range steps.Content {
-		if err := a.image(a.f.value(deref(step), "uses"), true); err != nil {
+		step = deref(step)
+		uses := a.f.value(step, "uses")
+		if err := a.image(uses, true); err != nil {
 			return err
+		}
+		action, _ := stringValue(uses)
+		action, _, _ = strings.Cut(action, "@")
+		for _, input := range actionImageInputs[action] {
+			if err := a.image(a.f.value(a.f.value(step, "with"), input), false); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
