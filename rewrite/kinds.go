@@ -151,7 +151,7 @@ var Kinds = []KindInfo{
 		Kind:   Helm,
 		Name:   "Helm",
 		Sample: "values.yaml",
-		Files:  "`values*.y(a)ml` beside a `Chart.yaml`; `helmfile.y(a)ml`, `helmfile.d/*.y(a)ml`; the values files a helmfile release (`values:`) or an Argo CD `Application` (`spec.source(s).helm.valueFiles`) names, and the values they write inline (`values:`, `valuesObject:`); `*.y(a)ml` under a chart's `templates/`; `Chart.yaml`",
+		Files:  "`values*.y(a)ml` beside a `Chart.yaml`; `helmfile.y(a)ml`, `helmfile.d/*.y(a)ml`; the values files a helmfile release (`values:`) or an Argo CD `Application` (`spec.source(s).helm.valueFiles`) names, and the values they write inline (`values:`, `valuesObject:`), as a Flux `HelmRelease` does (`spec.values`); `*.y(a)ml` under a chart's `templates/`; `Chart.yaml`",
 		Images: "maps with `repository` (or `image`) and `tag`, and `registry`, `digest` or `sha`; an empty `tag` is the chart's `appVersion` where its templates default it so (`default .Chart.AppVersion`, or `printf \"v%s\"` of it); strings with a tag under a key `image` or `*Image`; in templates, literal `image:` lines outside `{{ }}`; in `Chart.yaml`, the `image` of each entry of the `artifacthub.io/images` and `images` annotations (a block holding a YAML list), pinned there as `tag@digest`. Pin fills `digest:` (or `sha:`, the hex alone) when the map has one, otherwise writes `tag: <tag>@<digest>` (as Renovate does), except where that would change the release: an `appVersion` tag, or a tag the templates also use in `semverCompare` or a `version` label, stays unpinned, and pin says to add `digest: \"\"` where the templates read it",
 		Match: func(path, base, lower string) bool {
 			stem, ok := cutYAMLExt(lower)

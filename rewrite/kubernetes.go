@@ -123,8 +123,8 @@ func pathsFor(apiVersion, kind string) []imagePath {
 // Documents without apiVersion and kind have no references; a file that
 // is not valid YAML or too large is skipped with a warning. A Helm
 // chart's template is read for its literal images (see findChartTemplate),
-// and an Argo CD Application for the values files it gives Helm (see
-// argoValueFiles).
+// and a Flux HelmRelease or an Argo CD Application for the values it
+// gives Helm (see releaseValues).
 func FindKubernetes(in Input) ([]Ref, []Warning, error) {
 	if isChartTemplate(in) {
 		return findChartTemplate(in)
@@ -153,7 +153,7 @@ func FindKubernetes(in Input) ([]Ref, []Warning, error) {
 		if err := w.walk(r, scope{}); err != nil {
 			return nil, nil, err
 		}
-		vs, ws, err := argoValueFiles(in, f, r)
+		vs, ws, err := releaseValues(in, f, r)
 		if err != nil {
 			return nil, nil, err
 		}
