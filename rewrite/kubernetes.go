@@ -92,6 +92,8 @@ var customImages = []struct {
 	{"sparkoperator.k8s.io", []string{"ScheduledSparkApplication"}, parsePaths("spec.template.image", "spec.template.driver.image", "spec.template.executor.image")},
 	{"elasticsearch.k8s.elastic.co", []string{"Elasticsearch"}, parsePaths("spec.image")},
 	{"kibana.k8s.elastic.co", []string{"Kibana"}, parsePaths("spec.image")},
+	// Knative's image cache: an image its nodes pull ahead of use.
+	{"caching.internal.knative.dev", []string{"Image"}, parsePaths("spec.image")},
 }
 
 // pathsFor returns the image paths of an object of apiVersion and kind.
