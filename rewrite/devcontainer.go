@@ -164,6 +164,10 @@ func (d *devcontainer) build(v hujson.Value) error {
 		return nil
 	}
 	src, err := bounded.ReadFile(d.in.FS, p, bounded.Source)
+	if errors.Is(err, fs.ErrNotExist) {
+		d.warns = append(d.warns, Warning{File: d.in.Path, Line: line, Msg: "build.dockerfile " + dockerfile + " is not in the tree (a template's?): its images are not locked"})
+		return nil
+	}
 	if err != nil {
 		return &Error{File: d.in.Path, Line: line, Err: fmt.Errorf("reading build.dockerfile: %w", err)}
 	}
@@ -198,6 +202,10 @@ func (d *devcontainer) compose(v hujson.Value) error {
 			continue
 		}
 		src, err := bounded.ReadFile(d.in.FS, p, bounded.Source)
+		if errors.Is(err, fs.ErrNotExist) {
+			d.warns = append(d.warns, Warning{File: d.in.Path, Line: line, Msg: "dockerComposeFile " + name + " is not in the tree (a template's?): its images are not locked"})
+			continue
+		}
 		if err != nil {
 			return &Error{File: d.in.Path, Line: line, Err: fmt.Errorf("reading dockerComposeFile: %w", err)}
 		}

@@ -246,7 +246,10 @@ func (d *dockerfile) from(n *parser.Node, in instr) error {
 	line := d.lineAt(in.line, tok.start)
 	res, err := d.lex.ProcessWordWithMatches(tok.text, d)
 	if err != nil {
-		return &Error{File: d.in.Path, Line: line, Err: fmt.Errorf("expanding FROM %s: %v", tok.text, err)}
+		// A substitution no builder takes (${templateOption:variant}
+		// of a dev container template) makes a template, not a build.
+		d.warn(line, fmt.Sprintf("FROM %s cannot be expanded (%v): a template, skipped", tok.text, err)+OrExclude(d.in.Path))
+		return nil
 	}
 	if unset := d.unsetVars(tok.text, res); len(unset) > 0 || res.Result == "" {
 		if len(unset) == 0 {

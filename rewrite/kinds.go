@@ -28,7 +28,7 @@ var Kinds = []KindInfo{
 		Kind:   Dockerfile,
 		Name:   "Dockerfile",
 		Sample: "Dockerfile",
-		Files:  "`Dockerfile`, `Containerfile`, `*.Dockerfile`, `*.dockerfile`, `Dockerfile.*`, `Containerfile.*`, `Dockerfile-*`, `Dockerfile_*`; not templates (`*.template`, `*.tmpl`, `*.j2`, …), nor a file whose `FROM` has a `{{ }}` placeholder (a warning)",
+		Files:  "`Dockerfile`, `Containerfile`, `*.Dockerfile`, `*.dockerfile`, `Dockerfile.*`, `Containerfile.*`, `Dockerfile-*`, `Dockerfile_*`; not templates (`*.template`, `*.tmpl`, `*.j2`, …), nor a file whose `FROM` has a `{{ }}` placeholder, nor a `FROM` with a substitution no builder takes (`${templateOption:x}`) (warnings)",
 		Images: "`FROM` (with `--platform`, `AS`, lower case, continuations, the `escape` directive), `COPY --from=`, `RUN --mount=…,from=`, `# syntax=`; global `ARG` defaults expanded (`${X}`, `${X:-d}`, `${X:+d}`). Stage names, `scratch`, heredoc bodies and comments are not images, nor is a bare `COPY --from=`/`from=` name that a `docker-bake.hcl`/`.json` beside the Dockerfile (or above it, naming the Dockerfile's path) gives as a named context.",
 		Match:  func(_, _, lower string) bool { return isDockerfileName(lower) },
 		Find:   FindDockerfile,
@@ -164,7 +164,7 @@ var Kinds = []KindInfo{
 		Name:   "Dev Container",
 		Sample: ".devcontainer/devcontainer.json",
 		Files:  "`devcontainer.json` (`.devcontainer/**/devcontainer.json` among them), `.devcontainer.json`",
-		Images: "`image`; the keys of `features` that are OCI references (`ghcr.io/devcontainers/features/go:1`), locked and verified as images are, but pinned only when untagged (`name@digest`): the devcontainer CLI rejects `name:tag@digest` in a feature key; `build.dockerfile`'s images with `build.args`; the images of the compose files `dockerComposeFile` names. JSON with comments and trailing commas, edited in place",
+		Images: "`image`; the keys of `features` that are OCI references (`ghcr.io/devcontainers/features/go:1`), locked and verified as images are, but pinned only when untagged (`name@digest`): the devcontainer CLI rejects `name:tag@digest` in a feature key; `build.dockerfile`'s images with `build.args`; the images of the compose files `dockerComposeFile` names (a file that is not there, as in a template, is a warning). JSON with comments and trailing commas, edited in place",
 		Match: func(_, _, lower string) bool {
 			return lower == "devcontainer.json" || lower == ".devcontainer.json"
 		},
