@@ -66,6 +66,9 @@ func FindBake(in Input) ([]Ref, []Warning, error) {
 	b.ctx = &hcl.EvalContext{Variables: map[string]cty.Value{}}
 	for name, v := range b.vars {
 		b.ctx.Variables[name] = cty.StringVal(v.value)
+		if v.null {
+			b.ctx.Variables[name] = cty.NullVal(cty.String)
+		}
 	}
 	inherited := map[string]bool{}
 	for _, name := range order {
@@ -117,19 +120,24 @@ type bakeTarget struct {
 type bakeVar struct {
 	value string
 	site  *Span
+	// null is set for a default of null, which leaves an arg set to
+	// the variable unset: the Dockerfile's own default applies.
+	null bool
 }
 
 func (b *bake) variable(name string, attrs hcl.Attributes) {
 	v := bakeVar{}
 	if attr := attrs["default"]; attr != nil {
 		v.value, _ = b.str(attr.Expr, nil)
+		d, diags := attr.Expr.Value(nil)
+		v.null = !diags.HasErrors() && d.IsNull()
 		if sp, raw, ok := b.quoted(attr.Expr); ok && raw == v.value && plain(raw) {
 			v.site = &sp
 		}
 	}
 	if b.in.Env != nil {
 		if e, ok := b.in.Env(name); ok {
-			v.value, v.site = e, nil
+			v.value, v.site, v.null = e, nil, false
 		}
 	}
 	b.vars[name] = v
@@ -339,6 +347,9 @@ func (b *bake) target(name string) error {
 	args := map[string]BuildArg{}
 	unknown := map[string]int{}
 	for k, e := range argExprs {
+		if v, diags := e.Value(b.ctx); !diags.HasErrors() && v.IsNull() {
+			continue // a null arg is not passed: the ARG's default applies
+		}
 		if value, site, ok := b.site(e, 0); ok {
 			args[k] = BuildArg{Value: value, Site: site}
 		} else {
