@@ -26,7 +26,7 @@ var gitlabKeywords = map[string]bool{
 const maxGitLabIncludes = 150
 
 // gitlabVarRef matches a CI variable in an image: $X or ${X}.
-var gitlabVarRef = regexp.MustCompile(`\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))`)
+var gitlabVarRef = regexp.MustCompile(varRef)
 
 // FindGitLabCI returns the images of a GitLab CI file and of the local
 // files it includes (include: local:, or a path as a bare string), with
@@ -267,9 +267,7 @@ func (g *gitlabFinder) section(m *yaml.Node) error {
 
 // image adds the image of n: a string, or a mapping with name:.
 func (g *gitlabFinder) image(n *yaml.Node) error {
-	if n != nil && n.Kind == yaml.MappingNode {
-		n = g.f.value(n, "name")
-	}
+	n = g.f.stringOr(n, "name")
 	s, ok := stringValue(n)
 	if !ok || s == "" || g.seen[n] {
 		return nil

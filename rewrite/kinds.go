@@ -47,7 +47,7 @@ var Kinds = []KindInfo{
 		Name:   "GitHub Actions",
 		Sample: ".github/workflows/ci.yml",
 		Files:  "`.github/workflows/*.y(a)ml`, `action.y(a)ml`",
-		Images: "`jobs.*.container` (string or `image:`), `jobs.*.services.*.image`, `uses: docker://…`, `runs.image: docker://…`; the `with:` inputs that name an image the action runs, of `docker/setup-qemu-action` (`image`), `helm/kind-action` and `container-tools/kind-action` (`node_image`), `engineerd/setup-kind` and `addnab/docker-run-action` (`image`)",
+		Images: "`jobs.*.container` (string or `image:`), `jobs.*.services.*.image`, `uses: docker://…`, `runs.image: docker://…`; the `with:` inputs that name an image the action runs, of `docker/setup-qemu-action` (`image`), `helm/kind-action` and `container-tools/kind-action` (`node_image`), `engineerd/setup-kind` and `addnab/docker-run-action` (`image`), and `image=` in `docker/setup-buildx-action`'s `driver-opts`. An image that is one `${{ env.NAME }}` is the literal value of the job's or workflow's `env:`, pinned there; one that is `${{ matrix.NAME }}` is each literal value the job's matrix (and its `include:`) lists, pinned there; other expressions are warnings",
 		Match: func(path, _, lower string) bool {
 			stem, ok := cutYAMLExt(lower)
 			return ok && (stem == "action" || isWorkflowPath(path))

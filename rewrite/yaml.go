@@ -473,6 +473,16 @@ func (f *yamlFile) eachPair(m *yaml.Node, fn func(pair) bool) {
 	walk(m)
 }
 
+// stringOr returns the scalar n, or the value of key when n is a mapping:
+// where a CI system takes an image as a string or as a mapping
+// (image: {name: ...}, container: {image: ...}).
+func (f *yamlFile) stringOr(n *yaml.Node, key string) *yaml.Node {
+	if n = deref(n); n != nil && n.Kind == yaml.MappingNode {
+		return f.value(n, key)
+	}
+	return n
+}
+
 // isNull reports whether n is absent or YAML null.
 func isNull(n *yaml.Node) bool {
 	return n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null")
