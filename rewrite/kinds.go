@@ -136,6 +136,18 @@ var Kinds = []KindInfo{
 		Find: FindAzurePipelines,
 	},
 	{
+		Kind:   Gitpod,
+		Name:   "Gitpod",
+		Sample: ".gitpod.yml",
+		Files:  "`.gitpod.y(a)ml`",
+		Images: "`image` when it is a string; `image: {file: …}` names a Dockerfile, read as a Dockerfile",
+		Match: func(_, _, lower string) bool {
+			stem, ok := cutYAMLExt(lower)
+			return ok && stem == ".gitpod"
+		},
+		Find: FindGitpod,
+	},
+	{
 		Kind:   Kustomize,
 		Name:   "Kustomize",
 		Sample: "kustomization.yaml",

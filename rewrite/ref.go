@@ -29,6 +29,7 @@ const (
 	Devcontainer   Kind = "devcontainer"
 	Quadlet        Kind = "quadlet"
 	Bake           Kind = "bake"
+	Gitpod         Kind = "gitpod"
 )
 
 // Span is a half-open byte range [Start, End) in a file.
