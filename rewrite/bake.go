@@ -347,9 +347,15 @@ func (b *bake) target(name string) error {
 	argExprs := map[string]hcl.Expression{}
 	b.items(name, "args", map[string]bool{}, argExprs)
 	args := map[string]BuildArg{}
+	unknown := map[string]int{}
 	for k, e := range argExprs {
+		if v, diags := e.Value(b.ctx); !diags.HasErrors() && v.IsNull() {
+			continue // a null arg is not passed: the ARG's default applies
+		}
 		if value, site, ok := b.site(e, 0); ok {
 			args[k] = BuildArg{Value: value, Site: site}
+		} else {
+			unknown[k] = e.Range().Start.Line
 		}
 	}
 	src, err := bounded.ReadFile(b.in.FS, p, bounded.Source)
@@ -360,6 +366,11 @@ func (b *bake) target(name string) error {
 	if err != nil {
 		return &Error{File: b.in.Path, Line: line, Err: fmt.Errorf("reading the Dockerfile of target %s: %w", name, err)}
 	}
+	for k, l := range unknown {
+		if fromReads(src, k) {
+			b.warns = append(b.warns, Warning{File: b.in.Path, Line: l, Msg: "target " + name + " sets arg " + k + ", which a FROM of " + p + " reads, with an expression imagelock does not evaluate (a matrix value, a function): that image is not locked"})
+		}
+	}
 	build := Build{Args: args, By: fileerr.At(b.in.Path, line, 0)}
 	refs, warns, err := FindDockerfileArgs(Input{FS: b.in.FS, Path: p, Src: src, Env: b.in.Env}, build)
 	if err != nil {
@@ -368,6 +379,18 @@ func (b *bake) target(name string) error {
 	b.refs = append(b.refs, markContexts(refs, names)...)
 	b.warns = append(b.warns, warns...)
 	return nil
+}
+
+// fromReads reports whether a FROM line of Dockerfile src reads the
+// variable name.
+func fromReads(src []byte, name string) bool {
+	for _, line := range strings.Split(string(src), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 1 && strings.EqualFold(f[0], "FROM") && (strings.Contains(line, "${"+name) || words(line, "$"+name) > 0) {
+			return true
+		}
+	}
+	return false
 }
 
 // words counts the places text holds name as a whole word: a bake

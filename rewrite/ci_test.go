@@ -20,6 +20,7 @@ func TestCIGolden(t *testing.T) {
 		{"bitbucket", "bitbucket-pipelines.yml", FindBitbucket},
 		{"circleci", "config.yml", FindCircleCI},
 		{"azure", "azure-pipelines.yml", FindAzurePipelines},
+		{"gitpod", ".gitpod.yml", FindGitpod},
 	} {
 		t.Run(tc.dir, func(t *testing.T) {
 			t.Parallel()
@@ -41,6 +42,8 @@ func TestCIKindsRoute(t *testing.T) {
 		{".woodpecker/test.yml", Woodpecker},
 		{"svc/.woodpecker/values.yaml", Woodpecker},
 		{".drone.yml", Drone},
+		{".gitpod.yml", Gitpod},
+		{"sub/.gitpod.yaml", Gitpod},
 		{"bitbucket-pipelines.yml", Bitbucket},
 		{".circleci/config.yml", CircleCI},
 		{"app/.circleci/config.yaml", CircleCI},

@@ -330,8 +330,12 @@ func trailingVar(text string, escape rune) (string, bool) {
 	return name, true
 }
 
-// lastVar matches a variable that ends text: $X or ${X}.
-var lastVar = regexp.MustCompile(`\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$`)
+// varRef is a variable read as $X or ${X}, the name in group 1 or 2, as
+// Dockerfiles, compose files and GitLab CI write it.
+const varRef = `\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))`
+
+// lastVar matches a variable that ends text.
+var lastVar = regexp.MustCompile(varRef + `$`)
 
 // mentions counts the places text reads variable name: $name, ${name}
 // and ${name<modifier>...}.
@@ -410,8 +414,8 @@ func (d *dockerfile) lineAt(l logicalLine, a int) int {
 	return d.lineOf(l.off[a])
 }
 
-// wholeVar matches text that is one variable and nothing else: $X or ${X}.
-var wholeVar = regexp.MustCompile(`^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$`)
+// wholeVar matches text that is one variable and nothing else.
+var wholeVar = regexp.MustCompile(`^` + varRef + `$`)
 
 // unsetVars returns the variables without a value that an expansion of
 // text relied on: those written bare ($X, ${X}) among the unmatched, and

@@ -292,6 +292,26 @@ func TestDockerfileThatCannotBeReadIsAWarning(t *testing.T) {
 	}
 }
 
+// A FROM whose substitution no builder takes is a template's (a dev
+// container template's ${templateOption:variant}): a warning naming it,
+// and the file's other images are still read.
+func TestDockerfileTemplateSubstitutionWarns(t *testing.T) {
+	t.Parallel()
+	for _, from := range []string{"${:x}", "mcr.microsoft.com/devcontainers/go:1-${templateOption:imageVariant}"} {
+		src := "FROM " + from + "\nCOPY --from=alpine:3.20 /etc/os-release /\n"
+		refs, warns, err := FindDockerfile(Input{Path: "Dockerfile", Src: []byte(src)})
+		if err != nil {
+			t.Fatalf("FROM %s: %v", from, err)
+		}
+		if len(refs) != 1 || refs[0].Image != "alpine:3.20" {
+			t.Errorf("FROM %s: refs = %v, want the COPY --from image", from, refs)
+		}
+		if len(warns) != 1 || warns[0].Line != 1 || !strings.HasPrefix(warns[0].Msg, "FROM "+from+" cannot be expanded") {
+			t.Errorf("FROM %s: warnings = %v, want one at line 1", from, warns)
+		}
+	}
+}
+
 // An empty or comments-only Dockerfile pulls nothing: a warning, not an
 // error that would stop a lock of the whole repository.
 func TestDockerfileWithoutInstructions(t *testing.T) {

@@ -30,11 +30,15 @@ import (
 //   - a string with a tag or digest under a key named image or ending in
 //     Image (initImage: busybox:1.36) is the image.
 //
-// A values file that is not beside a Chart.yaml is read as Kubernetes
+// A chart's Chart.yaml is read for the images its annotations list (see
+// findChartImages). A values file that is not beside a Chart.yaml is read as Kubernetes
 // YAML, unless in.Declared.
 func FindHelmValues(in Input) ([]Ref, []Warning, error) {
 	if isHelmfile(in.Path) {
 		return findHelmfile(in)
+	}
+	if path.Base(in.Path) == "Chart.yaml" {
+		return findChartImages(in)
 	}
 	chart := path.Dir(in.Path)
 	if !isChartDir(in.FS, chart) {

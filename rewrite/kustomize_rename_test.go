@@ -1,6 +1,7 @@
 package rewrite
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -107,5 +108,54 @@ func TestOddDigestFieldsAreLockedNotPinned(t *testing.T) {
 				t.Errorf("ref = %s %v %q, want %s External with a reason containing %q", r.Image, r.Style, r.NoPin, tc.image, tc.why)
 			}
 		})
+	}
+}
+
+// An entry that sets the whole image (newName with newTag or digest, or
+// newTag alone) replaces the manifests' image: their references come back
+// marked Replaced, and a resource not read is no warning.
+func TestKustomizeReplacesManifests(t *testing.T) {
+	t.Parallel()
+	deployment := `apiVersion: apps/v1
+kind: Deployment
+spec:
+  template:
+    spec:
+      containers:
+        - image: web-image
+        - image: redis:6
+        - image: redis-exporter:1
+        - image: nginx:1.27
+`
+	kustomization := `resources:
+  - deploy.yaml
+  - ../base
+images:
+  - name: web-image
+    newName: registry.example.com/web
+    newTag: "2.1"
+  - name: redis
+    newTag: "7.2"
+`
+	files := fstest.MapFS{
+		"app/kustomization.yaml": {Data: []byte(kustomization)},
+		"app/deploy.yaml":        {Data: []byte(deployment)},
+	}
+	refs, warns, err := FindKustomize(Input{FS: files, Path: "app/kustomization.yaml", Src: []byte(kustomization)})
+	if err != nil || len(warns) > 0 {
+		t.Fatalf("err = %v, warnings = %v; want neither", err, warns)
+	}
+	var got []string
+	for _, r := range refs {
+		got = append(got, fmt.Sprintf("%s %s replaced=%v", r.Pos(), r.Image, r.Replaced))
+	}
+	want := []string{
+		"app/kustomization.yaml:7:14 registry.example.com/web:2.1 replaced=false",
+		"app/kustomization.yaml:9:14 redis:7.2 replaced=false",
+		"app/deploy.yaml:7:18 web-image replaced=true",
+		"app/deploy.yaml:8:18 redis:6 replaced=true",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("refs (-want +got):\n%s", diff)
 	}
 }

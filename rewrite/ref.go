@@ -30,6 +30,7 @@ const (
 	Devcontainer   Kind = "devcontainer"
 	Quadlet        Kind = "quadlet"
 	Bake           Kind = "bake"
+	Gitpod         Kind = "gitpod"
 )
 
 // Span is a half-open byte range [Start, End) in a file.
@@ -110,6 +111,12 @@ type Ref struct {
 	// pulls (newName with the manifest's tag), and the reference overrules
 	// the one found at the same span when the manifest is read on its own.
 	Renamed bool
+	// Replaced is set for a manifest's reference that a kustomization's
+	// images: entry sets whole (a newTag or digest): the build pulls the
+	// entry's image, not this one. Such a reference is not locked, and it
+	// overrules the one found at the same span when the manifest is read
+	// on its own.
+	Replaced bool
 	// Style says how pin and unpin edit Span.
 	Style Style
 	// Field is set for the DigestField style.

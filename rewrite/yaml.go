@@ -473,6 +473,16 @@ func (f *yamlFile) eachPair(m *yaml.Node, fn func(pair) bool) {
 	walk(m)
 }
 
+// stringOr returns the scalar n, or the value of key when n is a mapping:
+// where a CI system takes an image as a string or as a mapping
+// (image: {name: ...}, container: {image: ...}).
+func (f *yamlFile) stringOr(n *yaml.Node, key string) *yaml.Node {
+	if n = deref(n); n != nil && n.Kind == yaml.MappingNode {
+		return f.value(n, key)
+	}
+	return n
+}
+
 // isNull reports whether n is absent or YAML null.
 func isNull(n *yaml.Node) bool {
 	return n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null")
@@ -618,4 +628,78 @@ func (f *yamlFile) colonAfter(off int) int {
 		return off
 	}
 	return -1
+}
+
+// literalBlock is YAML text written as a literal block scalar of a file
+// (an Argo resource template's manifest, a chart's images annotation),
+// parsed as a file of its own: line l of inner is line first+l of the
+// outer file, indented by indent.
+type literalBlock struct {
+	outer, inner  *yamlFile
+	warns         []Warning
+	first, indent int
+}
+
+// literalBlock parses the text of the literal block scalar n. It returns
+// nil when n is no literal block or cannot be located, and an error when
+// the text is not valid YAML.
+func (f *yamlFile) literalBlock(n *yaml.Node) (*literalBlock, error) {
+	if n.Kind != yaml.ScalarNode || n.Style&yaml.LiteralStyle == 0 {
+		return nil, nil
+	}
+	off, ok := f.offset(n.Line, n.Column)
+	if !ok {
+		return nil, nil
+	}
+	// The block's text starts on the line after its header, indented.
+	first, _ := f.lineCol(f.skipProperties(off, n))
+	if first >= len(f.lines) {
+		return nil, nil
+	}
+	indent := 0
+	for _, line := range f.lines[first:] {
+		end := line
+		for end < len(f.src) && f.src[end] == ' ' {
+			end++
+		}
+		if end < len(f.src) && f.src[end] != '\n' && f.src[end] != '\r' {
+			indent = end - line
+			break
+		}
+	}
+	inner, warns, err := parseYAML(Input{Path: f.path, Src: []byte(n.Value)})
+	if err != nil || inner == nil {
+		return nil, err
+	}
+	return &literalBlock{outer: f, inner: inner, warns: warns, first: first, indent: indent}, nil
+}
+
+// place maps the references and warnings found in the block to the
+// outer file, as references of kind; a reference whose text is not at
+// the place it maps to (the block is not written as it reads) is
+// dropped with a warning that says it was in what.
+func (b *literalBlock) place(refs []Ref, warns []Warning, kind Kind, what string) ([]Ref, []Warning) {
+	f := b.outer
+	var out []Ref
+	var ws []Warning
+	for _, w := range append(b.warns, warns...) {
+		w.Line += b.first
+		ws = append(ws, w)
+	}
+	for _, r := range refs {
+		l := b.first + r.Line - 1
+		if l >= len(f.lines) {
+			continue
+		}
+		start := f.lines[l] + b.indent + r.Col - 1
+		span := Span{start, start + len(r.Written)}
+		if span.End > len(f.src) || string(f.src[span.Start:span.End]) != r.Written {
+			ws = append(ws, Warning{File: f.path, Line: l + 1, Msg: "image " + r.Image + " in " + what + " cannot be located, skipped"})
+			continue
+		}
+		ref := f.refAt(kind, span, r.Image, r.Style)
+		ref.Var = r.Var
+		out = append(out, ref)
+	}
+	return out, ws
 }

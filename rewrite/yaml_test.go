@@ -77,7 +77,7 @@ func TestFinderFor(t *testing.T) {
 		{".github/dependabot.yml", Kubernetes},
 		{".github/workflows/nested/ci.yml", Kubernetes},
 		{"composer.yaml", Kubernetes},
-		{"Chart.yaml", Kubernetes},
+		{"Chart.yaml", Helm},
 		{"Dockerfile", Dockerfile},
 		{"README.md", ""},
 		// JSON is read only as a Kubernetes object, whatever its name.
