@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"github.com/imagelock/imagelock/internal/atomicfile"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -82,11 +83,11 @@ func TestParseErrors(t *testing.T) {
 	for _, tc := range []struct{ name, in, want string }{
 		{"unknown version", "# c\nversion = 7\n", "images.lock:2: unknown lock version 7"},
 		{"missing version", "[[image]]\n", "images.lock:1: unknown lock version 0"},
-		{"syntax", "version = 1\n[[image]]\nname = \"x\n", "images.lock:3: malformed lock"},
+		{"syntax", "version = 1\n[[image]]\nname = \"x\n", "images.lock:3:10: malformed lock"},
 		{"bad digest", "version = 1\n\n[[image]]\nname = \"docker.io/a/b\"\ntag = \"1\"\ndigest = \"sha256:abc\"\n", "images.lock:6: malformed digest \"sha256:abc\""},
 		{"bad platform digest", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ndigest = " + d + "\nplatforms = { \"linux/amd64\" = \"md5:1\" }\n", "images.lock:5: malformed digest \"md5:1\" for platform linux/amd64"},
 		{"duplicate", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ntag = \"1\"\ndigest = " + d + "\n\n[[image]]\nname = \"docker.io/a/b\"\ntag = \"1\"\ndigest = " + d + "\n", "images.lock:7: duplicate entry for docker.io/a/b:1 (first at line 2)"},
-		{"unknown key", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\nlines = [3]\n", "images.lock:4: unknown key \"image.lines\""},
+		{"unknown key", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\nlines = [3]\n", "images.lock:4:1: unknown key \"image.lines\""},
 		{"bad name", "version = 1\n[[image]]\nname = \"alpine\"\ndigest = " + d + "\n", "images.lock:3: entry has an invalid name \"alpine\""},
 		// Control characters from a lock edited in a pull request must not
 		// reach a terminal or a CI log: an ANSI escape, a line break that
@@ -101,6 +102,10 @@ func TestParseErrors(t *testing.T) {
 			_, err := Parse("images.lock", []byte(tc.in))
 			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 				t.Errorf("Parse error = %v, want prefix %q", err, tc.want)
+			}
+			var e *Error
+			if !errors.As(err, &e) || e.File != "images.lock" || e.Line == 0 {
+				t.Errorf("Parse error %v is no *lock.Error with a line (%#v)", err, e)
 			}
 		})
 	}
@@ -137,8 +142,6 @@ func TestWriteOnlyWhenChanged(t *testing.T) {
 	}
 }
 
-// lock/ is the file format alone: it must not pull in the registry client
-// or the Dockerfile parser.
 // A lock changed (a checkout, a pull) or created between the read and the
 // write is not overwritten: the write fails, naming it.
 func TestWriteRefusesALockChangedSinceRead(t *testing.T) {
@@ -172,6 +175,29 @@ func TestWriteRefusesALockChangedSinceRead(t *testing.T) {
 	}
 }
 
+// A lock that would not read back (here a tag no registry takes, which
+// an empty variable once made) is refused before anything is written:
+// lock, pin and verify would all fail on it afterwards.
+func TestWriteRefusesALockThatWouldNotReadBack(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "images.lock")
+	none, _, err := Read(path, "images.lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := sample(t)
+	bad.Images[0].Tag = "-alpine3.23"
+	_, err = Write(path, bad, none)
+	if err == nil || !strings.Contains(err.Error(), `would not read back`) || !strings.Contains(err.Error(), `invalid tag "-alpine3.23"`) {
+		t.Errorf("Write = %v, want the entry with the invalid tag named", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the lock was written: %v", err)
+	}
+}
+
+// lock/ is the file format alone: it must not pull in the registry client
+// or the Dockerfile parser.
 func TestDependencies(t *testing.T) {
 	t.Parallel()
 	out, err := exec.Command("go", "list", "-deps", ".").Output()

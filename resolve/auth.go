@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
@@ -43,6 +44,18 @@ type repoAuth struct {
 	ready chan struct{} // closed once rt or err is set
 	rt    http.RoundTripper
 	err   error
+}
+
+// pullerFor returns a Puller for repo's requests, with the credentials of
+// its handshake, made outside host's request slots.
+func (r *Registry) pullerFor(ctx context.Context, repo name.Repository, host string) (*remote.Puller, error) {
+	rt, err := r.transportFor(ctx, repo, host)
+	if err != nil {
+		return nil, err
+	}
+	// Our transport retries: with a transport.Wrapper, go-containerregistry
+	// adds no retries of its own.
+	return remote.NewPuller(remote.WithTransport(rt), remote.WithPageSize(tagPageSize))
 }
 
 // transportFor returns the transport that carries repo's credentials, from
@@ -227,7 +240,7 @@ func (r *Registry) credentials(ctx context.Context, a *hostAuth, ch *transport.C
 		a.mu.Lock()
 		a.shared = rt
 		a.mu.Unlock()
-		return fill(rt, len(batch)), false, nil
+		return repeat(rt, len(batch)), false, nil
 	}
 	cfg, err := authn.Authorization(ctx, auth)
 	if err != nil {
@@ -255,7 +268,7 @@ func (r *Registry) credentials(ctx context.Context, a *hostAuth, ch *transport.C
 	return rts, false, nil
 }
 
-func fill(rt http.RoundTripper, n int) []http.RoundTripper {
+func repeat(rt http.RoundTripper, n int) []http.RoundTripper {
 	out := make([]http.RoundTripper, n)
 	for i := range out {
 		out[i] = rt

@@ -22,7 +22,7 @@ import (
 // Options configure a Registry. The zero value asks registries over HTTPS
 // with the credentials docker and podman use.
 type Options struct {
-	Keychain  authn.Keychain                   // default authn.DefaultKeychain
+	Keychain  authn.Keychain                   // default Keychain(): docker's and podman's config, then the clouds'
 	Insecure  []string                         // hosts allowed plain HTTP, besides localhost, 127.0.0.1 and [::1]
 	Jobs      int                              // most concurrent requests per registry (default 8); fewer while it answers slowly or with 429/503
 	Transport http.RoundTripper                // base transport; default a tuned clone of http.DefaultTransport
@@ -86,7 +86,7 @@ func New(o Options) *Registry {
 
 func newRegistry(o Options, retry retryPolicy) *Registry {
 	if o.Keychain == nil {
-		o.Keychain = authn.DefaultKeychain
+		o.Keychain = Keychain()
 	}
 	if o.Jobs <= 0 {
 		o.Jobs = 8
@@ -175,12 +175,12 @@ func (r *Registry) Exists(ctx context.Context, nm string, digest v1.Hash) error 
 // answer cannot be used, or to learn why it was refused.
 func (r *Registry) head(ctx context.Context, image string, ref name.Reference, host string) (v1.Descriptor, error) {
 	var desc v1.Descriptor
-	rt, err := r.transportFor(ctx, ref.Context(), host)
+	p, err := r.pullerFor(ctx, ref.Context(), host)
 	if err != nil {
 		return desc, err
 	}
 	err = r.do(ctx, host, func(ctx context.Context) error {
-		d, err := remote.Head(ref, remote.WithTransport(rt), remote.WithContext(ctx))
+		d, err := p.Head(ctx, ref)
 		if err == nil {
 			desc = *d
 			return nil
@@ -193,7 +193,7 @@ func (r *Registry) head(ctx context.Context, image string, ref name.Reference, h
 		default:
 			return err
 		}
-		rd, err := remote.Get(ref, remote.WithTransport(rt), remote.WithContext(ctx))
+		rd, err := p.Get(ctx, ref)
 		if err != nil {
 			return err
 		}
@@ -216,11 +216,11 @@ func (r *Registry) Platforms(ctx context.Context, nm string, digest v1.Hash) (ma
 		return nil, &Error{Image: image, Op: op, Err: err}
 	}
 	var rd *remote.Descriptor
-	rt, err := r.transportFor(ctx, ref.Context(), host)
+	p, err := r.pullerFor(ctx, ref.Context(), host)
 	if err == nil {
 		err = r.do(ctx, host, func(ctx context.Context) error {
 			var err error
-			rd, err = remote.Get(ref, remote.WithTransport(rt), remote.WithContext(ctx))
+			rd, err = p.Get(ctx, ref)
 			return err
 		})
 	}

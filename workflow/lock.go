@@ -8,6 +8,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/imagelock/imagelock/internal/fileerr"
 	"github.com/imagelock/imagelock/lock"
 	"github.com/imagelock/imagelock/resolve"
 	"github.com/imagelock/imagelock/rewrite"
@@ -124,7 +125,7 @@ func Lock(ctx context.Context, o Options, offline bool) (*LockResult, error) {
 	if offline {
 		e.Resolver = nil
 	}
-	p, err := e.plan(ctx, nil, false)
+	p, err := e.plan(ctx, nil, nil, false)
 	if err != nil {
 		return nil, err
 	}
@@ -149,8 +150,10 @@ type lockPlan struct {
 // entry's digest (lock never moves a tag by itself); what the registry
 // says, for a tag new to the lock. So lock (refresh nil) asks the
 // registry only about keys new to it, and about the platforms of digests
-// it has not seen. keep keeps the sources' bytes, for update to edit.
-func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool, keep bool) (*lockPlan, error) {
+// it has not seen. retag, when set, sees the references before they are
+// grouped, and may move them to other tags (update --bump). keep keeps
+// the sources' bytes, for update to edit.
+func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool, retag func(context.Context, *scanResult) error, keep bool) (*lockPlan, error) {
 	old, err := e.readLock(false)
 	if err != nil {
 		return nil, err
@@ -184,6 +187,11 @@ func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool, keep boo
 		return nil, err
 	}
 	adoptBare(old, s.refs)
+	if retag != nil {
+		if err := retag(ctx, s); err != nil {
+			return nil, err
+		}
+	}
 	res := &LockResult{Lockfile: e.lockName, Refs: len(s.refs), Warnings: s.warnings}
 	groups := groupRefs(s.refs)
 
@@ -209,7 +217,7 @@ func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool, keep boo
 			heads = append(heads, g.key)
 		case pin != nil:
 			digests[g.id()] = *pin
-			pinnedAt[g.id()] = fmt.Sprintf("%s:%d", at.File, at.Line)
+			pinnedAt[g.id()] = fileerr.At(at.File, at.Line, 0)
 		case was != nil:
 			digests[g.id()] = was.Digest
 		case e.Resolver == nil:

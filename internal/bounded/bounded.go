@@ -52,7 +52,19 @@ func ReadFile(fsys fs.FS, name string, max int64) ([]byte, error) {
 	// makes: one allocation for a file that did not grow meanwhile.
 	var b bytes.Buffer
 	b.Grow(int(fi.Size()) + bytes.MinRead)
-	if _, err := b.ReadFrom(io.LimitReader(f, max+1)); err != nil {
+	return readAll(&b, f, name, max)
+}
+
+// ReadAll reads r, named name in errors, to its end when that comes
+// within max bytes; otherwise it returns an *Error. It is for a stream
+// (standard input) that ReadFile cannot stat.
+func ReadAll(r io.Reader, name string, max int64) ([]byte, error) {
+	return readAll(new(bytes.Buffer), r, name, max)
+}
+
+// readAll reads r into b up to max bytes.
+func readAll(b *bytes.Buffer, r io.Reader, name string, max int64) ([]byte, error) {
+	if _, err := b.ReadFrom(io.LimitReader(r, max+1)); err != nil {
 		return nil, err
 	}
 	if int64(b.Len()) > max {
