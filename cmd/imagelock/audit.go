@@ -87,14 +87,7 @@ func (r auditReport) text(w io.Writer) error {
 
 // auditVerdict is the last line of audit's text and github output.
 func auditVerdict(res *workflow.AuditResult, strict bool) string {
-	failures, notices := 0, 0
-	for _, f := range res.Findings {
-		if f.Severity == workflow.Notice {
-			notices++
-		} else {
-			failures++
-		}
-	}
+	failures, notices := severities(res.Findings)
 	counts := fmt.Sprintf("%s in %s, %d on locked digests", plural(res.Containers, "container", "containers"), plural(res.Pods, "pod", "pods"), res.Matched)
 	switch {
 	case failures > 0:

@@ -98,16 +98,21 @@ func verifyChecked(res *workflow.VerifyResult, strict bool) checked {
 	return checked{findings: res.Findings, warnings: res.Warnings, verdict: verdict(res, strict)}
 }
 
-// verdict is the last line of verify's text and github output.
-func verdict(res *workflow.VerifyResult, strict bool) string {
-	failures, notices := 0, 0
-	for _, f := range res.Findings {
+// severities counts the findings that fail a check and the notices.
+func severities(fs []workflow.Finding) (failures, notices int) {
+	for _, f := range fs {
 		if f.Severity == workflow.Notice {
 			notices++
 		} else {
 			failures++
 		}
 	}
+	return failures, notices
+}
+
+// verdict is the last line of verify's text and github output.
+func verdict(res *workflow.VerifyResult, strict bool) string {
+	failures, notices := severities(res.Findings)
 	mode := "online"
 	if !res.Online {
 		mode = "offline"
