@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
 	"github.com/pelletier/go-toml/v2"
@@ -17,6 +18,7 @@ import (
 	"github.com/imagelock/imagelock/internal/bounded"
 	"github.com/imagelock/imagelock/resolve"
 	"github.com/imagelock/imagelock/rewrite"
+	"github.com/imagelock/imagelock/trust"
 )
 
 // ConfigFile is the name of the configuration file at the root.
@@ -41,8 +43,15 @@ type Config struct {
 	// compose files of integration/**/*.yml, values files with no
 	// Chart.yaml beside them.
 	Kinds map[string][]string `toml:"kinds"`
+	// Trust are the signature rules, first match wins (see TrustRule).
+	Trust []TrustRule `toml:"trust"`
+	// MinAge holds back a moved tag's new digest younger than this
+	// ("3d"); a rule's own min-age wins.
+	MinAge string `toml:"min-age"`
 
 	ignore []resolve.Key
+	rules  []*trust.Rule
+	minAge time.Duration
 }
 
 // LoadConfig reads dir/.imagelock.toml; a missing file is an empty config.
@@ -60,7 +69,11 @@ func LoadConfig(dir string) (*Config, error) {
 		var se *toml.StrictMissingError
 		if errors.As(err, &se) && len(se.Errors) > 0 {
 			row, _ := se.Errors[0].Position()
-			return nil, fmt.Errorf("%s:%d: unknown key %q (known: exclude, platforms, ignore, insecure-registries, mirrors, kinds)", ConfigFile, row, se.Errors[0].Key()[0])
+			known := "exclude, platforms, ignore, insecure-registries, mirrors, kinds, min-age, trust"
+			if k := se.Errors[0].Key(); len(k) > 1 && k[0] == "trust" {
+				known = "images, key, issuer, subject, subject-regexp, trusted-root, tlog, min-age"
+			}
+			return nil, fmt.Errorf("%s:%d: unknown key %q (known: %s)", ConfigFile, row, strings.Join(se.Errors[0].Key(), "."), known)
 		}
 		var de *toml.DecodeError
 		if errors.As(err, &de) {
@@ -75,6 +88,9 @@ func LoadConfig(dir string) (*Config, error) {
 		}
 	}
 	if err := c.checkKinds(data); err != nil {
+		return nil, err
+	}
+	if err := c.loadTrust(dir, data); err != nil {
 		return nil, err
 	}
 	for _, im := range c.Ignore {

@@ -160,6 +160,7 @@ func Verify(ctx context.Context, o Options, vo VerifyOptions) (*VerifyResult, er
 			}
 		}
 	}
+	res.Findings = append(res.Findings, e.trustFindings(entries)...)
 	for _, im := range lk.Images {
 		if used[im.Key()] || !e.anyInScope(im.Sources) {
 			continue
