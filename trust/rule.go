@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
+	"github.com/sigstore/sigstore-go/pkg/root"
 )
 
 // Rule is one policy: the images it covers and whom it trusts to sign
@@ -23,6 +24,11 @@ type Rule struct {
 	Issuer        string
 	Subject       string
 	SubjectRegexp *regexp.Regexp
+	// Root is the trusted root (a Sigstore trusted_root.json): the
+	// certificate authorities of keyless signatures, the transparency
+	// logs and timestamp authorities. Required for a keyless rule or
+	// Tlog.
+	Root *root.TrustedRoot
 	// Tlog requires a transparency-log entry.
 	Tlog bool
 	// MinAge holds back a new digest younger than this (0: none).

@@ -14,6 +14,7 @@ import (
 
 	"github.com/bmatcuk/doublestar/v4"
 	"github.com/pelletier/go-toml/v2/unstable"
+	"github.com/sigstore/sigstore-go/pkg/root"
 
 	"github.com/imagelock/imagelock/internal/bounded"
 	"github.com/imagelock/imagelock/lock"
@@ -122,8 +123,12 @@ func (t TrustRule) rule(dir string, at func(key string) string) (*trust.Rule, er
 		}
 	}
 	if t.TrustedRoot != "" {
-		if _, err := readPolicyFile(dir, t.TrustedRoot); err != nil {
+		data, err := readPolicyFile(dir, t.TrustedRoot)
+		if err != nil {
 			return nil, fmt.Errorf("%s: trust: trusted-root: %v", at("trusted-root"), err)
+		}
+		if r.Root, err = root.NewTrustedRootFromJSON(data); err != nil {
+			return nil, fmt.Errorf("%s: trust: trusted-root: %s: not a Sigstore trusted root: %v", at("trusted-root"), t.TrustedRoot, err)
 		}
 	}
 	age, err := parseAge(t.MinAge)
