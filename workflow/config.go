@@ -48,6 +48,9 @@ type Config struct {
 	// MinAge holds back a moved tag's new digest younger than this
 	// ("3d"); a rule's own min-age wins.
 	MinAge string `toml:"min-age"`
+	// VerifySignatures makes verify check signatures online every time,
+	// as --signatures does.
+	VerifySignatures bool `toml:"verify-signatures"`
 
 	ignore []resolve.Key
 	rules  []*trust.Rule
@@ -69,7 +72,7 @@ func LoadConfig(dir string) (*Config, error) {
 		var se *toml.StrictMissingError
 		if errors.As(err, &se) && len(se.Errors) > 0 {
 			row, _ := se.Errors[0].Position()
-			known := "exclude, platforms, ignore, insecure-registries, mirrors, kinds, min-age, trust"
+			known := "exclude, platforms, ignore, insecure-registries, mirrors, kinds, min-age, trust, verify-signatures"
 			if k := se.Errors[0].Key(); len(k) > 1 && k[0] == "trust" {
 				known = "images, key, issuer, subject, subject-regexp, trusted-root, tlog, min-age"
 			}

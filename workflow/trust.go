@@ -2,11 +2,14 @@ package workflow
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,6 +18,7 @@ import (
 	"github.com/bmatcuk/doublestar/v4"
 	"github.com/pelletier/go-toml/v2/unstable"
 	"github.com/sigstore/sigstore-go/pkg/root"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/imagelock/imagelock/internal/bounded"
 	"github.com/imagelock/imagelock/lock"
@@ -272,4 +276,262 @@ func (e *env) trustFindings(entries map[string]*lock.Image) []Finding {
 		out = append(out, f)
 	}
 	return out
+}
+
+// Held is a moved tag update left out because its new digest is younger
+// than the min-age that applies to it.
+type Held struct {
+	Image string `json:"image"`
+	// Locked is the digest kept; New the one held back.
+	Locked string `json:"locked_digest"`
+	New    string `json:"new_digest"`
+	// Since is when the new digest was signed, or else built; Eligible
+	// when update will take it.
+	Since    time.Time `json:"since"`
+	Eligible time.Time `json:"eligible"`
+	// From says where Since comes from: "signature" or "created".
+	From string `json:"since_from"`
+}
+
+// TrustError is a lock that cannot be written because images a
+// [[trust]] rule covers are unsigned, signed by someone the rule does not
+// trust, or, on update, signed by someone other than the locked signer.
+type TrustError struct {
+	Lockfile string
+	Refused  []error
+}
+
+// Unwrap returns each refusal: *trust.RefusedError or *SignerChangedError.
+func (e *TrustError) Unwrap() []error { return e.Refused }
+
+func (e *TrustError) Error() string {
+	var b strings.Builder
+	if len(e.Refused) == 1 {
+		fmt.Fprintf(&b, "1 image fails the signature policy of %s, so %s was not written:\n", ConfigFile, e.Lockfile)
+	} else {
+		fmt.Fprintf(&b, "%d images fail the signature policy of %s, so %s was not written:\n", len(e.Refused), ConfigFile, e.Lockfile)
+	}
+	for _, err := range e.Refused {
+		b.WriteString("  " + strings.ReplaceAll(err.Error(), "\n", "\n  ") + "\n")
+	}
+	b.WriteString("check who publishes these images; change the [[trust]] rule only if the new signer is one you trust")
+	return b.String()
+}
+
+// SignerChangedError is a tag that moved to a digest signed by someone
+// other than the signer the lock records: update takes it only with
+// --accept-signer.
+type SignerChangedError struct {
+	Image          string
+	Digest         string
+	Locked, Signer string
+}
+
+func (e *SignerChangedError) Error() string {
+	return fmt.Sprintf("%s: the new digest %s has another signer\n    locked: %s\n    new:    %s\nrun 'imagelock update --accept-signer --image %s' to accept it",
+		e.Image, e.Digest, e.Locked, e.Signer, e.Image)
+}
+
+// trustJob is one entry of a new lock whose signature or age must be
+// looked up.
+type trustJob struct {
+	im    *lock.Image
+	was   *lock.Image
+	rule  *trust.Rule
+	age   time.Duration // the min-age of a moved tag; 0 for none
+	sigs  bool          // verify its signature
+	found *trust.Accepted
+	deny  error // the rule refused it
+	since time.Time
+	from  string
+}
+
+// checkTrust verifies the signatures of next's entries that a [[trust]]
+// rule covers and whose digest is new to the lock, or refreshed, or whose
+// recorded signer the rule does not accept; others keep what old
+// recorded. A refreshed tag that moved to a digest younger than its
+// min-age is held back: its old entry stays. It returns what was held;
+// the error is a *TrustError when a rule refuses an entry.
+func (e *env) checkTrust(ctx context.Context, old, next *lock.File, refreshed func(resolve.Key) bool) ([]Held, error) {
+	oldIndex := old.Index()
+	var jobs []*trustJob
+	for i := range next.Images {
+		im := &next.Images[i]
+		was := oldIndex[im.Key()]
+		j := &trustJob{im: im, was: was, rule: e.cfg.ruleFor(im.Name)}
+		fresh := im.Tag != "" && refreshed(resolve.Key{Name: im.Name, Tag: im.Tag})
+		if fresh && was != nil && was.Digest != im.Digest {
+			j.age = e.cfg.minAge
+			if j.rule != nil {
+				j.age = j.rule.MinAge
+			}
+		}
+		if j.rule != nil {
+			if !fresh && was != nil && was.Digest == im.Digest && j.rule.Accepts(was.Signer) {
+				im.Signer, im.Signature, im.SignedAt = was.Signer, was.Signature, was.SignedAt
+			} else {
+				j.sigs = true
+			}
+		}
+		if j.sigs || j.age > 0 {
+			jobs = append(jobs, j)
+		}
+	}
+	if len(jobs) == 0 {
+		return nil, nil
+	}
+	if e.Signatures == nil {
+		var names []string
+		for _, j := range jobs {
+			names = append(names, j.im.Key())
+		}
+		return nil, fmt.Errorf("checking signatures and release ages needs the registry: %s\nrun the command online", strings.Join(names, ", "))
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(e.Jobs)
+	for _, j := range jobs {
+		g.Go(func() error { return e.lookUpTrust(gctx, j) })
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var held []Held
+	refused := &TrustError{Lockfile: e.lockName}
+	now := time.Now()
+	for _, j := range jobs {
+		if j.age > 0 && now.Sub(j.since) < j.age {
+			held = append(held, Held{Image: j.im.Key(), Locked: j.was.Digest.String(), New: j.im.Digest.String(),
+				Since: j.since.UTC(), Eligible: j.since.Add(j.age).UTC(), From: j.from})
+			sources := j.im.Sources
+			*j.im = *j.was
+			j.im.Sources, j.im.Line = sources, 0
+			continue
+		}
+		if !j.sigs {
+			continue
+		}
+		if j.deny != nil {
+			refused.Refused = append(refused.Refused, j.deny)
+			continue
+		}
+		if j.was != nil && j.was.Digest != j.im.Digest && j.was.Signer != "" && j.was.Signer != j.found.Signer && !e.acceptSigner {
+			refused.Refused = append(refused.Refused, &SignerChangedError{Image: j.im.Key(), Digest: j.im.Digest.String(), Locked: j.was.Signer, Signer: j.found.Signer})
+			continue
+		}
+		j.im.Signer, j.im.Signature, j.im.SignedAt = j.found.Signer, j.found.Signature, j.found.SignedAt
+	}
+	if len(refused.Refused) > 0 {
+		return nil, refused
+	}
+	return held, nil
+}
+
+// lookUpTrust fetches what a job needs: the signatures, verified against
+// the rule, and for a moved tag with a min-age, the time it was signed,
+// else built.
+func (e *env) lookUpTrust(ctx context.Context, j *trustJob) error {
+	if j.sigs {
+		sigs, err := e.Signatures.Signatures(ctx, j.im.Name, j.im.Digest)
+		if err != nil {
+			return err
+		}
+		j.found, j.deny = j.rule.Verify(j.im.Name, j.im.Digest, sigs)
+		if j.deny == nil && !j.found.SignedAt.IsZero() {
+			j.since, j.from = j.found.SignedAt, "signature"
+		}
+	}
+	if j.age == 0 || !j.since.IsZero() {
+		return nil
+	}
+	created, err := e.Signatures.Created(ctx, j.im.Name, j.im.Digest)
+	if err != nil {
+		return err
+	}
+	j.since, j.from = created, "created"
+	return nil
+}
+
+// CodeSignatureGone is a lock entry whose recorded signature the registry
+// no longer has, or that no longer verifies (verify --signatures).
+const CodeSignatureGone = "signature-gone"
+
+// recheckSignatures checks, online, that the signature each entry in use
+// records is still in the registry and still verifies against the rule
+// that covers it. Entries whose signer the rule does not accept are
+// trustFindings' to report.
+func (e *env) recheckSignatures(ctx context.Context, entries map[string]*lock.Image) ([]Finding, error) {
+	type check struct {
+		im   *lock.Image
+		rule *trust.Rule
+		ok   bool
+	}
+	var checks []*check
+	for _, k := range slices.Sorted(maps.Keys(entries)) {
+		im := entries[k]
+		if r := e.cfg.ruleFor(im.Name); r != nil && r.Accepts(im.Signer) {
+			checks = append(checks, &check{im: im, rule: r})
+		}
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(e.Jobs)
+	for _, c := range checks {
+		g.Go(func() error {
+			sigs, err := e.Signatures.Signatures(gctx, c.im.Name, c.im.Digest)
+			if err != nil {
+				return err
+			}
+			for _, s := range sigs {
+				if a, err := c.rule.Verify(c.im.Name, c.im.Digest, []resolve.Signature{s}); err == nil && a.Signature == c.im.Signature && a.Signer == c.im.Signer {
+					c.ok = true
+					return nil
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var out []Finding
+	for _, c := range checks {
+		if c.ok {
+			continue
+		}
+		out = append(out, Finding{Severity: Failure, Code: CodeSignatureGone, File: e.lockName, Line: c.im.Line, Image: c.im.Key(),
+			Msg:    fmt.Sprintf("the signature %s records (%s, by %s) is no longer in the registry, or no longer verifies", e.lockName, c.im.Signature, c.im.Signer),
+			Locked: c.im.Digest.String(),
+			Fix:    fmt.Sprintf("ask the publisher why; once the image is signed again, run 'imagelock update --image %s' to record the new signature", c.im.Key())})
+	}
+	return out, nil
+}
+
+// writeSigners adds to an update summary who signed each changed image a
+// [[trust]] rule covers, and who signed before where that changed.
+func writeSigners(b *strings.Builder, changes []ImageChange) {
+	first := true
+	for _, c := range changes {
+		if c.Signer == "" {
+			continue
+		}
+		if first {
+			b.WriteString("\nSigners, as the [[trust]] rules of `" + ConfigFile + "` require:\n\n")
+			first = false
+		}
+		fmt.Fprintf(b, "- `%s`: signed by `%s`", c.Image, c.Signer)
+		if c.OldSigner != "" && c.OldSigner != c.Signer {
+			fmt.Fprintf(b, " (**signer changed**, was `%s`)", c.OldSigner)
+		}
+		b.WriteString("\n")
+	}
+}
+
+// writeHeld adds to an update summary the updates min-age held back.
+func writeHeld(b *strings.Builder, held []Held) {
+	if len(held) == 0 {
+		return
+	}
+	b.WriteString("\nHeld back by min-age (too recent to take yet):\n\n")
+	for _, h := range held {
+		fmt.Fprintf(b, "- `%s`: `%s`, eligible from %s\n", h.Image, shortDigest(h.New), h.Eligible.Format("2006-01-02 15:04 UTC"))
+	}
 }

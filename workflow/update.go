@@ -27,6 +27,9 @@ type UpdateOptions struct {
 	// (Summary), in the same all-or-nothing write as the lock and the
 	// sources.
 	Summary string
+	// AcceptSigner takes new digests signed by someone other than the
+	// signer the lock records (a [[trust]] rule must still accept them).
+	AcceptSigner bool
 }
 
 // ImageChange is one lock entry whose digest changed.
@@ -47,6 +50,10 @@ type ImageChange struct {
 	// PinnedAt, for an image update did not refresh, is where a source
 	// pins the new digest ("Dockerfile:3"): the pin won over the lock.
 	PinnedAt string `json:"pinned_at,omitempty"`
+	// Signer and OldSigner are who signed the new and the old digest,
+	// where a [[trust]] rule covers the image.
+	Signer    string `json:"signer,omitempty"`
+	OldSigner string `json:"old_signer,omitempty"`
 }
 
 // UpdateResult says what Update changed.
@@ -58,6 +65,8 @@ type UpdateResult struct {
 	// those no source uses any more.
 	Added   []string `json:"added"`
 	Removed []string `json:"removed"`
+	// Held are moved tags whose new digests are younger than min-age.
+	Held []Held `json:"held"`
 	// Repinned are the sources whose pins now name the new digests.
 	Repinned []FileChange      `json:"-"`
 	Warnings []rewrite.Warning `json:"-"`
@@ -79,6 +88,7 @@ func Update(ctx context.Context, o Options, uo UpdateOptions) (*UpdateResult, er
 	if e.Resolver == nil {
 		return nil, ErrOffline
 	}
+	e.acceptSigner = uo.AcceptSigner
 	filter, err := imageFilter(uo.Images)
 	if err != nil {
 		return nil, err
@@ -90,7 +100,7 @@ func Update(ctx context.Context, o Options, uo UpdateOptions) (*UpdateResult, er
 	if err := unmatched(uo.Images, filter, p.groups); err != nil {
 		return nil, err
 	}
-	res := &UpdateResult{Lockfile: e.lockName, Added: p.res.Added, Removed: p.res.Removed, Warnings: p.res.Warnings}
+	res := &UpdateResult{Lockfile: e.lockName, Added: p.res.Added, Removed: p.res.Removed, Held: p.held, Warnings: p.res.Warnings}
 	pinnedAt := map[string]string{}
 	for _, pc := range p.res.Pinned {
 		pinnedAt[pc.Image] = pc.At
@@ -257,7 +267,7 @@ func closest(s string, names []string) []string {
 }
 
 func change(was, now *lock.Image) ImageChange {
-	c := ImageChange{Image: now.Key(), Old: was.Digest.String(), New: now.Digest.String(), Files: now.Sources,
+	c := ImageChange{Image: now.Key(), Old: was.Digest.String(), New: now.Digest.String(), Files: now.Sources, Signer: now.Signer, OldSigner: was.Signer,
 		PlatformsChanged: []string{}, PlatformsAdded: []string{}, PlatformsRemoved: []string{}}
 	for p, d := range now.Platforms {
 		old, ok := was.Platforms[p]

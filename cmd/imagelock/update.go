@@ -25,14 +25,16 @@ func updateCommand() *cli.Command {
 				"imagelock update --image alpine --image golang:1.26",
 				"imagelock update --summary pr-body.md --format json    # for an update bot",
 			},
-			"0 updated, or nothing moved; 2 it could not be done (--image names nothing in scope,\n"+
-				"a registry that cannot be reached)."),
+			"0 updated, or nothing moved; 1 a [[trust]] rule refuses a new digest (unsigned, signed\n"+
+				"by someone else, or a changed signer without --accept-signer); 2 it could not be done\n"+
+				"(--image names nothing in scope, a registry that cannot be reached)."),
 		Flags: append([]cli.Flag{
 			lockfileFlag(),
 			platformFlag(),
 			formatFlag(),
 			&cli.StringSliceFlag{Name: "image", Usage: "refresh only `NAME[:TAG]` (repeatable)"},
 			&cli.StringFlag{Name: "summary", Usage: "write a Markdown summary fit for a pull-request body to `FILE`"},
+			&cli.BoolFlag{Name: "accept-signer", Usage: "take new digests signed by someone other than the locked signer (the [[trust]] rule must still accept them)"},
 		}, networkFlags()...),
 		Action: func(ctx context.Context, c *cli.Command) error {
 			o, err := options(c)
@@ -42,7 +44,8 @@ func updateCommand() *cli.Command {
 			if o.Resolver, err = resolver(c, o); err != nil {
 				return err
 			}
-			uo := workflow.UpdateOptions{Images: c.StringSlice("image"), Summary: c.String("summary")}
+			o.Signatures = signatures(o.Resolver)
+			uo := workflow.UpdateOptions{Images: c.StringSlice("image"), Summary: c.String("summary"), AcceptSigner: c.Bool("accept-signer")}
 			if uo.Summary != "" && !filepath.IsAbs(uo.Summary) {
 				uo.Summary = filepath.Join(defaultDir(o.Dir), uo.Summary)
 			}
@@ -67,7 +70,7 @@ type updateReport struct {
 
 func newUpdateReport(res *workflow.UpdateResult) updateReport {
 	r := *res
-	r.Added, r.Removed = list(r.Added), list(r.Removed)
+	r.Added, r.Removed, r.Held = list(r.Added), list(r.Removed), list(r.Held)
 	r.Changes = make([]workflow.ImageChange, len(res.Changes))
 	for i, ch := range res.Changes {
 		ch.PlatformsChanged, ch.PlatformsAdded, ch.PlatformsRemoved = list(ch.PlatformsChanged), list(ch.PlatformsAdded), list(ch.PlatformsRemoved)
@@ -110,7 +113,9 @@ func printUpdate(w io.Writer, res *workflow.UpdateResult) {
 		if ch.SameImages {
 			fmt.Fprintln(w, "    same images: the index was re-published; builds do not change")
 		}
+		printSigner(w, ch)
 	}
+	printHeld(w, res.Held)
 	for _, k := range res.Added {
 		fmt.Fprintf(w, "  + %s\n", k)
 	}
@@ -128,6 +133,8 @@ func printUpdate(w io.Writer, res *workflow.UpdateResult) {
 		ar = append(ar, fmt.Sprintf("%d removed", n))
 	}
 	switch {
+	case len(res.Changes) == 0 && len(ar) == 0 && len(res.Held) > 0:
+		fmt.Fprintf(w, "%s is up to date: %s held back by min-age\n", res.Lockfile, plural(len(res.Held), "update", "updates"))
 	case len(res.Changes) == 0 && len(ar) == 0:
 		fmt.Fprintf(w, "%s is up to date: no tag moved\n", res.Lockfile)
 	case len(res.Changes) == 0:
