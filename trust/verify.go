@@ -296,7 +296,7 @@ func describe(r *Rule, e verify.SignedEntity, err error) error {
 			}
 		}
 	}
-	if r.Key != nil && strings.Contains(err.Error(), "verification") {
+	if r.Key != nil && strings.Contains(err.Error(), "failed to verify signature") {
 		return fmt.Errorf("signed by another key, or the signature does not verify (%v)", err)
 	}
 	return fmt.Errorf("does not verify: %v", err)

@@ -289,3 +289,45 @@ func TestBundleDoesNotVerify(t *testing.T) {
 		})
 	}
 }
+
+// A keyed signature among the referrers, in cosign's OCI 1.1 mode and as
+// a Sigstore bundle with no log entry: accepted by the rule with the key,
+// refused by a rule with another.
+func TestKeyedReferrers(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		sign func(f *fixture, k *testsign.Key) error
+	}{
+		{"cosign oci-1-1", func(f *fixture, k *testsign.Key) error { return testsign.SignReferrer(f.ref, k) }},
+		{"bundle", func(f *fixture, k *testsign.Key) error {
+			b, err := testsign.KeyBundle(f.ref, f.manifest, k)
+			if err != nil {
+				return err
+			}
+			return testsign.PushBundle(f.ref, b)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			k := newKey(t)
+			if err := tc.sign(f, k); err != nil {
+				t.Fatal(err)
+			}
+			r := keyRule(t, k)
+			a, err := f.verify(t, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Signer != r.Key.Signer || !strings.HasPrefix(a.Where, "referrer sha256:") {
+				t.Errorf("accepted %+v, want signed by %s, found among the referrers", a, r.Key.Signer)
+			}
+			_, err = f.verify(t, keyRule(t, newKey(t)))
+			var re *trust.RefusedError
+			if !errors.As(err, &re) || len(re.Found) != 1 || !strings.Contains(re.Found[0], "signed by another key") {
+				t.Errorf("another key: error %v, want one signature refused as signed by another key", err)
+			}
+		})
+	}
+}

@@ -77,6 +77,54 @@ func Sign(ref name.Digest, k *Key, opts ...remote.Option) error {
 	return PushSignature(ref, payload, sig, nil, opts...)
 }
 
+// SignReferrer signs the image at ref with k and pushes the signature as
+// `cosign sign --key --registry-referrers-mode=oci-1-1` does: a referrer
+// of artifact type application/vnd.dev.cosign.artifact.sig.v1+json
+// holding the simple-signing layer.
+func SignReferrer(ref name.Digest, k *Key, opts ...remote.Option) error {
+	payload := Payload(ref)
+	sum := sha256.Sum256(payload)
+	sig, err := ecdsa.SignASN1(rand.Reader, k.Private, sum[:])
+	if err != nil {
+		return err
+	}
+	img := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
+	img = mutate.ConfigMediaType(img, "application/vnd.dev.cosign.artifact.sig.v1+json")
+	img, err = mutate.Append(img, mutate.Addendum{
+		Layer:       static.NewLayer(payload, "application/vnd.dev.cosign.simplesigning.v1+json"),
+		Annotations: map[string]string{"dev.cosignproject.cosign/signature": base64.StdEncoding.EncodeToString(sig)},
+	})
+	if err != nil {
+		return err
+	}
+	return pushReferrer(ref, img, opts...)
+}
+
+// KeyBundle signs the image at ref (its manifest, of ref's digest) with
+// k and returns a Sigstore bundle (v0.3) with no log entry and no
+// timestamp: a message signature over the digest, naming the key by a
+// hint.
+func KeyBundle(ref name.Digest, manifest []byte, k *Key) ([]byte, error) {
+	sum := sha256.Sum256(manifest)
+	if "sha256:"+hex.EncodeToString(sum[:]) != ref.DigestStr() {
+		return nil, fmt.Errorf("the manifest given is not %s", ref.DigestStr())
+	}
+	sig, err := ecdsa.SignASN1(rand.Reader, k.Private, sum[:])
+	if err != nil {
+		return nil, err
+	}
+	return protojson.Marshal(&protobundle.Bundle{
+		MediaType: BundleMediaType,
+		VerificationMaterial: &protobundle.VerificationMaterial{
+			Content: &protobundle.VerificationMaterial_PublicKey{PublicKey: &protocommon.PublicKeyIdentifier{Hint: "cosign.pub"}},
+		},
+		Content: &protobundle.Bundle_MessageSignature{MessageSignature: &protocommon.MessageSignature{
+			MessageDigest: &protocommon.HashOutput{Algorithm: protocommon.HashAlgorithm_SHA2_256, Digest: sum[:]},
+			Signature:     sig,
+		}},
+	})
+}
+
 // PushSignature adds a cosign signature layer (payload, signature, and
 // annotations such as a certificate) to the tag sha256-<hex>.sig of ref.
 func PushSignature(ref name.Digest, payload, sig []byte, annotations map[string]string, opts ...remote.Option) error {
@@ -215,7 +263,7 @@ func (s *Sigstore) Bundle(ref name.Digest, manifest []byte, identity, issuer str
 		ts = append(ts, &protocommon.RFC3161SignedTimestamp{SignedTimestamp: t})
 	}
 	pb := &protobundle.Bundle{
-		MediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
+		MediaType: BundleMediaType,
 		VerificationMaterial: &protobundle.VerificationMaterial{
 			Content:                   &protobundle.VerificationMaterial_Certificate{Certificate: &protocommon.X509Certificate{RawBytes: vc.Certificate().Raw}},
 			TimestampVerificationData: &protobundle.TimestampVerificationData{Rfc3161Timestamps: ts},
@@ -231,13 +279,19 @@ func (s *Sigstore) Bundle(ref name.Digest, manifest []byte, identity, issuer str
 // PushBundle pushes a Sigstore bundle as a referrer of the image at ref,
 // as `cosign sign --new-bundle-format` does.
 func PushBundle(ref name.Digest, bundle []byte, opts ...remote.Option) error {
-	desc, err := remote.Head(ref, opts...)
+	img := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
+	img = mutate.ConfigMediaType(img, BundleMediaType)
+	img, err := mutate.Append(img, mutate.Addendum{Layer: static.NewLayer(bundle, BundleMediaType)})
 	if err != nil {
 		return err
 	}
-	img := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
-	img = mutate.ConfigMediaType(img, BundleMediaType)
-	img, err = mutate.Append(img, mutate.Addendum{Layer: static.NewLayer(bundle, BundleMediaType)})
+	return pushReferrer(ref, img, opts...)
+}
+
+// pushReferrer pushes img as a referrer of the image at ref, its artifact
+// type the media type of its config.
+func pushReferrer(ref name.Digest, img v1.Image, opts ...remote.Option) error {
+	desc, err := remote.Head(ref, opts...)
 	if err != nil {
 		return err
 	}
