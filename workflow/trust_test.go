@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/imagelock/imagelock/internal/testsign"
 	"github.com/imagelock/imagelock/trust"
 )
 
@@ -38,6 +39,14 @@ func pubPEM(t *testing.T) []byte {
 func TestConfigTrust(t *testing.T) {
 	t.Parallel()
 	key := pubPEM(t)
+	s, err := testsign.NewSigstore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	trustedRoot, err := s.TrustedRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct{ name, toml, err string }{
 		{"keyed", "[[trust]]\nimages = [\"ghcr.io/acme/*\", \"acme/base\"]\nkey = \"keys/cosign.pub\"\nmin-age = \"3d\"\n", ""},
 		{"keyless", "[[trust]]\nimages = [\"cgr.dev/chainguard/*\"]\nissuer = \"https://token.actions.githubusercontent.com\"\nsubject-regexp = \"^https://github.com/chainguard-images/\"\ntrusted-root = \"keys/trusted_root.json\"\ntlog = true\n", ""},
@@ -49,6 +58,7 @@ func TestConfigTrust(t *testing.T) {
 		{"bad glob", "[[trust]]\nimages = [\"a/[\"]\nkey = \"keys/cosign.pub\"\n", ".imagelock.toml:2: trust: images: invalid glob"},
 		{"keyless without a root", "[[trust]]\nimages = [\"a/*\"]\nissuer = \"https://x\"\nsubject = \"me@example.com\"\n", ".imagelock.toml:1: trust: a keyless rule needs trusted-root"},
 		{"keyless with both subjects", "[[trust]]\nimages = [\"a/*\"]\nissuer = \"https://x\"\nsubject = \"me\"\nsubject-regexp = \"m\"\ntrusted-root = \"keys/trusted_root.json\"\n", ".imagelock.toml:1: trust: a keyless rule needs one of subject and subject-regexp"},
+		{"not a trusted root", "[[trust]]\nimages = [\"a/*\"]\nissuer = \"https://x\"\nsubject = \"me\"\n\ntrusted-root = \"keys/cosign.pub\"\n", ".imagelock.toml:6: trust: trusted-root: keys/cosign.pub: not a Sigstore trusted root"},
 		{"bad regexp", "[[trust]]\nimages = [\"a/*\"]\nissuer = \"https://x\"\nsubject-regexp = \"(\"\ntrusted-root = \"keys/trusted_root.json\"\n", ".imagelock.toml:4: trust: subject-regexp"},
 		{"bad age", "[[trust]]\nimages = [\"a/*\"]\nkey = \"keys/cosign.pub\"\nmin-age = \"soon\"\n", ".imagelock.toml:4: trust: min-age: \"soon\""},
 		{"bad global age", "exclude = []\nmin-age = \"-1d\"\n", ".imagelock.toml:2: min-age"},
@@ -60,7 +70,7 @@ func TestConfigTrust(t *testing.T) {
 			if err := os.MkdirAll(filepath.Join(dir, "keys"), 0o755); err != nil {
 				t.Fatal(err)
 			}
-			for name, data := range map[string][]byte{ConfigFile: []byte(tc.toml), "keys/cosign.pub": key, "keys/trusted_root.json": []byte("{}")} {
+			for name, data := range map[string][]byte{ConfigFile: []byte(tc.toml), "keys/cosign.pub": key, "keys/trusted_root.json": trustedRoot} {
 				if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 					t.Fatal(err)
 				}
