@@ -96,6 +96,12 @@ var sarifRules = []sarifRule{
 		Help: sarifText{"The tag moved to a new index whose platform manifests are the locked ones (re-published, with new attestations say), so builds do not change. Run 'imagelock update --image NAME' to record the new index."}, DefaultConfiguration: sarifDefaults{"warning"}},
 	{ID: sarifUnchecked, ShortDescription: sarifText{"Line verify could not check"},
 		Help: sarifText{"Text that is no image reference, a variable without a value, or a file skipped: verify cannot vouch for it. Fix it, or exclude the file in .imagelock.toml. Fails with --strict."}, DefaultConfiguration: sarifDefaults{"warning"}},
+	{ID: workflow.CodeUnsigned, ShortDescription: sarifText{"Lock entry a [[trust]] rule covers records no signer"},
+		Help: sarifText{"A [[trust]] rule of .imagelock.toml covers the image, but the lock records no signer for it. Run 'imagelock lock' to verify and record its signature."}},
+	{ID: workflow.CodeSigner, ShortDescription: sarifText{"Lock entry records a signer its [[trust]] rule does not accept"},
+		Help: sarifText{"The signer the lock records is not the key or identity the [[trust]] rule wants. Run 'imagelock lock' to verify and record the signature the rule wants."}},
+	{ID: workflow.CodeSignatureGone, ShortDescription: sarifText{"Recorded signature gone or no longer valid"},
+		Help: sarifText{"The registry no longer has the signature the lock records, or it no longer verifies (verify --signatures). Once the image is signed again, run 'imagelock update --image NAME' to record the new signature."}},
 }
 
 // sarifUnchecked is the rule of the scan's warnings.
