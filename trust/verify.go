@@ -150,7 +150,7 @@ type rekorBundle struct {
 // an inclusion promise) for sigstore-go to verify.
 func cosignBundle(s resolve.Signature) (*bundle.Bundle, error) {
 	if len(s.Rekor) == 0 {
-		return nil, errors.New("no transparency-log entry (signed with --tlog-upload=false?), which the rule requires")
+		return nil, errors.New("no transparency-log entry (signed with --tlog-upload=false?): a rule with tlog = true needs one, and so does a keyless signature, to prove when its certificate was valid")
 	}
 	var rb rekorBundle
 	if err := json.Unmarshal(s.Rekor, &rb); err != nil {

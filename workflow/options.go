@@ -61,6 +61,9 @@ type env struct {
 	// acceptSigner lets update take a digest whose signer differs from
 	// the locked one.
 	acceptSigner bool
+	// reverify makes update check again the signatures of the images
+	// --image names, even where their digests did not move.
+	reverify bool
 }
 
 func prepare(o Options) (*env, error) {

@@ -252,6 +252,25 @@ func TestVerifySignatures(t *testing.T) {
 	if len(res.Findings) != 1 || res.Findings[0].Code != workflow.CodeSignatureGone || res.Findings[0].File != "images.lock" {
 		t.Errorf("findings %+v, want the signature gone", res.Findings)
 	}
+	// An update of every image keeps what the lock says of digests that
+	// did not move; signed again, update --image records the new
+	// signature, and verify --signatures passes.
+	was := s.lockEntry(t)
+	if _, err := workflow.Update(ctx, s.o, workflow.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := testsign.Sign(ref, k); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := workflow.Update(ctx, s.o, workflow.UpdateOptions{Images: []string{s.host + "/team/app"}}); err != nil {
+		t.Fatal(err)
+	}
+	if now := s.lockEntry(t); now.Signature == was.Signature || now.Signer != was.Signer || now.Digest != was.Digest {
+		t.Errorf("entry %+v after re-signing, want a new signature from %+v", now, was)
+	}
+	if res, err = workflow.Verify(ctx, s.o, workflow.VerifyOptions{Signatures: true}); err != nil || res.Failed(false) {
+		t.Errorf("verify --signatures after update: %+v, %v", res, err)
+	}
 
 	// A rule added for an image the lock records no signer for.
 	cfg := read(t, filepath.Join(s.dir, workflow.ConfigFile)) + "\n[[trust]]\nimages = [\"" + s.host + "/other/*\"]\nkey = \"keys/cosign.pub\"\n"

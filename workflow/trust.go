@@ -347,9 +347,9 @@ type trustJob struct {
 }
 
 // checkTrust verifies the signatures of next's entries that a [[trust]]
-// rule covers and whose digest is new to the lock, or refreshed, or whose
-// recorded signer the rule does not accept; others keep what old
-// recorded. A refreshed tag that moved to a digest younger than its
+// rule covers and whose digest is new to the lock, or whose recorded
+// signer the rule does not accept, or that update --image names; others
+// keep what old recorded, with no request. A refreshed tag that moved to a digest younger than its
 // min-age is held back: its old entry stays. It returns what was held;
 // the error is a *TrustError when a rule refuses an entry.
 func (e *env) checkTrust(ctx context.Context, old, next *lock.File, refreshed func(resolve.Key) bool) ([]Held, error) {
@@ -367,7 +367,7 @@ func (e *env) checkTrust(ctx context.Context, old, next *lock.File, refreshed fu
 			}
 		}
 		if j.rule != nil {
-			if !fresh && was != nil && was.Digest == im.Digest && j.rule.Accepts(was.Signer) {
+			if !(fresh && e.reverify) && was != nil && was.Digest == im.Digest && j.rule.Accepts(was.Signer) {
 				im.Signer, im.Signature, im.SignedAt = was.Signer, was.Signature, was.SignedAt
 			} else {
 				j.sigs = true

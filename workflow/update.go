@@ -88,7 +88,7 @@ func Update(ctx context.Context, o Options, uo UpdateOptions) (*UpdateResult, er
 	if e.Resolver == nil {
 		return nil, ErrOffline
 	}
-	e.acceptSigner = uo.AcceptSigner
+	e.acceptSigner, e.reverify = uo.AcceptSigner, len(uo.Images) > 0
 	filter, err := imageFilter(uo.Images)
 	if err != nil {
 		return nil, err
