@@ -120,6 +120,13 @@ func TestLockSigned(t *testing.T) {
 	if strings.Count(lk, "signer = ") != 1 {
 		t.Errorf("lock records %d signers, want 1:\n%s", strings.Count(lk, "signer = "), lk)
 	}
+	// Nothing new: a re-lock asks nothing, signatures included.
+	c := &counting{Resolver: s.o.Resolver}
+	again := s.o
+	again.Resolver, again.Signatures = c, noSignatures{t}
+	if _, err := workflow.Lock(ctx, again, false); err != nil || c.n.Load() != 0 {
+		t.Errorf("re-lock: %d requests, %v; want none", c.n.Load(), err)
+	}
 	for _, vo := range []workflow.VerifyOptions{{Offline: true}, {Signatures: true}} {
 		res, err := workflow.Verify(ctx, s.o, vo)
 		if err != nil || res.Failed(true) {
@@ -331,4 +338,17 @@ func TestMinAge(t *testing.T) {
 	if len(res.Held) != 0 || len(res.Changes) != 1 || res.Changes[0].New != ripe.DigestStr() {
 		t.Errorf("held %+v, changes %+v; want %s taken", res.Held, res.Changes, ripe.DigestStr())
 	}
+}
+
+// noSignatures fails the test on any lookup.
+type noSignatures struct{ t *testing.T }
+
+func (n noSignatures) Signatures(_ context.Context, name string, d v1.Hash) ([]resolve.Signature, error) {
+	n.t.Errorf("looked up the signatures of %s@%s", name, d)
+	return nil, nil
+}
+
+func (n noSignatures) Created(_ context.Context, name string, d v1.Hash) (time.Time, error) {
+	n.t.Errorf("looked up the build time of %s@%s", name, d)
+	return time.Time{}, nil
 }
