@@ -326,6 +326,9 @@ func TestMinAge(t *testing.T) {
 	if len(res.Changes) != 0 || read(t, lockPath) != before {
 		t.Errorf("changes %+v; the lock moved", res.Changes)
 	}
+	if md := workflow.Summary(res); !strings.Contains(md, "Held back by min-age") || !strings.Contains(md, want.Format("2006-01-02 15:04 UTC")) {
+		t.Errorf("the summary does not say what was held until when:\n%s", md)
+	}
 
 	// Released: the tag now points at a digest built 4 days ago.
 	ripe := s.push(t, "team/app:1", time.Now().Add(-4*24*time.Hour))
