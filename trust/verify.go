@@ -256,7 +256,9 @@ func (r *Rule) verifyEntity(e verify.SignedEntity, artifact verify.ArtifactPolic
 			material = root.TrustedMaterialCollection{key, r.Root}
 		}
 		policy = append(policy, verify.WithKey())
-		if !r.Tlog {
+		if r.Tlog {
+			opts = append(opts, verify.WithObserverTimestamps(1))
+		} else {
 			opts = append(opts, verify.WithNoObserverTimestamps())
 		}
 	} else {

@@ -331,3 +331,40 @@ func TestKeyedReferrers(t *testing.T) {
 		})
 	}
 }
+
+// A keyed rule with tlog = true: a signature logged in the trusted
+// root's transparency log is accepted, with the time the log vouches
+// for; one that was not logged is refused.
+func TestKeyedLogged(t *testing.T) {
+	t.Parallel()
+	s, err := testsign.NewSigstore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := newKey(t)
+	rule := func() *trust.Rule {
+		r := keyRule(t, k)
+		r.Root, r.Tlog = keylessRule(t, s, ".").Root, true
+		return r
+	}
+	f := newFixture(t)
+	if err := s.SignKeyLogged(f.ref, k); err != nil {
+		t.Fatal(err)
+	}
+	a, err := f.verify(t, rule())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Signer != rule().Key.Signer || time.Since(a.SignedAt) > time.Hour {
+		t.Errorf("accepted %+v, want signed by the key about now", a)
+	}
+	unlogged := newFixture(t)
+	if err := testsign.Sign(unlogged.ref, k); err != nil {
+		t.Fatal(err)
+	}
+	_, err = unlogged.verify(t, rule())
+	var re *trust.RefusedError
+	if !errors.As(err, &re) || len(re.Found) != 1 || !strings.Contains(re.Found[0], "no transparency-log entry") {
+		t.Errorf("unlogged: error %v, want refused for want of a log entry", err)
+	}
+}

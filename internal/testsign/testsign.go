@@ -7,6 +7,7 @@
 package testsign
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -32,6 +33,10 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
+	"github.com/sigstore/rekor/pkg/pki"
+	rekor "github.com/sigstore/rekor/pkg/types"
+	"github.com/sigstore/rekor/pkg/types/hashedrekord"
+	hashedrekord_v001 "github.com/sigstore/rekor/pkg/types/hashedrekord/v0.0.1"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/testing/ca"
 	"github.com/sigstore/sigstore-go/pkg/tlog"
@@ -209,25 +214,65 @@ func (s *Sigstore) SignKeyless(ref name.Digest, identity, issuer string, opts ..
 		return err
 	}
 	tle := entries[0].TransparencyLogEntry()
-	payloadLogged := tlog.RekorPayload{
-		Body:           base64.StdEncoding.EncodeToString(tle.CanonicalizedBody),
-		IntegratedTime: tle.IntegratedTime,
-		LogIndex:       tle.LogIndex,
-		LogID:          hex.EncodeToString(tle.LogId.KeyId),
-	}
-	set, err := s.RekorSignPayload(payloadLogged)
-	if err != nil {
-		return err
-	}
-	rekor, err := json.Marshal(map[string]any{"SignedEntryTimestamp": set, "Payload": payloadLogged})
+	logged, err := s.logged(tle.CanonicalizedBody, time.Unix(tle.IntegratedTime, 0))
 	if err != nil {
 		return err
 	}
 	cert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: vc.Certificate().Raw})
 	return PushSignature(ref, payload, sc.Signature(), map[string]string{
 		"dev.sigstore.cosign/certificate": string(cert),
-		"dev.sigstore.cosign/bundle":      string(rekor),
+		"dev.sigstore.cosign/bundle":      string(logged),
 	}, opts...)
+}
+
+// SignKeyLogged signs the image at ref with k, logs the signature in the
+// Sigstore's transparency log, and pushes it as `cosign sign --key` does
+// by default: a layer of the tag sha256-<hex>.sig with the log entry.
+func (s *Sigstore) SignKeyLogged(ref name.Digest, k *Key, opts ...remote.Option) error {
+	payload := Payload(ref)
+	sum := sha256.Sum256(payload)
+	sig, err := ecdsa.SignASN1(rand.Reader, k.Private, sum[:])
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	pe, err := rekor.NewProposedEntry(ctx, hashedrekord.KIND, hashedrekord_v001.APIVERSION, rekor.ArtifactProperties{
+		ArtifactHash:   hex.EncodeToString(sum[:]),
+		SignatureBytes: sig,
+		PublicKeyBytes: [][]byte{k.PEM},
+		PKIFormat:      string(pki.X509),
+	})
+	if err != nil {
+		return err
+	}
+	entry, err := rekor.CreateVersionedEntry(pe)
+	if err != nil {
+		return err
+	}
+	body, err := rekor.CanonicalizeEntry(ctx, entry)
+	if err != nil {
+		return err
+	}
+	logged, err := s.logged(body, time.Now())
+	if err != nil {
+		return err
+	}
+	return PushSignature(ref, payload, sig, map[string]string{"dev.sigstore.cosign/bundle": string(logged)}, opts...)
+}
+
+// logged is the transparency-log entry cosign attaches for a logged body:
+// the body, its time and index, and the log's signature over them.
+func (s *Sigstore) logged(body []byte, at time.Time) ([]byte, error) {
+	logID, err := s.RekorLogID()
+	if err != nil {
+		return nil, err
+	}
+	p := tlog.RekorPayload{Body: base64.StdEncoding.EncodeToString(body), IntegratedTime: at.Unix(), LogIndex: 1000, LogID: logID}
+	set, err := s.RekorSignPayload(p)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(map[string]any{"SignedEntryTimestamp": set, "Payload": p})
 }
 
 // BundleMediaType is the media type of a Sigstore bundle, as a layer and
