@@ -40,11 +40,11 @@ func ParseKey(name string, data []byte) (*Key, error) {
 	default:
 		return nil, fmt.Errorf("%s: a %T: want an ECDSA, Ed25519 or RSA public key", name, pub)
 	}
-	return &Key{Public: pub, Signer: KeySigner(block.Bytes)}, nil
+	return &Key{Public: pub, Signer: keySigner(block.Bytes)}, nil
 }
 
-// KeySigner names the public key whose DER SubjectPublicKeyInfo is der.
-func KeySigner(der []byte) string {
+// keySigner names the public key whose DER SubjectPublicKeyInfo is der.
+func keySigner(der []byte) string {
 	sum := sha256.Sum256(der)
 	return "key:sha256:" + hex.EncodeToString(sum[:])
 }

@@ -347,9 +347,3 @@ func pushReferrer(ref name.Digest, img v1.Image, opts ...remote.Option) error {
 	}
 	return remote.Write(ref.Context().Digest(d.String()), img, opts...)
 }
-
-// Digest is the sha256 of the signature bytes, as the lock records it.
-func Digest(sig []byte) string {
-	sum := sha256.Sum256(sig)
-	return "sha256:" + hex.EncodeToString(sum[:])
-}
