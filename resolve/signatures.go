@@ -84,6 +84,9 @@ func (r *Registry) Signatures(ctx context.Context, nm string, digest v1.Hash) ([
 	var out []Signature
 	err = r.do(ctx, host, func(ctx context.Context) error {
 		out = nil
+		// cosign's payload names only the image: every signature of a
+		// digest by the tag scheme has the same one, read once.
+		blobs := map[v1.Hash][]byte{}
 		idx, err := remote.Referrers(d, remote.WithContext(ctx), remote.Reuse(r.puller))
 		if err != nil {
 			return err
@@ -102,14 +105,14 @@ func (r *Registry) Signatures(ctx context.Context, nm string, digest v1.Hash) ([
 			return fmt.Errorf("%d signature referrers; imagelock reads at most %d", len(descs), maxSignatureManifests)
 		}
 		for _, m := range descs {
-			sigs, err := r.signatureManifest(ctx, d.Context().Digest(m.Digest.String()), "referrer "+m.Digest.String())
+			sigs, err := r.signatureManifest(ctx, d.Context().Digest(m.Digest.String()), "referrer "+m.Digest.String(), blobs)
 			if err != nil {
 				return err
 			}
 			out = append(out, sigs...)
 		}
 		tag := d.Context().Tag(strings.Replace(digest.String(), ":", "-", 1) + ".sig")
-		sigs, err := r.signatureManifest(ctx, tag, "tag "+tag.TagStr())
+		sigs, err := r.signatureManifest(ctx, tag, "tag "+tag.TagStr(), blobs)
 		var te *transport.Error
 		if errors.As(err, &te) && te.StatusCode == http.StatusNotFound {
 			return nil
@@ -124,8 +127,9 @@ func (r *Registry) Signatures(ctx context.Context, nm string, digest v1.Hash) ([
 }
 
 // signatureManifest reads the signatures one manifest holds: a Sigstore
-// bundle layer, or cosign simple-signing layers with their annotations.
-func (r *Registry) signatureManifest(ctx context.Context, ref name.Reference, where string) ([]Signature, error) {
+// bundle layer, or cosign simple-signing layers with their annotations;
+// blobs keeps the blobs read, by digest.
+func (r *Registry) signatureManifest(ctx context.Context, ref name.Reference, where string, blobs map[v1.Hash][]byte) ([]Signature, error) {
 	rd, err := r.puller.Get(ctx, ref)
 	if err != nil {
 		return nil, err
@@ -142,7 +146,7 @@ func (r *Registry) signatureManifest(ctx context.Context, ref name.Reference, wh
 		s := Signature{Where: where}
 		switch {
 		case strings.HasPrefix(string(l.MediaType), bundleTypePrefix):
-			if s.Bundle, err = r.blob(ctx, ref.Context(), l, where); err != nil {
+			if s.Bundle, err = r.blob(ctx, ref.Context(), l, where, blobs); err != nil {
 				return nil, err
 			}
 		case l.MediaType == cosignPayloadType:
@@ -151,7 +155,7 @@ func (r *Registry) signatureManifest(ctx context.Context, ref name.Reference, wh
 			}
 			s.Cert, s.Chain = []byte(l.Annotations[certAnnotation]), []byte(l.Annotations[chainAnnotation])
 			s.Rekor = []byte(l.Annotations[rekorAnnotation])
-			if s.Payload, err = r.blob(ctx, ref.Context(), l, where); err != nil {
+			if s.Payload, err = r.blob(ctx, ref.Context(), l, where, blobs); err != nil {
 				return nil, err
 			}
 		default:
@@ -162,9 +166,12 @@ func (r *Registry) signatureManifest(ctx context.Context, ref name.Reference, wh
 	return out, nil
 }
 
-// blob reads a signature's blob, refusing one larger than
-// maxSignatureBlob; go-containerregistry checks its digest.
-func (r *Registry) blob(ctx context.Context, repo name.Repository, l v1.Descriptor, where string) ([]byte, error) {
+// blob reads a signature's blob, unless blobs has it, refusing one
+// larger than maxSignatureBlob; go-containerregistry checks its digest.
+func (r *Registry) blob(ctx context.Context, repo name.Repository, l v1.Descriptor, where string, blobs map[v1.Hash][]byte) ([]byte, error) {
+	if b, ok := blobs[l.Digest]; ok {
+		return b, nil
+	}
 	if l.Size > maxSignatureBlob {
 		return nil, fmt.Errorf("%s: a %d-byte signature blob; imagelock reads at most %d", where, l.Size, maxSignatureBlob)
 	}
@@ -184,6 +191,7 @@ func (r *Registry) blob(ctx context.Context, repo name.Repository, l v1.Descript
 	if len(b) > maxSignatureBlob {
 		return nil, fmt.Errorf("%s: signature blob %s is larger than %d bytes", where, l.Digest, maxSignatureBlob)
 	}
+	blobs[l.Digest] = b
 	return b, nil
 }
 

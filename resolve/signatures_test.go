@@ -43,9 +43,16 @@ func TestSignaturesFound(t *testing.T) {
 	if err := testsign.PushBundle(ref, []byte(`{"mediaType":"x"}`)); err != nil {
 		t.Fatal(err)
 	}
+	before := reg.count.total()
 	sigs, err := r.Signatures(context.Background(), nm, d)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The referrers (the registry has no API: then its fallback tag), the
+	// bundle's manifest and blob, the .sig manifest and the one payload
+	// its two signatures share: one request each.
+	if n := reg.count.total() - before; n != 6 {
+		t.Errorf("%d requests, want 6", n)
 	}
 	if len(sigs) != 3 {
 		t.Fatalf("%d signatures, want 2 by tag and 1 bundle", len(sigs))
@@ -150,4 +157,15 @@ func TestCreated(t *testing.T) {
 	if err != nil || !got.Equal(at) {
 		t.Errorf("Created of an index = %v, %v; want linux/amd64's %v", got, err, at)
 	}
+}
+
+// total is the count of every request so far.
+func (c *counter) total() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, v := range c.n {
+		n += v
+	}
+	return n
 }
