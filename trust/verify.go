@@ -129,7 +129,10 @@ func (r *Rule) verifyCosign(digest v1.Hash, s resolve.Signature) (*Accepted, err
 	if err != nil {
 		return nil, err
 	}
-	a.Signer, a.SignedAt = r.signer(res), signedAt(res)
+	if a.Signer, err = r.signer(res); err != nil {
+		return nil, err
+	}
+	a.SignedAt = signedAt(res)
 	return a, nil
 }
 
@@ -231,8 +234,12 @@ func (r *Rule) verifyBundle(digest v1.Hash, data []byte) (*Accepted, error) {
 			return nil, err
 		}
 	}
+	signer, err := r.signer(res)
+	if err != nil {
+		return nil, err
+	}
 	sum := sha256.Sum256(sig)
-	return &Accepted{Signer: r.signer(res), Signature: v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(sum[:])}, SignedAt: signedAt(res)}, nil
+	return &Accepted{Signer: signer, Signature: v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(sum[:])}, SignedAt: signedAt(res)}, nil
 }
 
 // verifyEntity verifies a signed entity against the rule with sigstore-go:
@@ -311,13 +318,20 @@ func regexpString(r *Rule) string {
 	return r.SubjectRegexp.String()
 }
 
-// signer names who signed a verified entity.
-func (r *Rule) signer(res *verify.VerificationResult) string {
+// signer names who signed a verified entity: a keyless identity the
+// lock can record, printable ASCII with no spaces, as its signer field
+// takes it.
+func (r *Rule) signer(res *verify.VerificationResult) (string, error) {
 	if r.Key != nil {
-		return r.Key.Signer
+		return r.Key.Signer, nil
 	}
 	c := res.Signature.Certificate
-	return KeylessSigner(c.Extensions.Issuer, c.SubjectAlternativeName)
+	for _, part := range []string{c.Extensions.Issuer, c.SubjectAlternativeName} {
+		if part == "" || len(part) > 1000 || strings.ContainsFunc(part, func(c rune) bool { return c <= ' ' || c > '~' }) {
+			return "", fmt.Errorf("a certificate for %q from %q: an identity with spaces, control or non-ASCII characters, which a lock cannot record", c.SubjectAlternativeName, c.Extensions.Issuer)
+		}
+	}
+	return KeylessSigner(c.Extensions.Issuer, c.SubjectAlternativeName), nil
 }
 
 // summarize names the identity of an entity's certificate.

@@ -368,3 +368,26 @@ func TestKeyedLogged(t *testing.T) {
 		t.Errorf("unlogged: error %v, want refused for want of a log entry", err)
 	}
 }
+
+// A certificate whose identity the lock could not record (a line break
+// in the issuer, as a CI log command would want) is refused, whatever
+// the rule matches.
+func TestKeylessUnrecordable(t *testing.T) {
+	t.Parallel()
+	s, err := testsign.NewSigstore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const odd = "https://issuer.example\n::error::x"
+	f := newFixture(t)
+	if err := s.SignKeyless(f.ref, identity, odd); err != nil {
+		t.Fatal(err)
+	}
+	r := keylessRule(t, s, ".")
+	r.Issuer = odd
+	_, err = f.verify(t, r)
+	var re *trust.RefusedError
+	if !errors.As(err, &re) || len(re.Found) != 1 || !strings.Contains(re.Found[0], "which a lock cannot record") {
+		t.Errorf("error %v, want the identity refused", err)
+	}
+}
