@@ -14,6 +14,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
+
+	"github.com/imagelock/imagelock/internal/fileerr"
 )
 
 // Version is the lock format this package reads and writes.
@@ -222,19 +224,12 @@ func (f *File) Format() []byte {
 	return buf.Bytes()
 }
 
-// Error is a problem in a lock file, at a line.
-type Error struct {
-	File string
-	Line int
-	Msg  string
-}
+// Error is a problem in a lock file, at a line. It is imagelock's one
+// positioned error, which rewrite and the config return too.
+type Error = fileerr.Error
 
-func (e *Error) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
-	}
-	return fmt.Sprintf("%s: %s", e.File, e.Msg)
-}
+// rewriteLock is the next step for a lock imagelock did not write.
+const rewriteLock = "run 'imagelock lock' to rewrite the lock"
 
 // Parse reads a lock file. filename is used in errors only. Every problem
 // is reported with its line: a syntax error, an unknown version, an unknown
@@ -256,40 +251,42 @@ func Parse(filename string, data []byte) (*File, error) {
 		return 0
 	}
 	if raw.Version != Version {
-		return nil, &Error{filename, versionLine(data), fmt.Sprintf("unknown lock version %d (this imagelock reads version %d): upgrade imagelock, or delete the lock and run 'imagelock lock'", raw.Version, Version)}
+		return nil, &Error{File: filename, Line: versionLine(data),
+			Err:  fmt.Errorf("unknown lock version %d (this imagelock reads version %d)", raw.Version, Version),
+			Next: "upgrade imagelock, or delete the lock and run 'imagelock lock'"}
 	}
 	var errs []error
 	f := &File{}
 	seen := map[string]int{}
 	for i, t := range raw.Image {
 		im := Image{Name: t.Name, Tag: t.Tag, Sources: t.Sources, Line: line(i, "")}
-		bad := func(key, format string, args ...any) {
-			errs = append(errs, &Error{filename, line(i, key), fmt.Sprintf(format, args...)})
+		bad := func(key, next, format string, args ...any) {
+			errs = append(errs, &Error{File: filename, Line: line(i, key), Err: fmt.Errorf(format, args...), Next: next})
 		}
 		if !validName.MatchString(t.Name) {
-			bad("name", "entry has an invalid name %q", t.Name)
+			bad("name", "", "entry has an invalid name %q", t.Name)
 		}
 		if t.Tag != "" && !validTag.MatchString(t.Tag) {
-			bad("tag", "entry %s has an invalid tag %q", t.Name, t.Tag)
+			bad("tag", "", "entry %s has an invalid tag %q", t.Name, t.Tag)
 		}
 		for _, src := range t.Sources {
 			if src == "" || strings.ContainsFunc(src, unicode.IsControl) {
-				bad("sources", "entry %s has an invalid source %q", t.Name, src)
+				bad("sources", "", "entry %s has an invalid source %q", t.Name, src)
 			}
 		}
 		d, err := v1.NewHash(t.Digest)
 		if err != nil {
-			bad("digest", "malformed digest %q for %s: run 'imagelock lock' to rewrite the lock", t.Digest, t.Name)
+			bad("digest", rewriteLock, "malformed digest %q for %s", t.Digest, t.Name)
 		}
 		im.Digest = d
 		for p, s := range t.Platforms {
 			pd, err := v1.NewHash(s)
 			if err != nil {
-				bad("platforms", "malformed digest %q for platform %s of %s", s, p, t.Name)
+				bad("platforms", "", "malformed digest %q for platform %s of %s", s, p, t.Name)
 				continue
 			}
 			if _, err := v1.ParsePlatform(p); err != nil || !validPlatform.MatchString(p) {
-				bad("platforms", "malformed platform %q of %s", p, t.Name)
+				bad("platforms", "", "malformed platform %q of %s", p, t.Name)
 				continue
 			}
 			if im.Platforms == nil {
@@ -300,7 +297,7 @@ func Parse(filename string, data []byte) (*File, error) {
 		im.Signer, im.Signature, im.SignedAt = parseSignature(t, bad)
 		k := im.Key()
 		if first, dup := seen[k]; dup {
-			bad("", "duplicate entry for %s (first at line %d): run 'imagelock lock' to rewrite the lock", k, line(first, ""))
+			bad("", rewriteLock, "duplicate entry for %s (first at line %d)", k, line(first, ""))
 		}
 		seen[k] = i
 		f.Images = append(f.Images, im)
@@ -313,7 +310,7 @@ func Parse(filename string, data []byte) (*File, error) {
 
 // parseSignature checks an entry's signer, signature and signed_at: the
 // three come together (signed_at may be absent), each well formed.
-func parseSignature(t imageTOML, bad func(key, format string, args ...any)) (string, v1.Hash, time.Time) {
+func parseSignature(t imageTOML, bad func(key, next, format string, args ...any)) (string, v1.Hash, time.Time) {
 	var at time.Time
 	if t.SignedAt != nil {
 		at = t.SignedAt.UTC()
@@ -323,12 +320,12 @@ func parseSignature(t imageTOML, bad func(key, format string, args ...any)) (str
 	}
 	ok := true
 	if !validSigner.MatchString(t.Signer) {
-		bad("signer", "entry %s has an invalid signer %q: want key:sha256:<64 hex digits> or keyless:<issuer> <subject>; run 'imagelock lock' to record it again", t.Name, t.Signer)
+		bad("signer", "run 'imagelock lock' to record it again", "entry %s has an invalid signer %q: want key:sha256:<64 hex digits> or keyless:<issuer> <subject>", t.Name, t.Signer)
 		ok = false
 	}
 	d, err := v1.NewHash(t.Signature)
 	if err != nil {
-		bad("signature", "entry %s has a malformed signature digest %q: run 'imagelock lock' to record it again", t.Name, t.Signature)
+		bad("signature", "run 'imagelock lock' to record it again", "entry %s has a malformed signature digest %q", t.Name, t.Signature)
 		ok = false
 	}
 	if !ok {
@@ -351,15 +348,17 @@ var (
 func decodeError(filename string, err error) error {
 	var se *toml.StrictMissingError
 	if errors.As(err, &se) && len(se.Errors) > 0 {
-		row, _ := se.Errors[0].Position()
-		return &Error{filename, row, fmt.Sprintf("unknown key %q: this imagelock writes no such key; delete the lock and run 'imagelock lock'", strings.Join(se.Errors[0].Key(), "."))}
+		row, col := se.Errors[0].Position()
+		return &Error{File: filename, Line: row, Col: col,
+			Err:  fmt.Errorf("unknown key %q: this imagelock writes no such key", strings.Join(se.Errors[0].Key(), ".")),
+			Next: "delete the lock and run 'imagelock lock'"}
 	}
 	var de *toml.DecodeError
 	if errors.As(err, &de) {
-		row, _ := de.Position()
-		return &Error{filename, row, "malformed lock: " + de.Error() + ": delete it and run 'imagelock lock'"}
+		row, col := de.Position()
+		return &Error{File: filename, Line: row, Col: col, Err: fmt.Errorf("malformed lock: %w", de), Next: "delete it and run 'imagelock lock'"}
 	}
-	return &Error{filename, 0, "malformed lock: " + err.Error()}
+	return &Error{File: filename, Err: fmt.Errorf("malformed lock: %w", err)}
 }
 
 // entryLines maps, for each [[image]] entry in order, its keys to their

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"github.com/imagelock/imagelock/internal/atomicfile"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,11 +89,11 @@ func TestParseErrors(t *testing.T) {
 	for _, tc := range []struct{ name, in, want string }{
 		{"unknown version", "# c\nversion = 7\n", "images.lock:2: unknown lock version 7"},
 		{"missing version", "[[image]]\n", "images.lock:1: unknown lock version 0"},
-		{"syntax", "version = 1\n[[image]]\nname = \"x\n", "images.lock:3: malformed lock"},
+		{"syntax", "version = 1\n[[image]]\nname = \"x\n", "images.lock:3:10: malformed lock"},
 		{"bad digest", "version = 1\n\n[[image]]\nname = \"docker.io/a/b\"\ntag = \"1\"\ndigest = \"sha256:abc\"\n", "images.lock:6: malformed digest \"sha256:abc\""},
 		{"bad platform digest", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ndigest = " + d + "\nplatforms = { \"linux/amd64\" = \"md5:1\" }\n", "images.lock:5: malformed digest \"md5:1\" for platform linux/amd64"},
 		{"duplicate", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ntag = \"1\"\ndigest = " + d + "\n\n[[image]]\nname = \"docker.io/a/b\"\ntag = \"1\"\ndigest = " + d + "\n", "images.lock:7: duplicate entry for docker.io/a/b:1 (first at line 2)"},
-		{"unknown key", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\nlines = [3]\n", "images.lock:4: unknown key \"image.lines\""},
+		{"unknown key", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\nlines = [3]\n", "images.lock:4:1: unknown key \"image.lines\""},
 		{"bad name", "version = 1\n[[image]]\nname = \"alpine\"\ndigest = " + d + "\n", "images.lock:3: entry has an invalid name \"alpine\""},
 		// Control characters from a lock edited in a pull request must not
 		// reach a terminal or a CI log: an ANSI escape, a line break that
@@ -103,7 +104,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad signer", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ndigest = " + d + "\nsigner = \"alice\"\nsignature = " + d + "\n", "images.lock:5: entry docker.io/a/b has an invalid signer \"alice\""},
 		{"signer without a signature", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ndigest = " + d + "\nsigner = \"key:sha256:" + strings.Repeat("0", 64) + "\"\n", "images.lock:2: entry docker.io/a/b has a malformed signature digest \"\""},
 		{"signed_at alone", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ndigest = " + d + "\nsigned_at = 2026-01-02T03:04:05Z\n", "images.lock:2: entry docker.io/a/b has an invalid signer \"\""},
-		{"signed_at as a string", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ndigest = " + d + "\nsigned_at = \"yesterday\"\n", "images.lock:5: malformed lock"},
+		{"signed_at as a string", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ndigest = " + d + "\nsigned_at = \"yesterday\"\n", "images.lock:5:13: malformed lock"},
 		{"line break in a signer", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ndigest = " + d + "\nsigner = \"keyless:a\\nb c\"\nsignature = " + d + "\n", "images.lock:5: entry docker.io/a/b has an invalid signer \"keyless:a\\nb c\""},
 		{"line break in a platform", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ndigest = " + d + "\nplatforms = { \"linux/amd64\\n::error::x\" = " + d + " }\n", "images.lock:5: malformed platform \"linux/amd64\\n::error::x\""},
 	} {
@@ -112,6 +113,10 @@ func TestParseErrors(t *testing.T) {
 			_, err := Parse("images.lock", []byte(tc.in))
 			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 				t.Errorf("Parse error = %v, want prefix %q", err, tc.want)
+			}
+			var e *Error
+			if !errors.As(err, &e) || e.File != "images.lock" || e.Line == 0 {
+				t.Errorf("Parse error %v is no *lock.Error with a line (%#v)", err, e)
 			}
 		})
 	}
@@ -148,8 +153,6 @@ func TestWriteOnlyWhenChanged(t *testing.T) {
 	}
 }
 
-// lock/ is the file format alone: it must not pull in the registry client
-// or the Dockerfile parser.
 // A lock changed (a checkout, a pull) or created between the read and the
 // write is not overwritten: the write fails, naming it.
 func TestWriteRefusesALockChangedSinceRead(t *testing.T) {
@@ -183,6 +186,29 @@ func TestWriteRefusesALockChangedSinceRead(t *testing.T) {
 	}
 }
 
+// A lock that would not read back (here a tag no registry takes, which
+// an empty variable once made) is refused before anything is written:
+// lock, pin and verify would all fail on it afterwards.
+func TestWriteRefusesALockThatWouldNotReadBack(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "images.lock")
+	none, _, err := Read(path, "images.lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := sample(t)
+	bad.Images[0].Tag = "-alpine3.23"
+	_, err = Write(path, bad, none)
+	if err == nil || !strings.Contains(err.Error(), `would not read back`) || !strings.Contains(err.Error(), `invalid tag "-alpine3.23"`) {
+		t.Errorf("Write = %v, want the entry with the invalid tag named", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the lock was written: %v", err)
+	}
+}
+
+// lock/ is the file format alone: it must not pull in the registry client
+// or the Dockerfile parser.
 func TestDependencies(t *testing.T) {
 	t.Parallel()
 	out, err := exec.Command("go", "list", "-deps", ".").Output()

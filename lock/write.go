@@ -3,7 +3,9 @@ package lock
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
+	"path/filepath"
 
 	"github.com/imagelock/imagelock/internal/atomicfile"
 	"github.com/imagelock/imagelock/internal/bounded"
@@ -42,8 +44,14 @@ func Write(path string, next, old *File) (bool, error) {
 // when its bytes differ from old's, and reports whether it did. The
 // batch's Commit fails, writing nothing, if the lock was changed or
 // created meanwhile (a checkout, a pull, another tool).
+//
+// A lock that would not read back (an entry Parse refuses) is not staged:
+// the error names the entry, and nothing is written.
 func Stage(b *atomicfile.Batch, path string, next, old *File) (bool, error) {
 	data := next.Format()
+	if _, err := Parse(filepath.Base(path), data); err != nil {
+		return false, fmt.Errorf("the new lock would not read back, so nothing was written: %w", err)
+	}
 	if !old.exists {
 		return true, b.StageNew(path, data, 0o644)
 	}

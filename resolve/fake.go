@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"slices"
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -25,6 +26,7 @@ type Fake struct {
 	heads     map[Key]int
 	platforms map[string]int // by name@digest
 	exists    map[string]int // by name@digest
+	lists     map[string]int // by name
 }
 
 var _ Resolver = (*Fake)(nil)
@@ -150,6 +152,36 @@ func (f *Fake) Exists(ctx context.Context, name string, digest v1.Hash) error {
 	return &Error{Image: id, Op: "checking", Status: http.StatusNotFound, Code: string(transport.ManifestUnknownErrorCode)}
 }
 
+// Tags lists the tags of name that SetImage and SetIndex set, sorted;
+// a repository with none is an error, as a registry's NAME_UNKNOWN.
+func (f *Fake) Tags(ctx context.Context, name string) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.init()
+	f.lists[name]++
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var tags []string
+	for k := range f.tags {
+		if k.Name == name {
+			tags = append(tags, k.Tag)
+		}
+	}
+	if len(tags) == 0 {
+		return nil, &Error{Image: name, Op: "listing tags", Status: http.StatusNotFound, Code: string(transport.NameUnknownErrorCode)}
+	}
+	slices.Sort(tags)
+	return tags, nil
+}
+
+// TagsCalls returns how many times Tags was called for the repository name.
+func (f *Fake) TagsCalls(name string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.lists[name]
+}
+
 func (f *Fake) init() {
 	if f.tags == nil {
 		f.tags = map[Key]Descriptor{}
@@ -159,5 +191,6 @@ func (f *Fake) init() {
 		f.heads = map[Key]int{}
 		f.platforms = map[string]int{}
 		f.exists = map[string]int{}
+		f.lists = map[string]int{}
 	}
 }

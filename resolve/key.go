@@ -56,6 +56,12 @@ func Parse(s string) (Parsed, error) {
 	if err != nil {
 		return p, fmt.Errorf("invalid image reference %q: %w", s, err)
 	}
+	if t := tag.TagStr(); t[0] == '-' || t[0] == '.' {
+		// go-containerregistry takes these; the distribution spec
+		// (and every registry) does not: an empty variable before
+		// "-alpine" most likely.
+		return p, fmt.Errorf("invalid image reference %q: a tag starts with a letter, digit or underscore", s)
+	}
 	p.Key = Key{Name: canonical(tag.Context()), Tag: tag.TagStr()}
 	return p, nil
 }

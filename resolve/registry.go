@@ -22,7 +22,7 @@ import (
 // Options configure a Registry. The zero value asks registries over HTTPS
 // with the credentials docker and podman use.
 type Options struct {
-	Keychain  authn.Keychain                   // default authn.DefaultKeychain
+	Keychain  authn.Keychain                   // default Keychain(): docker's and podman's config, then the clouds'
 	Insecure  []string                         // hosts allowed plain HTTP, besides localhost, 127.0.0.1 and [::1]
 	Jobs      int                              // concurrent requests per registry (default 8)
 	Transport http.RoundTripper                // base transport; default a tuned clone of http.DefaultTransport
@@ -76,7 +76,7 @@ func New(o Options) *Registry {
 
 func newRegistry(o Options, retry retryPolicy) *Registry {
 	if o.Keychain == nil {
-		o.Keychain = authn.DefaultKeychain
+		o.Keychain = Keychain()
 	}
 	if o.Jobs <= 0 {
 		o.Jobs = 8
@@ -126,6 +126,7 @@ func newRegistry(o Options, retry retryPolicy) *Registry {
 		remote.WithRetryPredicate(func(error) bool { return false }),
 		remote.WithRetryStatusCodes(),
 		remote.WithRetryBackoff(remote.Backoff{Steps: 1}),
+		remote.WithPageSize(tagPageSize),
 	}
 	if o.UserAgent != "" {
 		opts = append(opts, remote.WithUserAgent(o.UserAgent))

@@ -19,6 +19,8 @@ type Resolver interface {
 	// Exists checks with one HEAD that the registry still has the
 	// manifest or index at digest; ErrNotFound when it does not.
 	Exists(ctx context.Context, name string, digest v1.Hash) error
+	// Tags lists the tags of the repository name, every page of them.
+	Tags(ctx context.Context, name string) ([]string, error)
 }
 
 // Descriptor is what a HEAD tells of a tag.

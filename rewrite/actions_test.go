@@ -87,7 +87,7 @@ func TestFindGitHubActionsErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ name, src, want string }{
 		{"malformed", "jobs:\n  a:\n    container: [x\n", ".github/workflows/ci.yml:2: parsing YAML: did not find expected ',' or ']'"},
-		{"not a mapping", "just a string\n", ".github/workflows/ci.yml:1: the workflow is not a mapping"},
+		{"not a mapping", "just a string\n", ".github/workflows/ci.yml:1:1: the workflow is not a mapping"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/imagelock/imagelock/internal/bounded"
+	"github.com/imagelock/imagelock/internal/fileerr"
 )
 
 // bakeSchema is the part of a bake file that names images.
@@ -66,6 +67,9 @@ func FindBake(in Input) ([]Ref, []Warning, error) {
 	b.ctx = &hcl.EvalContext{Variables: map[string]cty.Value{}}
 	for name, v := range b.vars {
 		b.ctx.Variables[name] = cty.StringVal(v.value)
+		if v.null {
+			b.ctx.Variables[name] = cty.NullVal(cty.String)
+		}
 	}
 	inherited := map[string]bool{}
 	for _, name := range order {
@@ -117,11 +121,17 @@ type bakeTarget struct {
 type bakeVar struct {
 	value string
 	site  *Span
+	// null is a default = null the environment does not override: an
+	// arg set to the variable is not passed, so the Dockerfile's own ARG
+	// default applies.
+	null bool
 }
 
 func (b *bake) variable(name string, attrs hcl.Attributes) {
 	v := bakeVar{}
 	if attr := attrs["default"]; attr != nil {
+		d, diags := attr.Expr.Value(nil)
+		v.null = !diags.HasErrors() && d.IsNull()
 		v.value, _ = b.str(attr.Expr, nil)
 		if sp, raw, ok := b.quoted(attr.Expr); ok && raw == v.value && plain(raw) {
 			v.site = &sp
@@ -129,7 +139,7 @@ func (b *bake) variable(name string, attrs hcl.Attributes) {
 	}
 	if b.in.Env != nil {
 		if e, ok := b.in.Env(name); ok {
-			v.value, v.site = e, nil
+			v.value, v.site, v.null = e, nil, false
 		}
 	}
 	b.vars[name] = v
@@ -337,9 +347,15 @@ func (b *bake) target(name string) error {
 	argExprs := map[string]hcl.Expression{}
 	b.items(name, "args", map[string]bool{}, argExprs)
 	args := map[string]BuildArg{}
+	unknown := map[string]int{}
 	for k, e := range argExprs {
+		if v, diags := e.Value(b.ctx); !diags.HasErrors() && v.IsNull() {
+			continue // a null arg is not passed: the ARG's default applies
+		}
 		if value, site, ok := b.site(e, 0); ok {
 			args[k] = BuildArg{Value: value, Site: site}
+		} else {
+			unknown[k] = e.Range().Start.Line
 		}
 	}
 	src, err := bounded.ReadFile(b.in.FS, p, bounded.Source)
@@ -350,7 +366,12 @@ func (b *bake) target(name string) error {
 	if err != nil {
 		return &Error{File: b.in.Path, Line: line, Err: fmt.Errorf("reading the Dockerfile of target %s: %w", name, err)}
 	}
-	build := Build{Args: args, By: fmt.Sprintf("%s:%d", b.in.Path, line)}
+	for k, l := range unknown {
+		if fromReads(src, k) {
+			b.warns = append(b.warns, Warning{File: b.in.Path, Line: l, Msg: "target " + name + " sets arg " + k + ", which a FROM of " + p + " reads, with an expression imagelock does not evaluate (a matrix value, a function): that image is not locked"})
+		}
+	}
+	build := Build{Args: args, By: fileerr.At(b.in.Path, line, 0)}
 	refs, warns, err := FindDockerfileArgs(Input{FS: b.in.FS, Path: p, Src: src, Env: b.in.Env}, build)
 	if err != nil {
 		return err
@@ -358,6 +379,18 @@ func (b *bake) target(name string) error {
 	b.refs = append(b.refs, markContexts(refs, names)...)
 	b.warns = append(b.warns, warns...)
 	return nil
+}
+
+// fromReads reports whether a FROM line of Dockerfile src reads the
+// variable name.
+func fromReads(src []byte, name string) bool {
+	for _, line := range strings.Split(string(src), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 1 && strings.EqualFold(f[0], "FROM") && (strings.Contains(line, "${"+name) || words(line, "$"+name) > 0) {
+			return true
+		}
+	}
+	return false
 }
 
 // words counts the places text holds name as a whole word: a bake

@@ -17,7 +17,8 @@ func FuzzBake(f *testing.F) {
 	addSeeds(f, "bake-json", "docker-bake.json")
 	addSeeds(f, "bake", "docker-bake.hcl",
 		"variable \"V\" { default = \"a:1\" }\ntarget \"t\" {\n  args = { B = V, C = \"${V}\" }\n  contexts = { c = \"docker-image://${V}\" }\n}\n",
-		"target \"a\" { inherits = [\"b\"] }\ntarget \"b\" { inherits = [\"a\"] }\n")
+		"target \"a\" { inherits = [\"b\"] }\ntarget \"b\" { inherits = [\"a\"] }\n",
+		"target \"m\" {\n  matrix = { v = [\"1\", \"2\"] }\n  args = { B = \"b:${v}\", C = upper(\"c\") }\n}\n")
 	f.Fuzz(func(t *testing.T, src []byte) {
 		if bytes.ContainsAny(src, "@") {
 			return // pin replaces a digest already there

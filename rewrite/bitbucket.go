@@ -1,8 +1,6 @@
 package rewrite
 
 import (
-	"strings"
-
 	"gopkg.in/yaml.v3"
 )
 
@@ -92,17 +90,5 @@ func (b *bitbucketFinder) step(step *yaml.Node) error {
 // imageOrName adds the image of n: a string, or a mapping with name:
 // beside the registry's credentials.
 func (b *bitbucketFinder) imageOrName(n *yaml.Node) error {
-	if n != nil && n.Kind == yaml.MappingNode {
-		n = b.f.value(n, "name")
-	}
-	return b.image(n, 0)
-}
-
-// schemeImage adds the image of a value that names one after docker://,
-// and nothing for any other value.
-func (b *bitbucketFinder) schemeImage(n *yaml.Node) error {
-	if s, ok := stringValue(n); !ok || !strings.HasPrefix(s, dockerScheme) {
-		return nil
-	}
-	return b.image(n, len(dockerScheme))
+	return b.image(b.f.stringOr(n, "name"), 0)
 }

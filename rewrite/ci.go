@@ -45,6 +45,15 @@ func (c *ciFinder) image(n *yaml.Node, skip int) error {
 	return nil
 }
 
+// schemeImage adds the image of a value that names one after docker://
+// (a step's uses:, a pipe), and nothing for any other value.
+func (c *ciFinder) schemeImage(n *yaml.Node) error {
+	if s, ok := stringValue(n); !ok || !strings.HasPrefix(s, dockerScheme) {
+		return nil
+	}
+	return c.image(n, len(dockerScheme))
+}
+
 // done returns what the finder found, in file order.
 func (c *ciFinder) done(warns []Warning) ([]Ref, []Warning, error) {
 	if err := c.f.tooComplex(); err != nil {

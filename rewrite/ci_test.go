@@ -20,6 +20,7 @@ func TestCIGolden(t *testing.T) {
 		{"bitbucket", "bitbucket-pipelines.yml", FindBitbucket},
 		{"circleci", "config.yml", FindCircleCI},
 		{"azure", "azure-pipelines.yml", FindAzurePipelines},
+		{"gitpod", ".gitpod.yml", FindGitpod},
 	} {
 		t.Run(tc.dir, func(t *testing.T) {
 			t.Parallel()
@@ -41,6 +42,8 @@ func TestCIKindsRoute(t *testing.T) {
 		{".woodpecker/test.yml", Woodpecker},
 		{"svc/.woodpecker/values.yaml", Woodpecker},
 		{".drone.yml", Drone},
+		{".gitpod.yml", Gitpod},
+		{"sub/.gitpod.yaml", Gitpod},
 		{"bitbucket-pipelines.yml", Bitbucket},
 		{".circleci/config.yml", CircleCI},
 		{"app/.circleci/config.yaml", CircleCI},
@@ -59,10 +62,10 @@ func TestCIKindsRoute(t *testing.T) {
 func TestCIErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ name, path, src, want string }{
-		{"cloudbuild list", "cloudbuild.yaml", "- a\n", "cloudbuild.yaml:1: the build config is not a mapping"},
-		{"drone second document", ".drone.yml", "kind: pipeline\n---\n- a\n", ".drone.yml:3: the pipeline is not a mapping"},
+		{"cloudbuild list", "cloudbuild.yaml", "- a\n", "cloudbuild.yaml:1:1: the build config is not a mapping"},
+		{"drone second document", ".drone.yml", "kind: pipeline\n---\n- a\n", ".drone.yml:3:1: the pipeline is not a mapping"},
 		{"circleci malformed", ".circleci/config.yml", "jobs:\n  a: [\n", ".circleci/config.yml:2: parsing YAML: did not find expected node content"},
-		{"woodpecker multi-line image", ".woodpecker.yml", "steps:\n  a:\n    image: \"golang:\\\n      1.26\"\n", `.woodpecker.yml:3: "golang:1.26" is written across lines, as a block or with escapes; write it on one line, plain or quoted, so imagelock can edit it`},
+		{"woodpecker multi-line image", ".woodpecker.yml", "steps:\n  a:\n    image: \"golang:\\\n      1.26\"\n", `.woodpecker.yml:3:12: "golang:1.26" is written across lines, as a block or with escapes; write it on one line, plain or quoted, so imagelock can edit it`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

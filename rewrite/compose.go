@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/imagelock/imagelock/internal/bounded"
+	"github.com/imagelock/imagelock/internal/fileerr"
 )
 
 // FindCompose returns the images of a compose file: each service's image,
@@ -143,7 +144,7 @@ func (c *composeFinder) service(svc pair) error {
 		return nil
 	}
 	if img.Kind != yaml.ScalarNode {
-		return &Error{File: c.f.path, Line: img.Line, Err: fmt.Errorf("image of service %s is not a string", svc.Key.Value)}
+		return &Error{File: c.f.path, Line: img.Line, Col: img.Column, Err: fmt.Errorf("image of service %s is not a string", svc.Key.Value)}
 	}
 	return c.image(img)
 }
@@ -152,7 +153,7 @@ func (c *composeFinder) service(svc pair) error {
 func (c *composeFinder) interpolate(n *yaml.Node, s string) (string, error) {
 	v, err := template.SubstituteWithOptions(s, c.env, template.WithoutLogging)
 	if err != nil {
-		return "", &Error{File: c.f.path, Line: n.Line, Err: fmt.Errorf("interpolating %q: %w", s, err)}
+		return "", &Error{File: c.f.path, Line: n.Line, Col: n.Column, Err: fmt.Errorf("interpolating %q: %w", s, err)}
 	}
 	return v, nil
 }
@@ -379,9 +380,9 @@ func (c *composeFinder) build(service string, b *yaml.Node) error {
 		return nil
 	}
 	if err != nil {
-		return &Error{File: c.f.path, Line: b.Line, Err: fmt.Errorf("reading the Dockerfile of service %s: %w", service, err)}
+		return &Error{File: c.f.path, Line: b.Line, Col: b.Column, Err: fmt.Errorf("reading the Dockerfile of service %s: %w", service, err)}
 	}
-	by := fmt.Sprintf("%s:%d", c.f.path, b.Line)
+	by := fileerr.At(c.f.path, b.Line, 0)
 	refs, warns, err := FindDockerfileArgs(Input{FS: c.in.FS, Path: p, Src: src, Env: c.in.Env}, Build{Args: args, By: by})
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package rewrite
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -45,6 +46,10 @@ func (c *composeFinder) open(p string, line int, what string) (*composeFinder, e
 		return nil, nil
 	}
 	src, err := bounded.ReadFile(c.in.FS, p, bounded.Source)
+	if errors.Is(err, fs.ErrNotExist) {
+		c.warns = append(c.warns, Warning{File: c.f.path, Line: line, Msg: what + " " + p + " is not in the tree: its images are not locked"})
+		return nil, nil
+	}
 	if err != nil {
 		return nil, &Error{File: c.f.path, Line: line, Err: fmt.Errorf("reading %s: %w", what, err)}
 	}

@@ -145,14 +145,14 @@ func TestFindComposeErrors(t *testing.T) {
 	tests := []struct {
 		name, src, dotenv, want string
 	}{
-		{"unset required variable", "services:\n  a:\n    image: ${IMG:?set IMG to the image}\n", "", "compose.yaml:3: interpolating \"${IMG:?set IMG to the image}\": required variable IMG is missing a value: set IMG to the image"},
+		{"unset required variable", "services:\n  a:\n    image: ${IMG:?set IMG to the image}\n", "", "compose.yaml:3:12: interpolating \"${IMG:?set IMG to the image}\": required variable IMG is missing a value: set IMG to the image"},
 		{"empty required variable", "services:\n  a:\n    image: \"app:${TAG?}\"\n", "", ""},
 		{"malformed", "services:\n  a:\n    image: [nginx\n", "", "compose.yaml:2: parsing YAML: did not find expected ',' or ']'"},
 		{"unknown anchor", "services:\n  a:\n    <<: *base\n", "", "compose.yaml:3: parsing YAML: unknown anchor 'base' referenced"},
-		{"document not a mapping", "- nginx:1\n", "", "compose.yaml:1: the compose file is not a mapping"},
-		{"services not a mapping", "services: [a, b]\n", "", "compose.yaml:1: services is not a mapping"},
-		{"image not a string", "services:\n  a:\n    image: {name: nginx}\n", "", "compose.yaml:3: image of service a is not a string"},
-		{"image written as a block of two lines", "services:\n  a:\n    image: |\n      nginx\n      :1\n", "", "compose.yaml:3: \"nginx\\n:1\\n\" is written across lines, as a block or with escapes; write it on one line, plain or quoted, so imagelock can edit it"},
+		{"document not a mapping", "- nginx:1\n", "", "compose.yaml:1:1: the compose file is not a mapping"},
+		{"services not a mapping", "services: [a, b]\n", "", "compose.yaml:1:11: services is not a mapping"},
+		{"image not a string", "services:\n  a:\n    image: {name: nginx}\n", "", "compose.yaml:3:12: image of service a is not a string"},
+		{"image written as a block of two lines", "services:\n  a:\n    image: |\n      nginx\n      :1\n", "", "compose.yaml:3:12: \"nginx\\n:1\\n\" is written across lines, as a block or with escapes; write it on one line, plain or quoted, so imagelock can edit it"},
 		{"malformed .env", "services: {}\n", "A=\"unterminated\n", ".env: parsing .env: "},
 	}
 	for _, tt := range tests {

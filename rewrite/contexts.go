@@ -1,6 +1,7 @@
 package rewrite
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"path"
@@ -103,28 +104,35 @@ func markContexts(refs []Ref, contexts map[string]bool) []Ref {
 var bareName = regexp.MustCompile(`^[a-z0-9]+(?:[._-][a-z0-9]+)*$`)
 
 // bakeFiles are the bake definitions buildx reads by default, beside
-// which a Dockerfile is taken to be built by bake.
+// or above which a Dockerfile is taken to be built by bake.
 var bakeFiles = []string{"docker-bake.json", "docker-bake.hcl", "docker-bake.override.json", "docker-bake.override.hcl"}
 
 // isContext reports whether value, read where an image may be, is a bare
-// name that a bake file beside the Dockerfile gives as a named context
-// (contexts = { name = "..." }). Such names are rare enough to read the
-// bake files for each.
+// name that a bake file gives as a named context (contexts = { name =
+// "..." }): a bake file beside the Dockerfile, or one in a directory
+// above it that names the Dockerfile by its path from there
+// (dockerfile = "app/Dockerfile", written out, in a matrix or not). Such
+// names are rare enough to read the bake files for each.
 func (d *dockerfile) isContext(value string) bool {
 	if !bareName.MatchString(value) || d.in.FS == nil {
 		return false
 	}
-	dir := path.Dir(d.in.Path)
-	for _, name := range bakeFiles {
-		data, err := bounded.ReadFile(d.in.FS, path.Join(dir, name), bounded.Small)
-		if err != nil {
-			continue
+	for dir := path.Dir(d.in.Path); ; dir = path.Dir(dir) {
+		for _, name := range bakeFiles {
+			data, err := bounded.ReadFile(d.in.FS, path.Join(dir, name), bounded.Small)
+			if err != nil {
+				continue
+			}
+			beside := dir == path.Dir(d.in.Path)
+			rel := strings.TrimPrefix(d.in.Path, dir+"/")
+			if (beside || bytes.Contains(data, []byte(`"`+rel+`"`))) && slices.Contains(bakeContexts(name, data), value) {
+				return true
+			}
 		}
-		if slices.Contains(bakeContexts(name, data), value) {
-			return true
+		if dir == "." || dir == "/" {
+			return false
 		}
 	}
-	return false
 }
 
 // bakeContexts returns the context names of every target of a bake

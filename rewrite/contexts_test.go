@@ -73,6 +73,12 @@ func TestDockerfileBakeContexts(t *testing.T) {
 			[]string{"1:6 alpine:3.20", "4:13 other"}},
 		{"bake file elsewhere", fstest.MapFS{"docker-bake.hcl": {Data: []byte("target \"app\" {\n  contexts = { src = \"../src\" }\n}\n")}},
 			[]string{"1:6 alpine:3.20", "2:13 src", "3:18 cache", "4:13 other"}},
+		{"bake file above that names the Dockerfile", fstest.MapFS{"docker-bake.hcl": {Data: []byte(`target "t" {
+  matrix     = { d = [{ f = "app/Dockerfile" }] }
+  dockerfile = d.f
+  contexts   = { src = "./src" }
+}
+`)}}, []string{"1:6 alpine:3.20", "3:18 cache", "4:13 other"}},
 		{"HCL with variables, functions and a contexts map that is not in a target", fstest.MapFS{"app/docker-bake.hcl": {Data: []byte(`variable "TAG" { default = "dev" }
 group "default" { targets = ["app"] }
 target "app" {

@@ -10,6 +10,7 @@ import (
 	"github.com/tailscale/hujson"
 
 	"github.com/imagelock/imagelock/internal/bounded"
+	"github.com/imagelock/imagelock/internal/fileerr"
 )
 
 // FindDevcontainer returns the images of a devcontainer.json (JSON with
@@ -164,10 +165,14 @@ func (d *devcontainer) build(v hujson.Value) error {
 		return nil
 	}
 	src, err := bounded.ReadFile(d.in.FS, p, bounded.Source)
+	if errors.Is(err, fs.ErrNotExist) {
+		d.warns = append(d.warns, Warning{File: d.in.Path, Line: line, Msg: "build.dockerfile " + p + " is not in the tree: its images are not locked"})
+		return nil
+	}
 	if err != nil {
 		return &Error{File: d.in.Path, Line: line, Err: fmt.Errorf("reading build.dockerfile: %w", err)}
 	}
-	b := Build{Args: args, By: fmt.Sprintf("%s:%d", d.in.Path, line)}
+	b := Build{Args: args, By: fileerr.At(d.in.Path, line, 0)}
 	refs, warns, err := FindDockerfileArgs(Input{FS: d.in.FS, Path: p, Src: src, Env: d.in.Env}, b)
 	if err != nil {
 		return err
@@ -198,6 +203,10 @@ func (d *devcontainer) compose(v hujson.Value) error {
 			continue
 		}
 		src, err := bounded.ReadFile(d.in.FS, p, bounded.Source)
+		if errors.Is(err, fs.ErrNotExist) {
+			d.warns = append(d.warns, Warning{File: d.in.Path, Line: line, Msg: "dockerComposeFile " + p + " is not in the tree: its images are not locked"})
+			continue
+		}
 		if err != nil {
 			return &Error{File: d.in.Path, Line: line, Err: fmt.Errorf("reading dockerComposeFile: %w", err)}
 		}

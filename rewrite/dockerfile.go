@@ -43,7 +43,8 @@ func FindDockerfileArgs(in Input, b Build) ([]Ref, []Warning, error) {
 		return nil, []Warning{{File: in.Path, Msg: "no instructions, skipped"}}, nil
 	}
 	if err != nil {
-		return nil, nil, &Error{File: in.Path, Line: errorLine(err), Err: errors.New(errorText(err))}
+		// No build reads it either; one such file must not stop the run.
+		return nil, []Warning{{File: in.Path, Line: errorLine(err), Msg: "not a valid Dockerfile, skipped: " + errorText(err) + OrExclude(in.Path)}}, nil
 	}
 	for _, n := range res.AST.Children {
 		if strings.EqualFold(n.Value, "from") && strings.Contains(n.Original, "{{") {
@@ -227,6 +228,12 @@ func sameTexts(words []word, vs []string) bool {
 	return true
 }
 
+// lexError is the shell lexer's error on text without the text, which
+// the message around it already quotes.
+func lexError(err error, text string) string {
+	return strings.TrimPrefix(err.Error(), fmt.Sprintf("failed to process %q: ", text))
+}
+
 func (d *dockerfile) warn(line int, msg string) {
 	d.warns = append(d.warns, Warning{File: d.in.Path, Line: line, Msg: msg})
 }
@@ -246,7 +253,10 @@ func (d *dockerfile) from(n *parser.Node, in instr) error {
 	line := d.lineAt(in.line, tok.start)
 	res, err := d.lex.ProcessWordWithMatches(tok.text, d)
 	if err != nil {
-		return &Error{File: d.in.Path, Line: line, Err: fmt.Errorf("expanding FROM %s: %v", tok.text, err)}
+		// A template's placeholder (${templateOption:imageVariant}) is no
+		// variable a build expands.
+		d.warn(line, fmt.Sprintf("FROM %s cannot be expanded (%s)", tok.text, lexError(err, tok.text))+OrExclude(d.in.Path))
+		return nil
 	}
 	if unset := d.unsetVars(tok.text, res); len(unset) > 0 || res.Result == "" {
 		if len(unset) == 0 {
@@ -320,8 +330,12 @@ func trailingVar(text string, escape rune) (string, bool) {
 	return name, true
 }
 
-// lastVar matches a variable that ends text: $X or ${X}.
-var lastVar = regexp.MustCompile(`\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$`)
+// varRef is a variable read as $X or ${X}, the name in group 1 or 2, as
+// Dockerfiles, compose files and GitLab CI write it.
+const varRef = `\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))`
+
+// lastVar matches a variable that ends text.
+var lastVar = regexp.MustCompile(varRef + `$`)
 
 // mentions counts the places text reads variable name: $name, ${name}
 // and ${name<modifier>...}.
@@ -400,8 +414,8 @@ func (d *dockerfile) lineAt(l logicalLine, a int) int {
 	return d.lineOf(l.off[a])
 }
 
-// wholeVar matches text that is one variable and nothing else: $X or ${X}.
-var wholeVar = regexp.MustCompile(`^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$`)
+// wholeVar matches text that is one variable and nothing else.
+var wholeVar = regexp.MustCompile(`^` + varRef + `$`)
 
 // unsetVars returns the variables without a value that an expansion of
 // text relied on: those written bare ($X, ${X}) among the unmatched, and
@@ -487,7 +501,9 @@ func (d *dockerfile) arg(in instr) error {
 		}
 		res, err := d.lex.ProcessWordWithMatches(val, d)
 		if err != nil {
-			return &Error{File: d.in.Path, Line: d.lineAt(in.line, w.start), Err: fmt.Errorf("expanding ARG %s: %v", w.text, err)}
+			d.warn(d.lineAt(in.line, w.start), fmt.Sprintf("ARG %s cannot be expanded (%s): left without a value", w.text, lexError(err, val)))
+			d.globals[key] = &globalArg{}
+			continue
 		}
 		if len(res.Result) > maxExpansion {
 			// ARG A=${A}${A}, repeated, doubles at each line.

@@ -1,13 +1,14 @@
 package rewrite
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/imagelock/imagelock/internal/fileerr"
 )
 
 func TestDockerfileGolden(t *testing.T) {
@@ -253,29 +254,61 @@ func TestFindDockerfile(t *testing.T) {
 	}
 }
 
-func TestFindDockerfileErrors(t *testing.T) {
+// A Dockerfile that does not parse, or whose FROM or ARG the shell
+// lexer refuses (a template's ${templateOption:imageVariant}), is a
+// warning naming the line: one such file must not stop a run over a
+// whole repository.
+func TestDockerfileThatCannotBeReadIsAWarning(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
 		src  string
-		line int
-		msg  string
+		refs []string
+		warn string
 	}{
-		{"unterminated heredoc", "FROM alpine:3\nRUN <<EOF\necho\n", 2, "unterminated heredoc"},
-		{"bad substitution", "FROM ${:x}\n", 1, "bad substitution"},
+		{"unterminated heredoc", "FROM alpine:3\nRUN <<EOF\necho\n", nil,
+			"Dockerfile:2: not a valid Dockerfile, skipped: unterminated heredoc"},
+		{"bad substitution", "FROM ${:x}\nFROM alpine:3\n", []string{"2:6 alpine:3 => alpine:3"},
+			"Dockerfile:1: FROM ${:x} cannot be expanded (syntax error: bad substitution): fix it, or exclude"},
+		{"template placeholder", "FROM mcr.microsoft.com/devcontainers/cpp:2-${templateOption:imageVariant}\n", nil,
+			"Dockerfile:1: FROM mcr.microsoft.com/devcontainers/cpp:2-${templateOption:imageVariant} cannot be expanded (unsupported modifier (:i) in substitution): fix it, or exclude"},
+		{"ARG", "ARG V=${:x}\nFROM alpine:${V}\n", nil,
+			"Dockerfile:1: ARG V=${:x} cannot be expanded (syntax error: bad substitution): left without a value"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, _, err := FindDockerfile(Input{Path: "Dockerfile", Src: []byte(tt.src)})
-			var fe *Error
-			if !errors.As(err, &fe) {
-				t.Fatalf("got %v, want an *Error", err)
+			refs, warns, err := FindDockerfile(Input{Path: "Dockerfile", Src: []byte(tt.src)})
+			if err != nil {
+				t.Fatalf("err = %v, want warnings", err)
 			}
-			if fe.File != "Dockerfile" || fe.Line != tt.line || !strings.Contains(fe.Error(), tt.msg) {
-				t.Errorf("got %q (line %d), want line %d and %q", fe.Error(), fe.Line, tt.line, tt.msg)
+			if diff := cmp.Diff(tt.refs, briefRefs(refs)); diff != "" {
+				t.Errorf("refs (-want +got):\n%s", diff)
+			}
+			if len(warns) == 0 || !strings.HasPrefix(warns[0].String(), tt.warn) {
+				t.Errorf("warnings = %v, want the first to start %q", warns, tt.warn)
 			}
 		})
+	}
+}
+
+// A FROM whose substitution no builder takes is a template's (a dev
+// container template's ${templateOption:variant}): a warning naming it,
+// and the file's other images are still read.
+func TestDockerfileTemplateSubstitutionWarns(t *testing.T) {
+	t.Parallel()
+	for _, from := range []string{"${:x}", "mcr.microsoft.com/devcontainers/go:1-${templateOption:imageVariant}"} {
+		src := "FROM " + from + "\nCOPY --from=alpine:3.20 /etc/os-release /\n"
+		refs, warns, err := FindDockerfile(Input{Path: "Dockerfile", Src: []byte(src)})
+		if err != nil {
+			t.Fatalf("FROM %s: %v", from, err)
+		}
+		if len(refs) != 1 || refs[0].Image != "alpine:3.20" {
+			t.Errorf("FROM %s: refs = %v, want the COPY --from image", from, refs)
+		}
+		if len(warns) != 1 || warns[0].Line != 1 || !strings.HasPrefix(warns[0].Msg, "FROM "+from+" cannot be expanded") {
+			t.Errorf("FROM %s: warnings = %v, want one at line 1", from, warns)
+		}
 	}
 }
 
@@ -307,13 +340,13 @@ func TestErrorsQuoteABoundedText(t *testing.T) {
 			t.Errorf("%.30q: no warning and no error", src)
 		}
 		for _, m := range msgs {
-			if len(m) > 2*maxMessage {
+			if len(m) > 2*fileerr.MaxMessage {
 				t.Errorf("%.30q: a message of %d bytes", src, len(m))
 			}
 		}
 	}
-	w := Warning{File: "f", Line: 1, Msg: strings.Repeat("é", maxMessage)}
-	if s := w.String(); len(s) > 2*maxMessage || !strings.Contains(s, "bytes more)") || !utf8.ValidString(s) {
+	w := Warning{File: "f", Line: 1, Msg: strings.Repeat("é", fileerr.MaxMessage)}
+	if s := w.String(); len(s) > 2*fileerr.MaxMessage || !strings.Contains(s, "bytes more)") || !utf8.ValidString(s) {
 		t.Errorf("warning of %d bytes (valid UTF-8: %v)", len(s), utf8.ValidString(s))
 	}
 }

@@ -26,7 +26,7 @@ var gitlabKeywords = map[string]bool{
 const maxGitLabIncludes = 150
 
 // gitlabVarRef matches a CI variable in an image: $X or ${X}.
-var gitlabVarRef = regexp.MustCompile(`\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))`)
+var gitlabVarRef = regexp.MustCompile(varRef)
 
 // FindGitLabCI returns the images of a GitLab CI file and of the local
 // files it includes (include: local:, or a path as a bare string), with
@@ -198,7 +198,7 @@ func (g *gitlabFinder) include(f *yamlFile, n *yaml.Node, name string) error {
 			continue
 		}
 		if err != nil {
-			return &Error{File: f.path, Line: n.Line, Err: fmt.Errorf("reading included %s: %w", p, err)}
+			return &Error{File: f.path, Line: n.Line, Col: n.Column, Err: fmt.Errorf("reading included %s: %w", p, err)}
 		}
 		inc, warns, err := parseYAML(Input{FS: g.in.FS, Path: p, Src: src})
 		g.warns = append(g.warns, warns...)
@@ -215,8 +215,8 @@ func (g *gitlabFinder) include(f *yamlFile, n *yaml.Node, name string) error {
 }
 
 // variables finds the variables an image may be expanded with: those
-// with a literal value (not empty, no $ in it) at the top level of exactly one file,
-// once, and set by no job.
+// with a literal value (not empty; it may read other such variables) at
+// the top level of exactly one file, once, and set by no job.
 func (g *gitlabFinder) variables() {
 	defs := map[string][]gitlabVar{}
 	inJobs := map[string]bool{}
@@ -241,7 +241,7 @@ func (g *gitlabFinder) variables() {
 	}
 	g.vars = map[string]gitlabVar{}
 	for name, ds := range defs {
-		if s, ok := stringValue(ds[0].value); ok && s != "" && len(ds) == 1 && !inJobs[name] && !strings.Contains(s, "$") {
+		if s, ok := stringValue(ds[0].value); ok && s != "" && len(ds) == 1 && !inJobs[name] {
 			g.vars[name] = ds[0]
 		}
 	}
@@ -267,9 +267,7 @@ func (g *gitlabFinder) section(m *yaml.Node) error {
 
 // image adds the image of n: a string, or a mapping with name:.
 func (g *gitlabFinder) image(n *yaml.Node) error {
-	if n != nil && n.Kind == yaml.MappingNode {
-		n = g.f.value(n, "name")
-	}
+	n = g.f.stringOr(n, "name")
 	s, ok := stringValue(n)
 	if !ok || s == "" || g.seen[n] {
 		return nil
@@ -295,20 +293,29 @@ func (g *gitlabFinder) image(n *yaml.Node) error {
 	return nil
 }
 
+// maxVarDepth bounds how deep variables that read variables are expanded:
+// further (or in a cycle) a variable counts as having no value.
+const maxVarDepth = 8
+
 // expand returns s with its variables replaced by their values, and
+// theirs in turn, as GitLab expands a variable that reads another; and
 // the first variable that has no literal value, if any.
 func (g *gitlabFinder) expand(s string) (image, unset string) {
-	image = gitlabVarRef.ReplaceAllStringFunc(s, func(ref string) string {
-		m := gitlabVarRef.FindStringSubmatch(ref)
-		v, ok := g.vars[m[1]+m[2]]
-		if !ok {
-			if unset == "" {
-				unset = m[1] + m[2]
+	var exp func(s string, depth int) string
+	exp = func(s string, depth int) string {
+		return gitlabVarRef.ReplaceAllStringFunc(s, func(ref string) string {
+			m := gitlabVarRef.FindStringSubmatch(ref)
+			v, ok := g.vars[m[1]+m[2]]
+			if !ok || depth >= maxVarDepth {
+				if unset == "" {
+					unset = m[1] + m[2]
+				}
+				return ref
 			}
-			return ref
-		}
-		return v.value.Value
-	})
+			return exp(v.value.Value, depth+1)
+		})
+	}
+	image = exp(s, 0)
 	return image, unset
 }
 

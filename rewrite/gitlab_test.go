@@ -55,7 +55,7 @@ func TestFindGitLabCIErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ name, src, want string }{
 		{"malformed", "build:\n  image: \"x\n", ".gitlab-ci.yml:2: parsing YAML: found unexpected end of stream"},
-		{"not a mapping", "- a\n- b\n", ".gitlab-ci.yml:1: the pipeline is not a mapping"},
+		{"not a mapping", "- a\n- b\n", ".gitlab-ci.yml:1:1: the pipeline is not a mapping"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

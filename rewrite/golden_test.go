@@ -214,11 +214,11 @@ func unpinAll(t *testing.T, src []byte, refs []Ref) []byte {
 }
 
 // locked returns the references lock records: not those naming a build
-// context.
+// context, nor those a kustomization replaces.
 func locked(refs []Ref) []Ref {
 	var out []Ref
 	for _, r := range refs {
-		if !r.Context {
+		if !r.Context && !r.Replaced {
 			out = append(out, r)
 		}
 	}
@@ -249,6 +249,9 @@ func formatRefs(name string, refs []Ref) string {
 		}
 		if r.Context {
 			b.WriteString(" context")
+		}
+		if r.Replaced {
+			b.WriteString(" replaced")
 		}
 		if r.NoPin != "" {
 			fmt.Fprintf(&b, " (not pinned: %s)", r.NoPin)

@@ -30,11 +30,15 @@ import (
 //   - a string with a tag or digest under a key named image or ending in
 //     Image (initImage: busybox:1.36) is the image.
 //
-// A values file that is not beside a Chart.yaml is read as Kubernetes
+// A chart's Chart.yaml is read for the images its annotations list (see
+// findChartImages). A values file that is not beside a Chart.yaml is read as Kubernetes
 // YAML, unless in.Declared.
 func FindHelmValues(in Input) ([]Ref, []Warning, error) {
 	if isHelmfile(in.Path) {
 		return findHelmfile(in)
+	}
+	if path.Base(in.Path) == "Chart.yaml" {
+		return findChartImages(in)
 	}
 	chart := path.Dir(in.Path)
 	if !isChartDir(in.FS, chart) {
@@ -239,6 +243,11 @@ func (h *helmFinder) image(m *yaml.Node, at []string) (string, error) {
 		return repoKey, nil
 	}
 	ref := h.f.refAt(Helm, sp.Value, image, DigestField)
+	if why := h.f.noPinDigest(digestNode, image, false); why != "" {
+		ref.Style, ref.NoPin = External, why
+		h.refs = append(h.refs, ref)
+		return repoKey, nil
+	}
 	fd, dsp, err := h.f.fieldValue(digestNode)
 	if err != nil {
 		return "", err

@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"bytes"
+	"errors"
 	"io/fs"
 	"path"
 	"regexp"
@@ -124,13 +125,11 @@ func findHelmfile(in Input) ([]Ref, []Warning, error) {
 					refs, warns = append(refs, rs...), append(warns, ws...)
 					continue
 				}
-				if v != nil && v.Kind == yaml.MappingNode {
-					h := &helmFinder{f: f, fsys: in.FS, chart: chart, visited: map[*yaml.Node]bool{}}
-					if err := h.walk(v, []string{}); err != nil {
-						return nil, nil, err
-					}
-					inline, warns = append(inline, h.refs...), append(warns, h.warns...)
+				rs, ws, err := inlineValues(in, f, v, chart)
+				if err != nil {
+					return nil, nil, err
 				}
+				inline, warns = append(inline, rs...), append(warns, ws...)
 			}
 		}
 	}
@@ -168,17 +167,21 @@ func namedValues(in Input, p, chart string) ([]Ref, []Warning, error) {
 	return findValues(Input{FS: in.FS, Path: p, Src: src, Env: in.Env}, chart)
 }
 
-// argoValueFiles returns the images of the values an Argo CD Application
-// (document r) gives its Helm sources: those written in
+// releaseValues returns the images of the values a Flux HelmRelease
+// (document r) writes in spec.values, and of those an Argo CD Application
+// gives its Helm sources: those written in
 // spec.source(s).helm.valuesObject, and those of the files named in
 // spec.source(s).helm.valueFiles, paths relative to the source's path in
 // this repository, or "$<ref>/<path>" relative to the root of the
 // repository a ref source names, taken to be this one. Files that are not
 // here are left alone.
-func argoValueFiles(in Input, f *yamlFile, r *yaml.Node) ([]Ref, []Warning, error) {
+func releaseValues(in Input, f *yamlFile, r *yaml.Node) ([]Ref, []Warning, error) {
 	api, _ := stringValue(f.value(r, "apiVersion"))
 	kind, _ := stringValue(f.value(r, "kind"))
 	spec := f.value(r, "spec")
+	if strings.HasPrefix(api, "helm.toolkit.fluxcd.io/") && kind == "HelmRelease" {
+		return inlineValues(in, f, f.value(spec, "values"), "")
+	}
 	if !strings.HasPrefix(api, "argoproj.io/") || kind != "Application" || spec == nil {
 		return nil, nil, nil
 	}
@@ -197,13 +200,11 @@ func argoValueFiles(in Input, f *yamlFile, r *yaml.Node) ([]Ref, []Warning, erro
 			chart = base
 		}
 		helm := f.value(src, "helm")
-		if obj := f.value(helm, "valuesObject"); obj != nil && obj.Kind == yaml.MappingNode {
-			h := &helmFinder{f: f, fsys: in.FS, chart: chart, visited: map[*yaml.Node]bool{}}
-			if err := h.walk(obj, []string{}); err != nil {
-				return nil, nil, err
-			}
-			refs, warns = append(refs, inOrder(h.refs)...), append(warns, h.warns...)
+		rs, ws, err := inlineValues(in, f, f.value(helm, "valuesObject"), chart)
+		if err != nil {
+			return nil, nil, err
 		}
+		refs, warns = append(refs, rs...), append(warns, ws...)
 		files := f.value(helm, "valueFiles")
 		if files == nil || files.Kind != yaml.SequenceNode {
 			continue
@@ -228,4 +229,85 @@ func argoValueFiles(in Input, f *yamlFile, r *yaml.Node) ([]Ref, []Warning, erro
 		}
 	}
 	return refs, warns, nil
+}
+
+// inlineValues returns the images of values written inline in a
+// manifest, the mapping obj, as the values of the chart in directory
+// chart ("" when unknown).
+func inlineValues(in Input, f *yamlFile, obj *yaml.Node, chart string) ([]Ref, []Warning, error) {
+	if obj == nil || obj.Kind != yaml.MappingNode {
+		return nil, nil, nil
+	}
+	h := &helmFinder{f: f, fsys: in.FS, chart: chart, visited: map[*yaml.Node]bool{}}
+	if err := h.walk(obj, []string{}); err != nil {
+		return nil, nil, err
+	}
+	return inOrder(h.refs), h.warns, nil
+}
+
+// chartImageKeys are the annotations of a Chart.yaml that list the
+// images the chart deploys: Artifact Hub's, and Bitnami's own.
+var chartImageKeys = []string{"artifacthub.io/images", "images"}
+
+// findChartImages returns the images a chart's Chart.yaml lists in its
+// annotations: a literal block holding a YAML list of maps whose image
+// is a reference ("- name: app\n  image: app:1.2"), read by Artifact Hub
+// and by mirroring tools. Pin writes tag@digest there, as Artifact Hub
+// accepts. A block that is not valid YAML is a warning.
+func findChartImages(in Input) ([]Ref, []Warning, error) {
+	f, warns, err := parseYAML(in)
+	if err != nil {
+		return nil, []Warning{invalidYAML(in.Path, err)}, nil
+	}
+	if f == nil {
+		return nil, warns, nil
+	}
+	var refs []Ref
+	for _, doc := range f.docs {
+		annotations := f.value(root(doc), "annotations")
+		for _, key := range chartImageKeys {
+			n := f.value(annotations, key)
+			if n == nil {
+				continue
+			}
+			b, err := f.literalBlock(n)
+			if err != nil {
+				warns = append(warns, Warning{File: in.Path, Line: n.Line, Msg: "the " + key + " annotation is not valid YAML, its images are not read"})
+			}
+			if b == nil {
+				continue
+			}
+			var found []Ref
+			var ws []Warning
+			for _, d := range b.inner.docs {
+				list := root(d)
+				if list == nil || list.Kind != yaml.SequenceNode {
+					continue
+				}
+				for _, e := range list.Content {
+					v := b.inner.value(deref(e), "image")
+					s, ok := stringValue(v)
+					if !ok || s == "" {
+						continue
+					}
+					if strings.ContainsAny(s, "{}$ \t") {
+						ws = append(ws, Warning{File: in.Path, Line: v.Line, Msg: "image " + s + " is a template or uses a variable, skipped"})
+						continue
+					}
+					r, err := b.inner.ref(Helm, v, 0)
+					if e := (*Error)(nil); errors.As(err, &e) {
+						ws = append(ws, Warning{File: in.Path, Line: v.Line, Msg: e.Err.Error()})
+						continue
+					}
+					found = append(found, r)
+				}
+			}
+			rs, ws := b.place(found, ws, Helm, "the "+key+" annotation")
+			refs, warns = append(refs, rs...), append(warns, ws...)
+		}
+	}
+	if err := f.tooComplex(); err != nil {
+		return nil, nil, err
+	}
+	return inOrder(refs), warns, nil
 }

@@ -241,3 +241,8 @@ func TestHelmValuesDeclared(t *testing.T) {
 		t.Errorf("got %v, %v; want nginx:1.27", refs, err)
 	}
 }
+
+func TestHelmChartImagesGolden(t *testing.T) {
+	t.Parallel()
+	runGolden(t, "../testdata/helm-chart", FindHelmValues, "Chart.yaml")
+}

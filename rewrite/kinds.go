@@ -28,8 +28,8 @@ var Kinds = []KindInfo{
 		Kind:   Dockerfile,
 		Name:   "Dockerfile",
 		Sample: "Dockerfile",
-		Files:  "`Dockerfile`, `Containerfile`, `*.Dockerfile`, `*.dockerfile`, `Dockerfile.*`, `Containerfile.*`, `Dockerfile-*`, `Dockerfile_*`; not templates (`*.template`, `*.tmpl`, `*.j2`, …), nor a file whose `FROM` has a `{{ }}` placeholder (a warning)",
-		Images: "`FROM` (with `--platform`, `AS`, lower case, continuations, the `escape` directive), `COPY --from=`, `RUN --mount=…,from=`, `# syntax=`; global `ARG` defaults expanded (`${X}`, `${X:-d}`, `${X:+d}`). Stage names, `scratch`, heredoc bodies and comments are not images, nor is a bare `COPY --from=`/`from=` name that a `docker-bake.hcl`/`.json` beside the Dockerfile gives as a named context.",
+		Files:  "`Dockerfile`, `Containerfile`, `*.Dockerfile`, `*.dockerfile`, `Dockerfile.*`, `Containerfile.*`, `Dockerfile-*`, `Dockerfile_*`; not templates (`*.template`, `*.tmpl`, `*.j2`, …), nor a file whose `FROM` has a `{{ }}` placeholder, nor a `FROM` with a substitution no builder takes (`${templateOption:x}`) (warnings)",
+		Images: "`FROM` (with `--platform`, `AS`, lower case, continuations, the `escape` directive), `COPY --from=`, `RUN --mount=…,from=`, `# syntax=`; global `ARG` defaults expanded (`${X}`, `${X:-d}`, `${X:+d}`). Stage names, `scratch`, heredoc bodies and comments are not images, nor is a bare `COPY --from=`/`from=` name that a `docker-bake.hcl`/`.json` beside the Dockerfile (or above it, naming the Dockerfile's path) gives as a named context.",
 		Match:  func(_, _, lower string) bool { return isDockerfileName(lower) },
 		Find:   FindDockerfile,
 	},
@@ -47,7 +47,7 @@ var Kinds = []KindInfo{
 		Name:   "GitHub Actions",
 		Sample: ".github/workflows/ci.yml",
 		Files:  "`.github/workflows/*.y(a)ml`, `action.y(a)ml`",
-		Images: "`jobs.*.container` (string or `image:`), `jobs.*.services.*.image`, `uses: docker://…`, `runs.image: docker://…`",
+		Images: "`jobs.*.container` (string or `image:`), `jobs.*.services.*.image`, `uses: docker://…`, `runs.image: docker://…`; the `with:` inputs that name an image the action runs, of `docker/setup-qemu-action` (`image`), `helm/kind-action` and `container-tools/kind-action` (`node_image`), `engineerd/setup-kind` and `addnab/docker-run-action` (`image`), and `image=` in `docker/setup-buildx-action`'s `driver-opts`. An image that is one `${{ env.NAME }}` is the literal value of the job's or workflow's `env:`, pinned there; one that is `${{ matrix.NAME }}` is each literal value the job's matrix (and its `include:`) lists, pinned there; other expressions are warnings",
 		Match: func(path, _, lower string) bool {
 			stem, ok := cutYAMLExt(lower)
 			return ok && (stem == "action" || isWorkflowPath(path))
@@ -59,7 +59,7 @@ var Kinds = []KindInfo{
 		Name:   "GitLab CI",
 		Sample: ".gitlab-ci.yml",
 		Files:  "`.gitlab-ci.yml`, `*.gitlab-ci.yml`",
-		Images: "`image` and `services` (string or `name:`), at top level, in `default:` and in jobs, in the file and in the local files it includes (`include: local:` or a path), whatever their names; pin writes into those files. An image that reads a variable with a literal value in a top-level `variables:` is expanded: pinned at the value where the variable ends the image and is read nowhere else, otherwise after the image's own text; any other variable is a warning",
+		Images: "`image` and `services` (string or `name:`), at top level, in `default:` and in jobs, in the file and in the local files it includes (`include: local:` or a path), whatever their names; pin writes into those files. An image that reads a variable with a literal value in a top-level `variables:` (which may itself read such variables) is expanded: pinned at the value where the variable ends the image and is read nowhere else, otherwise after the image's own text; any other variable is a warning",
 		Match: func(_, _, lower string) bool {
 			stem, ok := cutYAMLExt(lower)
 			return ok && (stem == ".gitlab-ci" || strings.HasSuffix(stem, ".gitlab-ci"))
@@ -136,6 +136,18 @@ var Kinds = []KindInfo{
 		Find: FindAzurePipelines,
 	},
 	{
+		Kind:   Gitpod,
+		Name:   "Gitpod",
+		Sample: ".gitpod.yml",
+		Files:  "`.gitpod.y(a)ml`",
+		Images: "`image` when it is a string; `image: {file: …}` names a Dockerfile, read as a Dockerfile",
+		Match: func(_, _, lower string) bool {
+			stem, ok := cutYAMLExt(lower)
+			return ok && stem == ".gitpod"
+		},
+		Find: FindGitpod,
+	},
+	{
 		Kind:   Kustomize,
 		Name:   "Kustomize",
 		Sample: "kustomization.yaml",
@@ -151,11 +163,11 @@ var Kinds = []KindInfo{
 		Kind:   Helm,
 		Name:   "Helm",
 		Sample: "values.yaml",
-		Files:  "`values*.y(a)ml` beside a `Chart.yaml`; `helmfile.y(a)ml`, `helmfile.d/*.y(a)ml`; the values files a helmfile release (`values:`) or an Argo CD `Application` (`spec.source(s).helm.valueFiles`) names, and the values they write inline (`values:`, `valuesObject:`); `*.y(a)ml` under a chart's `templates/`",
-		Images: "maps with `repository` (or `image`) and `tag`, and `registry`, `digest` or `sha`; an empty `tag` is the chart's `appVersion` where its templates default it so (`default .Chart.AppVersion`, or `printf \"v%s\"` of it); strings with a tag under a key `image` or `*Image`; in templates, literal `image:` lines outside `{{ }}`. Pin fills `digest:` (or `sha:`, the hex alone) when the map has one, otherwise writes `tag: <tag>@<digest>` (as Renovate does), except where that would change the release: an `appVersion` tag, or a tag the templates also use in `semverCompare` or a `version` label, stays unpinned, and pin says to add `digest: \"\"` where the templates read it",
-		Match: func(path, _, lower string) bool {
+		Files:  "`values*.y(a)ml` beside a `Chart.yaml`; `helmfile.y(a)ml`, `helmfile.d/*.y(a)ml`; the values files a helmfile release (`values:`) or an Argo CD `Application` (`spec.source(s).helm.valueFiles`) names, and the values they write inline (`values:`, `valuesObject:`), as a Flux `HelmRelease` does (`spec.values`); `*.y(a)ml` under a chart's `templates/`; `Chart.yaml`",
+		Images: "maps with `repository` (or `image`) and `tag`, and `registry`, `digest` or `sha`; an empty `tag` is the chart's `appVersion` where its templates default it so (`default .Chart.AppVersion`, or `printf \"v%s\"` of it); strings with a tag under a key `image` or `*Image`; in templates, literal `image:` lines outside `{{ }}`; in `Chart.yaml`, the `image` of each entry of the `artifacthub.io/images` and `images` annotations (a block holding a YAML list), pinned there as `tag@digest`. Pin fills `digest:` (or `sha:`, the hex alone) when the map has one, otherwise writes `tag: <tag>@<digest>` (as Renovate does), except where that would change the release: an `appVersion` tag, or a tag the templates also use in `semverCompare` or a `version` label, stays unpinned, and pin says to add `digest: \"\"` where the templates read it",
+		Match: func(path, base, lower string) bool {
 			stem, ok := cutYAMLExt(lower)
-			return ok && (strings.HasPrefix(stem, "values") || isHelmfile(path))
+			return base == "Chart.yaml" || ok && (strings.HasPrefix(stem, "values") || isHelmfile(path))
 		},
 		Find: FindHelmValues,
 	},
@@ -164,7 +176,7 @@ var Kinds = []KindInfo{
 		Name:   "Dev Container",
 		Sample: ".devcontainer/devcontainer.json",
 		Files:  "`devcontainer.json` (`.devcontainer/**/devcontainer.json` among them), `.devcontainer.json`",
-		Images: "`image`; the keys of `features` that are OCI references (`ghcr.io/devcontainers/features/go:1`), locked and verified as images are, but pinned only when untagged (`name@digest`): the devcontainer CLI rejects `name:tag@digest` in a feature key; `build.dockerfile`'s images with `build.args`; the images of the compose files `dockerComposeFile` names. JSON with comments and trailing commas, edited in place",
+		Images: "`image`; the keys of `features` that are OCI references (`ghcr.io/devcontainers/features/go:1`), locked and verified as images are, but pinned only when untagged (`name@digest`): the devcontainer CLI rejects `name:tag@digest` in a feature key; `build.dockerfile`'s images with `build.args`; the images of the compose files `dockerComposeFile` names (a file that is not there, as in a template, is a warning). JSON with comments and trailing commas, edited in place",
 		Match: func(_, _, lower string) bool {
 			return lower == "devcontainer.json" || lower == ".devcontainer.json"
 		},
@@ -175,7 +187,7 @@ var Kinds = []KindInfo{
 		Name:   "Bake",
 		Sample: "docker-bake.hcl",
 		Files:  "`docker-bake*.hcl`, `docker-bake*.json`",
-		Images: "targets' `contexts` values `docker-image://IMAGE`; the images of the Dockerfile each target builds (`context`, `dockerfile`, `args`), through `inherits`; `variable` defaults (the environment overrides them) pinned where defined when they end the image, else at the `FROM`. A target another inherits is a template, not built on its own",
+		Images: "targets' `contexts` values `docker-image://IMAGE`; the images of the Dockerfile each target builds (`context`, `dockerfile`, `args`), through `inherits`; `variable` defaults (the environment overrides them) pinned where defined when they end the image, else at the `FROM`. A target another inherits is a template, not built on its own; an arg a `FROM` reads that is set from a `matrix` value or a function is a warning",
 		Match: func(_, _, lower string) bool {
 			return strings.HasPrefix(lower, "docker-bake") && (strings.HasSuffix(lower, ".hcl") || strings.HasSuffix(lower, ".json"))
 		},
@@ -197,7 +209,7 @@ var Kinds = []KindInfo{
 		Name:   "Kubernetes",
 		Sample: "manifest.yaml",
 		Files:  "any other `*.y(a)ml` whose documents have `apiVersion` and `kind`, and `*.json` objects with them (other JSON is no source)",
-		Images: "`image` of every `containers`, `initContainers`, `ephemeralContainers` entry at any depth (workloads, `List`, custom resources that embed pod specs), of `steps` and `sidecars` entries that have a `name`, and `volumes[].image.reference`; outside those, only the fields of the custom resources `kubernetes.go` lists by group and kind (Argo Workflows `container`, `script` and the objects of a `resource` template's `manifest: |` block, Tekton steps, sidecars, `stepTemplate` and StepAction, where an image that is one `$(params.NAME)` is that param's `default`, pinned there, Prometheus, Alertmanager, ThanosRuler, RabbitmqCluster, MinIO Tenant, Strimzi, KubeVirt `containerDisk`, Rook `cephVersion`, numaflow, CloudNativePG, Crossplane packages, …): `spec.image` of a kind not listed is not read. Never under an object's `status`, nor in a policy engine's patterns (Kyverno, Gatekeeper); multi-document files. A file whose every document is a compose file (only compose's top-level keys, `services` of maps with `image`, `build` or `extends`) is read as Compose",
+		Images: "`image` of every `containers`, `initContainers`, `ephemeralContainers` entry at any depth (workloads, `List`, custom resources that embed pod specs), of `steps` and `sidecars` entries that have a `name`, and `volumes[].image.reference`; outside those, only the fields of the custom resources `kubernetes.go` lists by group and kind (Argo Workflows `container`, `script` and the objects of a `resource` template's `manifest: |` block, Tekton steps, sidecars, `stepTemplate`, StepAction and the `check` of a v1alpha1 Condition, where `$(params.NAME)` in an image is that param's `default`: an image that is one param, or that a param read nowhere else ends, is pinned at that default, any other image built of params is locked and not pinned, Prometheus, Alertmanager, ThanosRuler, RabbitmqCluster, MinIO Tenant, Strimzi, KubeVirt `containerDisk`, Rook `cephVersion`, numaflow, CloudNativePG, Crossplane packages, Knative's cached `Image`, …): `spec.image` of a kind not listed is not read. Never under an object's `status`, nor in a policy engine's patterns (Kyverno, Gatekeeper); multi-document files. A file whose every document is a compose file (only compose's top-level keys, `services` of maps with `image`, `build` or `extends`) is read as Compose",
 		Match: func(_, _, lower string) bool {
 			_, ok := cutYAMLExt(lower)
 			return ok || strings.HasSuffix(lower, ".json")

@@ -81,6 +81,7 @@ var customImages = []struct {
 	{"numaflow.numaproj.io", nil, parsePaths("**.container.image")},
 	{"tekton.dev", nil, parsePaths("**.steps[].image", "**.sidecars[].image", "**.stepTemplate.image")},
 	{"tekton.dev", []string{"StepAction"}, parsePaths("spec.image")},
+	{"tekton.dev", []string{"Condition"}, parsePaths("spec.check.image")},
 	{"postgresql.cnpg.io", []string{"Cluster"}, parsePaths("spec.imageName")},
 	{"postgresql.cnpg.io", []string{"ImageCatalog", "ClusterImageCatalog"}, parsePaths("spec.images[].image")},
 	{"acid.zalan.do", []string{"postgresql"}, parsePaths("spec.dockerImage")},
@@ -91,6 +92,8 @@ var customImages = []struct {
 	{"sparkoperator.k8s.io", []string{"ScheduledSparkApplication"}, parsePaths("spec.template.image", "spec.template.driver.image", "spec.template.executor.image")},
 	{"elasticsearch.k8s.elastic.co", []string{"Elasticsearch"}, parsePaths("spec.image")},
 	{"kibana.k8s.elastic.co", []string{"Kibana"}, parsePaths("spec.image")},
+	// Knative's image cache: an image its nodes pull ahead of use.
+	{"caching.internal.knative.dev", []string{"Image"}, parsePaths("spec.image")},
 }
 
 // pathsFor returns the image paths of an object of apiVersion and kind.
@@ -122,8 +125,8 @@ func pathsFor(apiVersion, kind string) []imagePath {
 // Documents without apiVersion and kind have no references; a file that
 // is not valid YAML or too large is skipped with a warning. A Helm
 // chart's template is read for its literal images (see findChartTemplate),
-// and an Argo CD Application for the values files it gives Helm (see
-// argoValueFiles).
+// and a Flux HelmRelease or an Argo CD Application for the values it
+// gives Helm (see releaseValues).
 func FindKubernetes(in Input) ([]Ref, []Warning, error) {
 	if isChartTemplate(in) {
 		return findChartTemplate(in)
@@ -152,7 +155,7 @@ func FindKubernetes(in Input) ([]Ref, []Warning, error) {
 		if err := w.walk(r, scope{}); err != nil {
 			return nil, nil, err
 		}
-		vs, ws, err := argoValueFiles(in, f, r)
+		vs, ws, err := releaseValues(in, f, r)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -407,28 +410,21 @@ func (w *objectWalker) at(v *yaml.Node, segs []string, sc scope, leaf leafFunc) 
 	return nil
 }
 
-// tektonParam matches a Tekton image that is one param: $(params.NAME),
-// or $(inputs.params.NAME) as v1alpha1 Tasks write it.
-var tektonParam = regexp.MustCompile(`^\$\((?:inputs\.)?params\.([A-Za-z0-9_.-]+)\)$`)
+// tektonParam matches a param a Tekton image reads: $(params.NAME), or
+// $(inputs.params.NAME) as v1alpha1 Tasks write it.
+var tektonParam = regexp.MustCompile(`\$\((?:inputs\.)?params\.([A-Za-z0-9_.-]+)\)`)
 
 // image adds the reference of an image value n: a string, not empty. A
-// Tekton image that is one param is the default of that param, where
-// the nearest mapping around it declares it, as an ARG default is in a
-// Dockerfile: pin writes the digest there.
+// Tekton image that reads params is read with their defaults (see
+// tektonImage).
 func (w *objectWalker) image(n *yaml.Node, sc scope) error {
 	s, ok := stringValue(n)
 	if !ok || s == "" || w.images[n] {
 		return nil
 	}
 	w.images[n] = true
-	param := ""
-	if m := tektonParam.FindStringSubmatch(s); m != nil && sc.tekton {
-		if def := w.paramDefault(sc, m[1]); def != nil {
-			if s, ok = stringValue(def); !ok || s == "" {
-				return nil
-			}
-			param, n = m[1], def
-		}
+	if sc.tekton && tektonParam.MatchString(s) {
+		return w.tektonImage(n, s, sc)
 	}
 	if strings.Contains(s, "{{") || strings.Contains(s, "$") {
 		w.warns = append(w.warns, Warning{File: w.f.path, Line: n.Line, Msg: "image " + s + " is a template or uses a variable, skipped"})
@@ -438,7 +434,57 @@ func (w *objectWalker) image(n *yaml.Node, sc scope) error {
 	if err != nil {
 		return err
 	}
-	r.Var = param
+	w.refs = append(w.refs, r)
+	return nil
+}
+
+// tektonImage adds the reference of a Tekton image s, at n, that reads
+// params: each param is its default, where the nearest mapping around
+// it declares it. An image that is one param is that param's default,
+// where pin writes the digest, as an ARG default in a Dockerfile; one
+// that a param ends (name:$(params.tag)), where the file reads that
+// param nowhere else, is pinned at the end of that param's default. Any
+// other is locked but not pinned: a digest after the image's text would
+// outlive a param a run sets. A param without a default is a warning.
+func (w *objectWalker) tektonImage(n *yaml.Node, s string, sc scope) error {
+	var last *yaml.Node
+	lastName, unset := "", false
+	image := tektonParam.ReplaceAllStringFunc(s, func(ref string) string {
+		name := tektonParam.FindStringSubmatch(ref)[1]
+		def := w.paramDefault(sc, name)
+		v, ok := stringValue(def)
+		if !ok || v == "" || strings.Contains(v, "$") {
+			unset = true
+			return ref
+		}
+		last, lastName = def, name
+		return v
+	})
+	if unset || strings.Contains(image, "{{") || strings.Contains(image, "$") {
+		w.warns = append(w.warns, Warning{File: w.f.path, Line: n.Line, Msg: "image " + s + " is a template or uses a variable, skipped"})
+		return nil
+	}
+	uses := tektonParam.FindAllStringIndex(s, -1)
+	end := uses[len(uses)-1]
+	whole := len(uses) == 1 && end[0] == 0 && end[1] == len(s)
+	if whole || end[1] == len(s) && bytes.Count(w.f.src, []byte("params."+lastName+")")) == 1 {
+		r, err := w.f.ref(Kubernetes, last, 0)
+		if err != nil {
+			return err
+		}
+		r.Image, r.Var = image, lastName
+		if !whole {
+			r.Style = Tag
+		}
+		w.refs = append(w.refs, r)
+		return nil
+	}
+	r, err := w.f.ref(Kubernetes, n, 0)
+	if err != nil {
+		return err
+	}
+	r.Image, r.Style = image, External
+	r.NoPin = "the image " + s + " is made of Tekton params: pin their defaults by hand, or give the image one param of its own"
 	w.refs = append(w.refs, r)
 	return nil
 }
@@ -457,31 +503,14 @@ func (w *objectWalker) manifest(n *yaml.Node, _ scope) error {
 		w.warns = append(w.warns, Warning{File: w.f.path, Line: n.Line, Msg: "a manifest written inside another manifest block, its images are not read"})
 		return nil
 	}
-	off, ok := w.f.offset(n.Line, n.Column)
-	if !ok {
-		return nil
-	}
-	// The block's text starts on the line after its header, indented.
-	first, _ := w.f.lineCol(w.f.skipProperties(off, n))
-	if first >= len(w.f.lines) {
-		return nil
-	}
-	indent := 0
-	for _, line := range w.f.lines[first:] {
-		end := line
-		for end < len(w.f.src) && w.f.src[end] == ' ' {
-			end++
+	b, err := w.f.literalBlock(n)
+	if err != nil || b == nil {
+		if err != nil {
+			w.warns = append(w.warns, Warning{File: w.f.path, Line: n.Line, Msg: "the manifest written here is not valid YAML, its images are not read"})
 		}
-		if end < len(w.f.src) && w.f.src[end] != '\n' && w.f.src[end] != '\r' {
-			indent = end - line
-			break
-		}
-	}
-	inner, warns, err := parseYAML(Input{Path: w.f.path, Src: []byte(n.Value)})
-	if err != nil || inner == nil {
-		w.warns = append(w.warns, Warning{File: w.f.path, Line: n.Line, Msg: "the manifest written here is not valid YAML, its images are not read"})
 		return nil
 	}
+	inner := b.inner
 	iw := &objectWalker{f: inner, visited: map[*yaml.Node]bool{}, images: map[*yaml.Node]bool{}, inBlock: true}
 	for _, doc := range inner.docs {
 		if r := root(doc); r != nil && isObject(r) {
@@ -495,26 +524,8 @@ func (w *objectWalker) manifest(n *yaml.Node, _ scope) error {
 		w.warns = append(w.warns, Warning{File: w.f.path, Line: n.Line, Msg: "the manifest written here has " + tooComplexMsg + ", its images are not read"})
 		return nil
 	}
-	for _, iwarn := range append(warns, iw.warns...) {
-		iwarn.Line += first
-		w.warns = append(w.warns, iwarn)
-	}
-	for _, r := range iw.refs {
-		// Line l of the block is line first+l of the file, indented.
-		l := first + r.Line - 1
-		if l >= len(w.f.lines) {
-			continue
-		}
-		start := w.f.lines[l] + indent + r.Col - 1
-		span := Span{start, start + len(r.Written)}
-		if span.End > len(w.f.src) || string(w.f.src[span.Start:span.End]) != r.Written {
-			w.warns = append(w.warns, Warning{File: w.f.path, Line: l + 1, Msg: "image " + r.Image + " in the manifest written here cannot be located, skipped"})
-			continue
-		}
-		ref := w.f.refAt(Kubernetes, span, r.Image, r.Style)
-		ref.Var = r.Var
-		w.refs = append(w.refs, ref)
-	}
+	refs, warns := b.place(iw.refs, iw.warns, Kubernetes, "the manifest written here")
+	w.refs, w.warns = append(w.refs, refs...), append(w.warns, warns...)
 	return nil
 }
 

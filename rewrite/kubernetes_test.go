@@ -391,13 +391,19 @@ func TestFindKubernetesTektonParams(t *testing.T) {
 			warns: []string{"k.yaml:5: image $(params.img) is a template or uses a variable, skipped"},
 		},
 		{
-			name: "an array param",
-			src:  "apiVersion: tekton.dev/v1\nkind: Task\nspec:\n  params: [{name: img, default: [a, b]}]\n  steps: [{image: $(params.img)}]\n",
+			name:  "an array param",
+			src:   "apiVersion: tekton.dev/v1\nkind: Task\nspec:\n  params: [{name: img, default: [a, b]}]\n  steps: [{image: $(params.img)}]\n",
+			warns: []string{"k.yaml:5: image $(params.img) is a template or uses a variable, skipped"},
 		},
 		{
-			name:  "a param inside a longer image",
-			src:   "apiVersion: tekton.dev/v1\nkind: Task\nspec:\n  params: [{name: v, default: \"1.23\"}]\n  steps: [{image: \"golang:$(params.v)\"}]\n",
-			warns: []string{"k.yaml:5: image golang:$(params.v) is a template or uses a variable, skipped"},
+			name: "a param that ends the image, read nowhere else, is pinned at its default",
+			src:  "apiVersion: tekton.dev/v1\nkind: Task\nspec:\n  params: [{name: v, default: \"1.23\"}]\n  steps: [{image: \"golang:$(params.v)\"}]\n",
+			want: []string{"4:32 golang:1.23 tag var=v"},
+		},
+		{
+			name: "a param that ends the image and is read elsewhere is locked, not pinned",
+			src:  "apiVersion: tekton.dev/v1\nkind: Task\nspec:\n  params: [{name: v, default: \"1.23\"}]\n  steps: [{image: \"golang:$(params.v)\", script: echo $(params.v)}]\n",
+			want: []string{"5:20 golang:1.23 external"},
 		},
 		{
 			name:  "not a Tekton object",
@@ -407,7 +413,7 @@ func TestFindKubernetesTektonParams(t *testing.T) {
 		{
 			name:  "a default that is a variable",
 			src:   "apiVersion: tekton.dev/v1\nkind: Task\nspec:\n  params: [{name: img, default: $(context.taskRun.name)}]\n  steps: [{image: $(params.img)}]\n",
-			warns: []string{"k.yaml:4: image $(context.taskRun.name) is a template or uses a variable, skipped"},
+			warns: []string{"k.yaml:5: image $(params.img) is a template or uses a variable, skipped"},
 		},
 		{
 			name: "a default that two steps use",

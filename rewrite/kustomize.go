@@ -18,8 +18,11 @@ import (
 // a name without a tag keeps the manifests' tag: the references of the
 // manifests listed as files in resources: are returned renamed, as the
 // build pulls them (see Ref.Renamed), and where resources the finder does
-// not follow may hold more, the entry is a warning. Pin writes the entry's digest: field, inserting it
-// after newTag when missing; unpin deletes the field where newTag remains.
+// not follow may hold more, the entry is a warning. The images of those
+// manifests that an entry with a tag or digest sets whole are returned
+// marked Replaced: the build never pulls them as written. Pin writes the
+// entry's digest: field, inserting it after newTag when missing; unpin
+// deletes the field where newTag remains.
 func FindKustomize(in Input) ([]Ref, []Warning, error) {
 	f, warns, err := parseYAML(in)
 	if f == nil {
@@ -47,6 +50,9 @@ func FindKustomize(in Input) ([]Ref, []Warning, error) {
 			}
 			if ok {
 				refs = append(refs, ref)
+				if name, _ := stringValue(f.value(e, "name")); name != "" {
+					renames = append(renames, rename{name: name, replace: true})
+				}
 			} else if rn, ok := renameOnly(f, e); ok {
 				renames = append(renames, rn)
 			}
@@ -64,18 +70,22 @@ func FindKustomize(in Input) ([]Ref, []Warning, error) {
 }
 
 // rename is an images: entry that gives newName alone for a name without
-// a tag: the build pulls newName at the tag the manifests write.
+// a tag: the build pulls newName at the tag the manifests write; or, with
+// replace, an entry that sets the whole image the build pulls.
 type rename struct {
 	name, newName string
 	line          int
+	replace       bool
 }
 
 // renameManifests reads the manifests a kustomization lists as files in
 // resources: and returns their references to a renamed image as the build
-// pulls them, marked Renamed. A resource it does not follow (a directory,
-// which other kustomizations may share, or a remote one) may hold more:
-// then each rename is a warning, since the manifests, read on their own,
-// name the image before the rename.
+// pulls them, marked Renamed, and those to a replaced image marked
+// Replaced. A resource it does not follow (a directory, which other
+// kustomizations may share, or a remote one) may hold more: then each
+// rename is a warning, since the manifests, read on their own, name the
+// image before the rename (a replaced image read on its own is one more
+// image locked, not a wrong one).
 func renameManifests(in Input, f *yamlFile, resources *yaml.Node, renames []rename) ([]Ref, []Warning) {
 	var found []Ref
 	followedAll := true
@@ -97,7 +107,11 @@ func renameManifests(in Input, f *yamlFile, resources *yaml.Node, renames []rena
 		}
 		for _, rn := range renames {
 			if rest, ok := strings.CutPrefix(r.Image, rn.name); ok && (rest == "" || rest[0] == ':' || rest[0] == '@') {
-				r.Image, r.Renamed = rn.newName+rest, true
+				if rn.replace {
+					r.Replaced = true
+				} else {
+					r.Image, r.Renamed = rn.newName+rest, true
+				}
 				out = append(out, r)
 				break
 			}
@@ -108,6 +122,9 @@ func renameManifests(in Input, f *yamlFile, resources *yaml.Node, renames []rena
 	}
 	var warns []Warning
 	for _, rn := range renames {
+		if rn.replace {
+			continue
+		}
 		warns = append(warns, Warning{File: f.path, Line: rn.line, Msg: fmt.Sprintf(
 			"images: %s is renamed %s at the tag of manifests imagelock does not read from here (a directory, a remote or missing resource): there, %s is locked, not the %s the build pulls; give the entry a newTag, or write the tag in name (%s:<tag>)",
 			rn.name, rn.newName, rn.name, rn.newName, rn.name)})
@@ -196,6 +213,10 @@ func kustomizeEntry(f *yamlFile, e *yaml.Node) (Ref, bool, error) {
 	ref := f.refAt(Kustomize, sp.Value, image, DigestField)
 	flow := e.Style&yaml.FlowStyle != 0
 	if digestNode != nil {
+		if why := f.noPinDigest(digestNode, image, true); why != "" {
+			ref.Style, ref.NoPin = External, why
+			return ref, true, nil
+		}
 		fd, dsp, err := f.fieldValue(digestNode)
 		if err != nil {
 			return Ref{}, false, err

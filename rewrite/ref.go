@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/imagelock/imagelock/internal/fileerr"
 )
 
 // Kind names a source format.
@@ -29,6 +30,7 @@ const (
 	Devcontainer   Kind = "devcontainer"
 	Quadlet        Kind = "quadlet"
 	Bake           Kind = "bake"
+	Gitpod         Kind = "gitpod"
 )
 
 // Span is a half-open byte range [Start, End) in a file.
@@ -109,6 +111,12 @@ type Ref struct {
 	// pulls (newName with the manifest's tag), and the reference overrules
 	// the one found at the same span when the manifest is read on its own.
 	Renamed bool
+	// Replaced is set for a manifest's reference that a kustomization's
+	// images: entry sets whole (a newTag or digest): the build pulls the
+	// entry's image, not this one. Such a reference is not locked, and it
+	// overrules the one found at the same span when the manifest is read
+	// on its own.
+	Replaced bool
 	// Style says how pin and unpin edit Span.
 	Style Style
 	// Field is set for the DigestField style.
@@ -143,7 +151,7 @@ type Build struct {
 }
 
 // Pos returns "file:line:col".
-func (r Ref) Pos() string { return fmt.Sprintf("%s:%d:%d", r.File, r.Line, r.Col) }
+func (r Ref) Pos() string { return fileerr.At(r.File, r.Line, r.Col) }
 
 // Where returns Pos, and for a reference read through a build, who builds
 // it: "Dockerfile:3:6 (as compose.yaml:12 builds it)".
@@ -163,26 +171,7 @@ type Warning struct {
 }
 
 func (w Warning) String() string {
-	if w.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", w.File, w.Line, clip(w.Msg))
-	}
-	return fmt.Sprintf("%s: %s", w.File, clip(w.Msg))
-}
-
-// maxMessage bounds a warning's or an error's message, which may quote
-// a source's text: a runaway line must not become a runaway message.
-const maxMessage = 1 << 10
-
-// clip cuts s to maxMessage bytes, at a rune boundary, marking the cut.
-func clip(s string) string {
-	if len(s) <= maxMessage {
-		return s
-	}
-	cut := maxMessage
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + fmt.Sprintf("… (%d bytes more)", len(s)-cut)
+	return fileerr.At(w.File, w.Line, 0) + ": " + fileerr.Clip(w.Msg)
 }
 
 // OrExclude ends a warning about text that names no image, at path: a
@@ -192,21 +181,10 @@ func OrExclude(path string) string {
 	return fmt.Sprintf(": fix it, or exclude the file in .imagelock.toml: exclude = [%q]", path)
 }
 
-// Error is a source that cannot be read as its kind, with the position.
-type Error struct {
-	File string
-	Line int // 0 when the position is unknown
-	Err  error
-}
-
-func (e *Error) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, clip(e.Err.Error()))
-	}
-	return fmt.Sprintf("%s: %s", e.File, clip(e.Err.Error()))
-}
-
-func (e *Error) Unwrap() error { return e.Err }
+// Error is a source that cannot be read as its kind, with its position.
+// It is imagelock's one positioned error, which lock and the config
+// return too: errors.As with *rewrite.Error finds any of them.
+type Error = fileerr.Error
 
 // Input is one file handed to a finder.
 type Input struct {

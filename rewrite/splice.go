@@ -1,6 +1,7 @@
 package rewrite
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -67,7 +68,7 @@ func PinEdits(src []byte, r Ref, digest string) ([]Edit, error) {
 		return []Edit{{Span: r.Span, New: PinText(r.Written, digest)}}, nil
 	case DigestField:
 		if r.Field == nil {
-			return nil, fmt.Errorf("%s: digest field reference without a field", r.Pos())
+			return nil, &Error{File: r.File, Line: r.Line, Col: r.Col, Err: errors.New("digest field reference without a field")}
 		}
 		if r.Field.Hex {
 			digest = strings.TrimPrefix(digest, "sha256:")
@@ -76,7 +77,7 @@ func PinEdits(src []byte, r Ref, digest string) ([]Edit, error) {
 	case External, LockOnly:
 		return nil, nil
 	}
-	return nil, fmt.Errorf("%s: no pin edit for style %d", r.Pos(), r.Style)
+	return nil, &Error{File: r.File, Line: r.Line, Col: r.Col, Err: fmt.Errorf("no pin edit for style %d", r.Style)}
 }
 
 // UnpinEdits returns the edits that take r's digest out, keeping its tag;
@@ -105,7 +106,7 @@ func UnpinEdits(src []byte, r Ref) ([]Edit, error) {
 	case External, LockOnly:
 		return nil, nil
 	}
-	return nil, fmt.Errorf("%s: no unpin edit for style %d", r.Pos(), r.Style)
+	return nil, &Error{File: r.File, Line: r.Line, Col: r.Col, Err: fmt.Errorf("no unpin edit for style %d", r.Style)}
 }
 
 // UnpinBareEdits returns the edits that take r's digest out where pin

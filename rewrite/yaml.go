@@ -204,7 +204,7 @@ type scalarSpan struct {
 // image is written in practice. Anything else is an *Error saying how to write it.
 func (f *yamlFile) scalar(n *yaml.Node) (scalarSpan, error) {
 	fail := func() (scalarSpan, error) {
-		return scalarSpan{}, &Error{File: f.path, Line: n.Line, Err: fmt.Errorf("%q is written across lines, as a block or with escapes; write it on one line, plain or quoted, so imagelock can edit it", n.Value)}
+		return scalarSpan{}, &Error{File: f.path, Line: n.Line, Col: n.Column, Err: fmt.Errorf("%q is written across lines, as a block or with escapes; write it on one line, plain or quoted, so imagelock can edit it", n.Value)}
 	}
 	if n.Kind != yaml.ScalarNode {
 		return fail()
@@ -473,6 +473,16 @@ func (f *yamlFile) eachPair(m *yaml.Node, fn func(pair) bool) {
 	walk(m)
 }
 
+// stringOr returns the scalar n, or the value of key when n is a mapping:
+// where a CI system takes an image as a string or as a mapping
+// (image: {name: ...}, container: {image: ...}).
+func (f *yamlFile) stringOr(n *yaml.Node, key string) *yaml.Node {
+	if n = deref(n); n != nil && n.Kind == yaml.MappingNode {
+		return f.value(n, key)
+	}
+	return n
+}
+
 // isNull reports whether n is absent or YAML null.
 func isNull(n *yaml.Node) bool {
 	return n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null")
@@ -488,7 +498,7 @@ func stringValue(n *yaml.Node) (string, bool) {
 
 // errNotMapping is the *Error for a document or value that must be a mapping.
 func (f *yamlFile) errNotMapping(n *yaml.Node, what string) error {
-	return &Error{File: f.path, Line: n.Line, Err: fmt.Errorf("%s is not a mapping", what)}
+	return &Error{File: f.path, Line: n.Line, Col: n.Column, Err: fmt.Errorf("%s is not a mapping", what)}
 }
 
 // lineEnd returns the offset just past the line break that ends the line
@@ -566,26 +576,46 @@ func (f *yamlFile) indentBefore(off int) bool {
 
 // fieldValue returns the Field for an existing digest value node v: pin
 // replaces the value (a bare "digest:" gets a space before the digest).
+// Call it only for a node noPinDigest accepts.
 func (f *yamlFile) fieldValue(v *yaml.Node) (*Field, scalarSpan, error) {
-	if v.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
-		// Unpin deletes a field's line, which would leave a block's
-		// content behind.
-		return nil, scalarSpan{}, &Error{File: f.path, Line: v.Line, Err: errors.New("the digest is written as a block; write it on one line, plain or quoted, so imagelock can edit it")}
-	}
 	sp, err := f.scalar(v)
 	if err != nil {
 		return nil, sp, err
 	}
 	fd := &Field{Value: sp.Value}
 	if sp.Value.Start == sp.Value.End && v.Style == 0 {
-		if sp.Value.Start == 0 || f.src[sp.Value.Start-1] != ':' {
-			// A key with no colon ({name: x, digest}): a digest
-			// written after it would run into the key.
-			return nil, sp, &Error{File: f.path, Line: v.Line, Err: errors.New(`the digest field has no value and no colon; write it digest: "" so imagelock can fill it`)}
-		}
 		fd.Before = " "
 	}
 	return fd, sp, nil
+}
+
+// noPinDigest says why pin cannot edit the existing digest value v of
+// image, or "" when it can. Unpin takes a digest out by emptying the value
+// or deleting the field's line, so each refused form is one that would
+// not come back byte for byte: a block (its content would stay behind), a
+// key with no colon ({name: x, digest}: a digest would run into the key),
+// and a null written as ~ or null, which unpin cannot tell from a digest
+// field pin added. With line set (kustomize, where unpin deletes the
+// line pin inserted), a bare "digest:" is refused too. The reference is
+// still locked and verified.
+func (f *yamlFile) noPinDigest(v *yaml.Node, image string, line bool) string {
+	const fix = `write it digest: "" so imagelock can fill it and unpin can empty it`
+	switch {
+	case v.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0:
+		return fmt.Sprintf("the digest of %s is written as a block; write it on one line, plain or quoted, so imagelock can edit it", image)
+	case v.Style != 0 || v.ShortTag() != "!!null":
+		return ""
+	case v.Value != "":
+		return fmt.Sprintf("the digest field of %s is null (%s); %s", image, v.Value, fix)
+	}
+	sp, err := f.scalar(v)
+	if err != nil || sp.Value.Start == 0 || f.src[sp.Value.Start-1] != ':' {
+		return fmt.Sprintf("the digest field of %s has no value and no colon; %s", image, fix)
+	}
+	if line {
+		return fmt.Sprintf("the digest field of %s is empty; %s, or delete the line so pin can add it", image, fix)
+	}
+	return ""
 }
 
 // colonAfter returns the offset of the ':' that ends a mapping key whose
@@ -598,4 +628,78 @@ func (f *yamlFile) colonAfter(off int) int {
 		return off
 	}
 	return -1
+}
+
+// literalBlock is YAML text written as a literal block scalar of a file
+// (an Argo resource template's manifest, a chart's images annotation),
+// parsed as a file of its own: line l of inner is line first+l of the
+// outer file, indented by indent.
+type literalBlock struct {
+	outer, inner  *yamlFile
+	warns         []Warning
+	first, indent int
+}
+
+// literalBlock parses the text of the literal block scalar n. It returns
+// nil when n is no literal block or cannot be located, and an error when
+// the text is not valid YAML.
+func (f *yamlFile) literalBlock(n *yaml.Node) (*literalBlock, error) {
+	if n.Kind != yaml.ScalarNode || n.Style&yaml.LiteralStyle == 0 {
+		return nil, nil
+	}
+	off, ok := f.offset(n.Line, n.Column)
+	if !ok {
+		return nil, nil
+	}
+	// The block's text starts on the line after its header, indented.
+	first, _ := f.lineCol(f.skipProperties(off, n))
+	if first >= len(f.lines) {
+		return nil, nil
+	}
+	indent := 0
+	for _, line := range f.lines[first:] {
+		end := line
+		for end < len(f.src) && f.src[end] == ' ' {
+			end++
+		}
+		if end < len(f.src) && f.src[end] != '\n' && f.src[end] != '\r' {
+			indent = end - line
+			break
+		}
+	}
+	inner, warns, err := parseYAML(Input{Path: f.path, Src: []byte(n.Value)})
+	if err != nil || inner == nil {
+		return nil, err
+	}
+	return &literalBlock{outer: f, inner: inner, warns: warns, first: first, indent: indent}, nil
+}
+
+// place maps the references and warnings found in the block to the
+// outer file, as references of kind; a reference whose text is not at
+// the place it maps to (the block is not written as it reads) is
+// dropped with a warning that says it was in what.
+func (b *literalBlock) place(refs []Ref, warns []Warning, kind Kind, what string) ([]Ref, []Warning) {
+	f := b.outer
+	var out []Ref
+	var ws []Warning
+	for _, w := range append(b.warns, warns...) {
+		w.Line += b.first
+		ws = append(ws, w)
+	}
+	for _, r := range refs {
+		l := b.first + r.Line - 1
+		if l >= len(f.lines) {
+			continue
+		}
+		start := f.lines[l] + b.indent + r.Col - 1
+		span := Span{start, start + len(r.Written)}
+		if span.End > len(f.src) || string(f.src[span.Start:span.End]) != r.Written {
+			ws = append(ws, Warning{File: f.path, Line: l + 1, Msg: "image " + r.Image + " in " + what + " cannot be located, skipped"})
+			continue
+		}
+		ref := f.refAt(kind, span, r.Image, r.Style)
+		ref.Var = r.Var
+		out = append(out, ref)
+	}
+	return out, ws
 }

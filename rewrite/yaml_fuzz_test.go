@@ -42,6 +42,7 @@ func addYAMLSeeds(f *testing.F) {
 	f.Add([]byte("apiVersion: tekton.dev/v1\nkind: Task\nspec:\n  steps: [{image: a:1}, &s {name: b, image: b:1}]\n  sidecars: [*s]\nstatus: {steps: [{name: c, image: c:1}]}\n"))
 	f.Add([]byte(`{"apiVersion":"argoproj.io/v1alpha1","kind":"Workflow","spec":{"templates":[{"container":{"image":"a:1"}},{"script":{"image":"b:1"}}]}}`))
 	f.Add([]byte("services:\n  a: {image: a:1}\n  b: {extends: a}\nx-y: 1\n"))
+	f.Add([]byte("apiVersion: v2\nannotations:\n  images: |\n    - name: a\n      image: a:1 # c\n    - {name: b, image: 'b:2'}\n  artifacthub.io/images: |2-\n      - image: c:3\n"))
 }
 
 // FuzzYAMLScalarSpan checks that every scalar the span engine locates
@@ -97,6 +98,8 @@ func FuzzYAMLPinSplice(f *testing.F) {
 	// A chart's templates and a helmfile's inline values.
 	finders["templates/t.yaml"] = FindKubernetes
 	finders["helmfile.yaml"] = FindHelmValues
+	// A chart's Chart.yaml, for the images its annotations list.
+	finders["chart/Chart.yaml"] = FindHelmValues
 	// Kubernetes objects written as JSON.
 	finders["manifest.json"] = FindKubernetes
 	f.Fuzz(func(t *testing.T, src []byte) {

@@ -77,7 +77,7 @@ func TestFinderFor(t *testing.T) {
 		{".github/dependabot.yml", Kubernetes},
 		{".github/workflows/nested/ci.yml", Kubernetes},
 		{"composer.yaml", Kubernetes},
-		{"Chart.yaml", Kubernetes},
+		{"Chart.yaml", Helm},
 		{"Dockerfile", Dockerfile},
 		{"README.md", ""},
 		// JSON is read only as a Kubernetes object, whatever its name.
@@ -210,8 +210,8 @@ func TestScalarSpanRefusesRewrittenText(t *testing.T) {
 			}
 			_, err = f.scalar(f.value(root(f.docs[0]), "image"))
 			var e *Error
-			if !errors.As(err, &e) || e.Line != 1 || !strings.Contains(e.Error(), "f.yaml:1: ") {
-				t.Errorf("err = %v, want an *Error at f.yaml:1", err)
+			if !errors.As(err, &e) || e.Line != 1 || e.Col != 8 || !strings.Contains(e.Error(), "f.yaml:1:8: ") {
+				t.Errorf("err = %v, want an *Error at f.yaml:1:8", err)
 			}
 		})
 	}

@@ -13,9 +13,11 @@ import (
 	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/imagelock/imagelock/internal/bounded"
+	"github.com/imagelock/imagelock/internal/fileerr"
 	"github.com/imagelock/imagelock/resolve"
 	"github.com/imagelock/imagelock/rewrite"
 	"github.com/imagelock/imagelock/trust"
@@ -43,6 +45,9 @@ type Config struct {
 	// compose files of integration/**/*.yml, values files with no
 	// Chart.yaml beside them.
 	Kinds map[string][]string `toml:"kinds"`
+	// Bump limits update --bump: the first rule whose images match an
+	// image applies to it.
+	Bump []BumpRule `toml:"bump"`
 	// Trust are the signature rules, first match wins (see TrustRule).
 	Trust []TrustRule `toml:"trust"`
 	// MinAge holds back a moved tag's new digest younger than this
@@ -58,6 +63,7 @@ type Config struct {
 }
 
 // LoadConfig reads dir/.imagelock.toml; a missing file is an empty config.
+// A problem in it is a *rewrite.Error naming its line.
 func LoadConfig(dir string) (*Config, error) {
 	c := &Config{}
 	data, err := bounded.Read(filepath.Join(dir, ConfigFile), bounded.Small)
@@ -71,26 +77,52 @@ func LoadConfig(dir string) (*Config, error) {
 	if err := dec.Decode(c); err != nil {
 		var se *toml.StrictMissingError
 		if errors.As(err, &se) && len(se.Errors) > 0 {
-			row, _ := se.Errors[0].Position()
-			known := "exclude, platforms, ignore, insecure-registries, mirrors, kinds, min-age, trust, verify-signatures"
-			if k := se.Errors[0].Key(); len(k) > 1 && k[0] == "trust" {
-				known = "images, key, issuer, subject, subject-regexp, trusted-root, tlog, min-age"
+			row, col := se.Errors[0].Position()
+			e := &fileerr.Error{File: ConfigFile, Line: row, Col: col,
+				Err: fmt.Errorf("unknown key %q (known: exclude, platforms, ignore, insecure-registries, mirrors, kinds, bump, trust, min-age, verify-signatures)", se.Errors[0].Key()[0])}
+			if k := se.Errors[0].Key(); len(k) > 1 && k[0] == "bump" {
+				e.Err = fmt.Errorf("unknown key %q in [[bump]] (known: images, max, ignore-tags)", k[len(k)-1])
 			}
-			return nil, fmt.Errorf("%s:%d: unknown key %q (known: %s)", ConfigFile, row, strings.Join(se.Errors[0].Key(), "."), known)
+			if k := se.Errors[0].Key(); len(k) > 1 && k[0] == "trust" {
+				e.Err = fmt.Errorf("unknown key %q in [[trust]] (known: images, key, issuer, subject, subject-regexp, trusted-root, tlog, min-age)", k[len(k)-1])
+			}
+			return nil, e
 		}
 		var de *toml.DecodeError
 		if errors.As(err, &de) {
-			row, _ := de.Position()
-			return nil, fmt.Errorf("%s:%d: %v", ConfigFile, row, de)
+			row, col := de.Position()
+			return nil, &fileerr.Error{File: ConfigFile, Line: row, Col: col, Err: de}
 		}
-		return nil, fmt.Errorf("%s: %v", ConfigFile, err)
+		return nil, &fileerr.Error{File: ConfigFile, Err: err}
+	}
+	configErr := func(table, key string, err error) error {
+		return &fileerr.Error{File: ConfigFile, Line: keyLine(data, table, key), Err: err}
 	}
 	for _, g := range c.Exclude {
 		if !doublestar.ValidatePattern(g) {
-			return nil, fmt.Errorf("%s: exclude: invalid glob %q", ConfigFile, g)
+			return nil, configErr("", "exclude", fmt.Errorf("exclude: invalid glob %q", g))
 		}
 	}
-	if err := c.checkKinds(data); err != nil {
+	for _, p := range c.Platforms {
+		if err := CheckPlatform(p); err != nil {
+			return nil, configErr("", "platforms", fmt.Errorf("platforms: %w", err))
+		}
+	}
+	var known []string
+	for _, k := range rewrite.Kinds {
+		known = append(known, string(k.Kind))
+	}
+	for _, kind := range slices.Sorted(maps.Keys(c.Kinds)) {
+		if !slices.Contains(known, kind) {
+			return nil, configErr("kinds", kind, fmt.Errorf("kinds: unknown kind %q (known: %s)", kind, strings.Join(known, ", ")))
+		}
+		for _, g := range c.Kinds[kind] {
+			if !doublestar.ValidatePattern(g) {
+				return nil, configErr("kinds", kind, fmt.Errorf("kinds: %s: invalid glob %q", kind, g))
+			}
+		}
+	}
+	if err := c.checkBump(data); err != nil {
 		return nil, err
 	}
 	if err := c.loadTrust(dir, data); err != nil {
@@ -99,7 +131,7 @@ func LoadConfig(dir string) (*Config, error) {
 	for _, im := range c.Ignore {
 		p, err := resolve.Parse(im)
 		if err != nil {
-			return nil, fmt.Errorf("%s: ignore: %v", ConfigFile, err)
+			return nil, configErr("", "ignore", fmt.Errorf("ignore: %w", err))
 		}
 		k := p.Key
 		if !hasExplicitTag(im) {
@@ -110,28 +142,31 @@ func LoadConfig(dir string) (*Config, error) {
 	return c, nil
 }
 
-// checkKinds checks that [kinds] names kinds imagelock reads, with
-// valid globs; an error names the line of the config that is wrong.
-func (c *Config) checkKinds(data []byte) error {
-	var known []string
-	for _, k := range rewrite.Kinds {
-		known = append(known, string(k.Kind))
+// keyLine returns the line of the config where key is set, in table
+// ("" for the top level) or dotted under it ("kinds.compose = ..."), or 0
+// where it cannot tell: the decoder gives positions of errors only.
+func keyLine(data []byte, table, key string) int {
+	prefix := ""
+	if table != "" {
+		prefix = `(?:` + regexp.QuoteMeta(table) + `\.)?`
 	}
-	for _, kind := range slices.Sorted(maps.Keys(c.Kinds)) {
-		at := ConfigFile
-		if re, err := regexp.Compile(`(?m)^[ \t]*(?:kinds\.)?["']?` + regexp.QuoteMeta(kind) + `["']?[ \t]*=`); err == nil {
-			if loc := re.FindIndex(data); loc != nil {
-				at = fmt.Sprintf("%s:%d", ConfigFile, 1+bytes.Count(data[:loc[0]], []byte("\n")))
-			}
-		}
-		if !slices.Contains(known, kind) {
-			return fmt.Errorf("%s: kinds: unknown kind %q (known: %s)", at, kind, strings.Join(known, ", "))
-		}
-		for _, g := range c.Kinds[kind] {
-			if !doublestar.ValidatePattern(g) {
-				return fmt.Errorf("%s: kinds: %s: invalid glob %q", at, kind, g)
-			}
-		}
+	re, err := regexp.Compile(`(?m)^[ \t]*` + prefix + `["']?` + regexp.QuoteMeta(key) + `["']?[ \t]*=`)
+	if err != nil {
+		return 0
+	}
+	loc := re.FindIndex(data)
+	if loc == nil {
+		return 0
+	}
+	return lineAt(data, int64(loc[0]))
+}
+
+// CheckPlatform checks that s names a platform as --platform and the
+// config's platforms take them: os/arch[/variant].
+func CheckPlatform(s string) error {
+	p, err := v1.ParsePlatform(s)
+	if err != nil || p.OS == "" || p.Architecture == "" {
+		return fmt.Errorf("%q: want os/arch[/variant], e.g. linux/arm64/v8", s)
 	}
 	return nil
 }
@@ -152,13 +187,12 @@ func (c *Config) finderFor(p string) (find rewrite.Finder, declared, ok bool) {
 }
 
 // ignored reports whether the config says not to lock k.
-func (c *Config) ignored(k resolve.Key) bool {
-	for _, i := range c.ignore {
-		if i.Name == k.Name && (i.Tag == "" || i.Tag == k.Tag) {
-			return true
-		}
-	}
-	return false
+func (c *Config) ignored(k resolve.Key) bool { return keyMatches(c.ignore, k) }
+
+// keyMatches reports whether k is one of keys, where a key with no tag
+// stands for every tag of its name.
+func keyMatches(keys []resolve.Key, k resolve.Key) bool {
+	return slices.ContainsFunc(keys, func(w resolve.Key) bool { return w.Name == k.Name && (w.Tag == "" || w.Tag == k.Tag) })
 }
 
 // hasExplicitTag reports whether image text names a tag itself, rather

@@ -17,6 +17,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
 
 	"github.com/imagelock/imagelock/internal/bounded"
+	"github.com/imagelock/imagelock/internal/fileerr"
 
 	"github.com/imagelock/imagelock/rewrite"
 )
@@ -47,6 +48,33 @@ func newScope(root string, given, abs []string) (scope, error) {
 	return s, nil
 }
 
+// names reports whether a path given (not the default ".") is d or lies
+// under it: the user asked for what is there.
+func (s scope) names(d string) bool {
+	for _, sp := range s.paths {
+		if sp == d || strings.HasPrefix(sp, d+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// thirdParty reports whether directory rel holds other projects' files
+// that a package manager writes and rewrites: node_modules, and a Go
+// vendor directory (one with modules.txt). Their Dockerfiles and
+// manifests are not this repository's images, and a pin written there
+// would be undone by the next 'go mod vendor' or 'npm install'.
+func thirdParty(fsys fs.FS, rel, name string) bool {
+	switch name {
+	case "node_modules":
+		return true
+	case "vendor":
+		_, err := fs.Stat(fsys, rel+"/modules.txt")
+		return err == nil
+	}
+	return false
+}
+
 // contains reports whether the file at slash path p is in scope.
 func (s scope) contains(p string) bool {
 	for _, sp := range s.paths {
@@ -71,7 +99,8 @@ func (s scope) leadsTo(d string) bool {
 }
 
 // discover walks fsys, the root, and returns the slash paths of the
-// sources in scope: files named like a source kind, not under .git, not
+// sources in scope: files named like a source kind, not under .git or a
+// package manager's directory (unless a path given names it), not
 // ignored by a .gitignore, not excluded by the config. A directory or
 // .gitignore it cannot read is an error naming it, never a silent skip:
 // verify must not vouch for files it never saw. Every such error is
@@ -120,6 +149,7 @@ func discover(fsys fs.FS, sc scope, cfg *Config, isSource func(string) bool) ([]
 				return nil
 			}
 			if d.Name() == ".git" || !sc.leadsTo(rel) || excluded(rel) ||
+				thirdParty(fsys, rel, d.Name()) && !sc.names(rel) ||
 				gitignore.NewMatcher(patterns).Match(parts, true) {
 				return fs.SkipDir
 			}
@@ -163,7 +193,7 @@ func unreadable(rel string, err error) error {
 	if errors.As(err, &pe) {
 		err = pe.Err
 	}
-	return fmt.Errorf("%s: cannot read it (%v): fix its permissions, or exclude it in %s", rel, err, ConfigFile)
+	return &fileerr.Error{File: rel, Err: fmt.Errorf("cannot read it (%w)", err), Next: "fix its permissions, or exclude it in " + ConfigFile}
 }
 
 // readGitignore reads the .gitignore of directory dir, if it has one.

@@ -85,3 +85,38 @@ func TestDiscoverNamesWhatItCannotRead(t *testing.T) {
 		})
 	}
 }
+
+// What a package manager writes (node_modules, a Go vendor directory with
+// modules.txt) is other projects' files: not walked, unless a path given
+// names it. A directory merely called vendor is the repository's own.
+func TestDiscoverSkipsPackageManagerDirectories(t *testing.T) {
+	t.Parallel()
+	files := fstest.MapFS{
+		"Dockerfile":                           {Data: []byte("FROM alpine:3.20\n")},
+		"vendor/modules.txt":                   {Data: []byte("# github.com/a/b v1.0.0\n")},
+		"vendor/github.com/a/b/Dockerfile":     {Data: []byte("FROM golang:1.20\n")},
+		"web/node_modules/pkg/Dockerfile":      {Data: []byte("FROM node:18\n")},
+		"third_party/vendor/Dockerfile":        {Data: []byte("FROM alpine:3.20\n")},
+		"tools/vendor/github.com/c/Dockerfile": {Data: []byte("FROM alpine:3.20\n")},
+	}
+	isSource := func(p string) bool { return strings.HasSuffix(p, "Dockerfile") }
+	for _, tc := range []struct {
+		name  string
+		paths []string
+		want  []string
+	}{
+		{"whole tree", []string{"."}, []string{"Dockerfile", "third_party/vendor/Dockerfile", "tools/vendor/github.com/c/Dockerfile"}},
+		{"vendor named", []string{"vendor/github.com/a"}, []string{"vendor/github.com/a/b/Dockerfile"}},
+		{"node_modules named", []string{"web/node_modules"}, []string{"web/node_modules/pkg/Dockerfile"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, _, err := discover(files, scope{paths: tc.paths}, &Config{}, isSource)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("files (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

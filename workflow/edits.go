@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/imagelock/imagelock/internal/atomicfile"
+	"github.com/imagelock/imagelock/internal/fileerr"
 	"github.com/imagelock/imagelock/lock"
 	"github.com/imagelock/imagelock/rewrite"
 )
@@ -60,7 +61,7 @@ func (p *editPlan) changes() ([]FileChange, error) {
 		src := p.files[file]
 		next, err := rewrite.Splice(src, plain)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %v", file, err)
+			return nil, &fileerr.Error{File: file, Err: err}
 		}
 		if string(next) != string(src) {
 			out = append(out, FileChange{File: file, Old: src, New: next})

@@ -31,6 +31,8 @@ func (anyResolver) Platforms(context.Context, string, v1.Hash) (map[string]v1.Ha
 
 func (anyResolver) Exists(context.Context, string, v1.Hash) error { return nil }
 
+func (anyResolver) Tags(context.Context, string) ([]string, error) { return nil, nil }
+
 func sum(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])

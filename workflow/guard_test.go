@@ -37,6 +37,10 @@ func (headOnly) Exists(context.Context, string, v1.Hash) error {
 	return errors.New("guard must not check digests")
 }
 
+func (headOnly) Tags(context.Context, string) ([]string, error) {
+	return nil, errors.New("guard must not list tags")
+}
+
 func TestGuard(t *testing.T) {
 	t.Parallel()
 	d1 := v1.Hash{Algorithm: "sha256", Hex: "1111111111111111111111111111111111111111111111111111111111111111"}

@@ -8,6 +8,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/imagelock/imagelock/internal/fileerr"
 	"github.com/imagelock/imagelock/lock"
 	"github.com/imagelock/imagelock/resolve"
 	"github.com/imagelock/imagelock/rewrite"
@@ -124,7 +125,7 @@ func Lock(ctx context.Context, o Options, offline bool) (*LockResult, error) {
 	if offline {
 		e.Resolver, e.Signatures = nil, nil
 	}
-	p, err := e.plan(ctx, nil)
+	p, err := e.plan(ctx, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -150,8 +151,9 @@ type lockPlan struct {
 // entry's digest (lock never moves a tag by itself); what the registry
 // says, for a tag new to the lock. So lock (refresh nil) asks the
 // registry only about keys new to it, and about the platforms of digests
-// it has not seen.
-func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool) (*lockPlan, error) {
+// it has not seen. retag, when set, sees the references before they are
+// grouped, and may move them to other tags (update --bump).
+func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool, retag func(context.Context, *scanResult) error) (*lockPlan, error) {
 	old, err := e.readLock(false)
 	if err != nil {
 		return nil, err
@@ -185,6 +187,11 @@ func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool) (*lockPl
 		return nil, err
 	}
 	adoptBare(old, s.refs)
+	if retag != nil {
+		if err := retag(ctx, s); err != nil {
+			return nil, err
+		}
+	}
 	res := &LockResult{Lockfile: e.lockName, Refs: len(s.refs), Warnings: s.warnings}
 	groups := groupRefs(s.refs)
 
@@ -210,7 +217,7 @@ func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool) (*lockPl
 			heads = append(heads, g.key)
 		case pin != nil:
 			digests[g.id()] = *pin
-			pinnedAt[g.id()] = fmt.Sprintf("%s:%d", at.File, at.Line)
+			pinnedAt[g.id()] = fileerr.At(at.File, at.Line, 0)
 		case was != nil:
 			digests[g.id()] = was.Digest
 		case e.Resolver == nil:

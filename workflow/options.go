@@ -21,8 +21,8 @@ type Options struct {
 	// Source paths in the lock are relative to its directory, which is
 	// also the root of the walk.
 	Lockfile string
-	// Platforms limits the platforms recorded; empty means the config's,
-	// or every platform.
+	// Platforms limits the platforms recorded, each os/arch[/variant];
+	// empty means the config's, or every platform.
 	Platforms []string
 	// Resolver asks registries; nil for commands that run offline.
 	Resolver resolve.Resolver
@@ -85,6 +85,11 @@ func prepare(o Options) (*env, error) {
 	}
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return nil, &UsageError{Msg: fmt.Sprintf("%s is not a directory", o.Dir)}
+	}
+	for _, p := range o.Platforms {
+		if err := CheckPlatform(p); err != nil {
+			return nil, &UsageError{Msg: "platform " + err.Error()}
+		}
 	}
 	e := &env{Options: o, lockName: o.Lockfile}
 	e.lockPath = o.Lockfile

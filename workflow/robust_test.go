@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -20,13 +21,14 @@ import (
 // placeholders is a tree where every source but one names no image: docs
 // and fixtures with placeholders, and a deliberately invalid tag.
 var placeholders = map[string]string{
-	"Dockerfile":               "FROM alpine:3.20\n",
-	"docs/Dockerfile":          "FROM REPLACE-ME\n",
-	"docs/gcr/Dockerfile":      "FROM gcr.io/<project_id>/app\n",
-	"docs/modules/Dockerfile":  "FROM [server-modules]\n",
-	"docs/compose.yaml":        "services:\n  app:\n    image: <YOUR-CONTAINER>\n",
-	"e2e/compose.yaml":         "services:\n  bad:\n    image: alpine:invalid!\n",
-	"examples/Dockerfile.bare": "FROM\n",
+	"Dockerfile":                   "FROM alpine:3.20\n",
+	"docs/Dockerfile":              "FROM REPLACE-ME\n",
+	"docs/gcr/Dockerfile":          "FROM gcr.io/<project_id>/app\n",
+	"docs/modules/Dockerfile":      "FROM [server-modules]\n",
+	"docs/compose.yaml":            "services:\n  app:\n    image: <YOUR-CONTAINER>\n",
+	"e2e/compose.yaml":             "services:\n  bad:\n    image: alpine:invalid!\n",
+	"examples/Dockerfile.bare":     "FROM\n",
+	"kustomize/kustomization.yaml": "images:\n- name: registry.example.com/app\n  newTag: APP_IMAGE_TAG\n",
 }
 
 func warningTexts(ws []rewrite.Warning) []string {
@@ -60,6 +62,7 @@ func TestTextThatIsNoImageIsAWarning(t *testing.T) {
 		`docs/modules/Dockerfile:1: "[server-modules]" is not an image reference: fix it, or exclude the file in .imagelock.toml: exclude = ["docs/modules/Dockerfile"]`,
 		`e2e/compose.yaml:3: "alpine:invalid!" is not an image reference: fix it, or exclude the file in .imagelock.toml: exclude = ["e2e/compose.yaml"]`,
 		`examples/Dockerfile.bare:1: FROM names no image (write FROM <image> [AS <name>]): fix it, or exclude the file in .imagelock.toml: exclude = ["examples/Dockerfile.bare"]`,
+		`kustomize/kustomization.yaml:3: "registry.example.com/app:APP_IMAGE_TAG" is not an image reference: its tag APP_IMAGE_TAG is a placeholder a script replaces: fix it, or exclude the file in .imagelock.toml: exclude = ["kustomize/kustomization.yaml"]`,
 	}
 	if diff := cmp.Diff(want, warningTexts(ls.Warnings)); diff != "" {
 		t.Errorf("list warnings (-want +got):\n%s", diff)
@@ -210,6 +213,38 @@ func TestComposeContextsAreNotLocked(t *testing.T) {
 	}
 }
 
+// A kustomization that sets an image whole (newName and newTag): the
+// lock has the entry's image alone, not the placeholder the manifest
+// writes, and pin writes into the kustomization, not the manifest.
+func TestKustomizeReplacedManifestImageNotLocked(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := &resolve.Fake{}
+	f.SetImage(key("registry.example.com/web:2.1"), digest(t, "c"))
+	manifest := "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: web-image\n"
+	dir := tree(t, map[string]string{
+		"deploy/kustomization.yaml": "resources: [pod.yaml]\nimages:\n  - name: web-image\n    newName: registry.example.com/web\n    newTag: \"2.1\"\n",
+		"deploy/pod.yaml":           manifest,
+	})
+	o := workflow.Options{Dir: dir, Resolver: f}
+	ls, err := workflow.List(ctx, o)
+	if err != nil || len(ls.Refs) != 1 || ls.Refs[0].File != "deploy/kustomization.yaml" {
+		t.Fatalf("list = %+v, %v; want the kustomization's entry alone", ls, err)
+	}
+	if _, err := workflow.Lock(ctx, o, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := workflow.Pin(ctx, o, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, filepath.Join(dir, "deploy/pod.yaml")); got != manifest {
+		t.Errorf("pin changed the manifest:\n%s", got)
+	}
+	if got := read(t, filepath.Join(dir, "deploy/kustomization.yaml")); !strings.Contains(got, "digest: "+digest(t, "c").String()) {
+		t.Errorf("pin wrote no digest into the kustomization:\n%s", got)
+	}
+}
+
 // A kustomization that renames an image without a tag: the lock has what
 // the build pulls, newName at the manifest's tag, never the name the
 // manifest writes; pin writes that digest into the manifest.
@@ -251,5 +286,42 @@ func TestKustomizeRenameLocksNewName(t *testing.T) {
 	}
 	if got := read(t, filepath.Join(dir, "deploy/pod.yaml")); got != manifest {
 		t.Errorf("unpin gave\n%s\nwant\n%s", got, manifest)
+	}
+}
+
+// A kustomization entry whose digest field unpin could not give back (a
+// null ~) is locked, and pin leaves it alone with a warning that says how
+// to write it, while pinning the rest of the tree.
+func TestOddDigestFieldIsAWarningNotTheEnd(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	kust := "images:\n- name: nginx\n  newTag: \"1.25\"\n  digest: ~\n"
+	dir := tree(t, map[string]string{
+		"Dockerfile":                "FROM alpine:3.20\n",
+		"deploy/kustomization.yaml": kust,
+	})
+	f := &resolve.Fake{}
+	f.SetImage(key("alpine:3.20"), digest(t, "a"))
+	f.SetImage(key("nginx:1.25"), digest(t, "b"))
+	o := workflow.Options{Dir: dir, Resolver: f}
+	if _, err := workflow.Lock(ctx, o, false); err != nil {
+		t.Fatal(err)
+	}
+	if lk := read(t, filepath.Join(dir, "images.lock")); !strings.Contains(lk, `"docker.io/library/nginx"`) {
+		t.Errorf("the lock misses nginx:\n%s", lk)
+	}
+	res, err := workflow.Pin(ctx, o, true)
+	if err != nil {
+		t.Fatalf("pin: %v", err)
+	}
+	want := `deploy/kustomization.yaml:3: the digest field of nginx:1.25 is null (~); write it digest: "" so imagelock can fill it and unpin can empty it`
+	if got := warningTexts(res.Warnings); !slices.Contains(got, want) {
+		t.Errorf("pin warnings = %q, want %q", got, want)
+	}
+	if got := read(t, filepath.Join(dir, "deploy/kustomization.yaml")); got != kust {
+		t.Errorf("kustomization.yaml = %q, want it untouched", got)
+	}
+	if got := read(t, filepath.Join(dir, "Dockerfile")); !strings.Contains(got, "alpine:3.20@"+digest(t, "a").String()) {
+		t.Errorf("Dockerfile = %q, want alpine pinned", got)
 	}
 }

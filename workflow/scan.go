@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"regexp"
 	"runtime"
 	"sort"
 	"sync"
@@ -22,6 +23,9 @@ type Found struct {
 	// bare is set on a reference that pin wrote onto an image with no
 	// tag, which tracks latest (see adoptBare).
 	bare bool
+	// from is the tag the source writes, where update --bump moved the
+	// reference to a newer one (Key's).
+	from string
 }
 
 // scanResult is every reference in scope, in file order.
@@ -36,6 +40,16 @@ type scanResult struct {
 // fixture, which stops nothing else.
 func notAnImage(r rewrite.Ref) rewrite.Warning {
 	return rewrite.Warning{File: r.File, Line: r.Line, Msg: fmt.Sprintf("%q is not an image reference%s", r.Image, rewrite.OrExclude(r.File))}
+}
+
+// placeholderTag matches a tag that is a name a script replaces before
+// the build or deploy (CONTAINER_IMAGES_TAG, IMAGE_TAG): upper-case words
+// joined by underscores, as no release names its tags.
+var placeholderTag = regexp.MustCompile(`^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$`)
+
+// placeholder is the warning for a reference whose tag is a placeholder.
+func placeholder(r rewrite.Ref, tag string) rewrite.Warning {
+	return rewrite.Warning{File: r.File, Line: r.Line, Msg: fmt.Sprintf("%q is not an image reference: its tag %s is a placeholder a script replaces%s", r.Image, tag, rewrite.OrExclude(r.File))}
 }
 
 // spanID names the place of a reference: its file and span.
@@ -60,7 +74,7 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 	type result struct {
 		src      []byte
 		refs     []Found
-		overrule []string // spanIDs of Context and Renamed references
+		overrule []string // spanIDs of Context, Renamed and Replaced references
 		warns    []rewrite.Warning
 		errs     []error
 	}
@@ -110,15 +124,19 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 					r.src = nil
 				}
 				for _, ref := range refs {
-					if ref.Context || ref.Renamed {
+					if ref.Context || ref.Renamed || ref.Replaced {
 						r.overrule = append(r.overrule, spanID(ref))
 					}
-					if ref.Context {
+					if ref.Context || ref.Replaced {
 						continue
 					}
 					p, err := resolve.Parse(ref.Image)
 					if err != nil {
 						r.warns = append(r.warns, notAnImage(ref))
+						continue
+					}
+					if placeholderTag.MatchString(p.Key.Tag) {
+						r.warns = append(r.warns, placeholder(ref, p.Key.Tag))
 						continue
 					}
 					if e.cfg.ignored(p.Key) || built[p.Key.Name] {
@@ -142,7 +160,8 @@ func (e *env) scan(found func(Found)) (*scanResult, error) {
 	s := &scanResult{files: map[string][]byte{}, warnings: linked}
 	var errs []error
 	// A span that a compose build reads as a context, or a kustomization
-	// renames, is no reference of its own when its file is read alone.
+	// renames or replaces, is no reference of its own when its file is
+	// read alone.
 	overruled := map[string]bool{}
 	for _, r := range results {
 		for _, id := range r.overrule {

@@ -16,15 +16,21 @@ func Summary(r *UpdateResult) string {
 	var b strings.Builder
 	changes := append([]ImageChange(nil), r.Changes...)
 	sort.Slice(changes, func(i, j int) bool { return changes[i].Image < changes[j].Image })
-	if len(changes) == 0 {
+	if len(changes)+len(r.Bumps) == 0 {
 		fmt.Fprintf(&b, "## No container image updates\n\nEvery tag in `%s` still points at its locked digest.\n", r.Lockfile)
 		writeHeld(&b, r.Held)
+		writeBumpSkips(&b, r.BumpSkipped)
 		return b.String()
 	}
-	fmt.Fprintf(&b, "## Update %s\n\n", countOf(len(changes), "container image", "container images"))
-	fmt.Fprintf(&b, "`imagelock update` re-resolved the tags below and rewrote `%s`.\n\n", r.Lockfile)
-	b.WriteString("| Image | Old digest | New digest | Platforms changed | Added | Removed | Files |\n")
-	b.WriteString("| --- | --- | --- | --- | --- | --- | --- |\n")
+	fmt.Fprintf(&b, "## Update %s\n\n", countOf(len(changes)+len(r.Bumps), "container image", "container images"))
+	if len(r.Bumps) > 0 {
+		writeBumps(&b, r)
+	}
+	if len(changes) > 0 {
+		fmt.Fprintf(&b, "`imagelock update` re-resolved the tags below and rewrote `%s`.\n\n", r.Lockfile)
+		b.WriteString("| Image | Old digest | New digest | Platforms changed | Added | Removed | Files |\n")
+		b.WriteString("| --- | --- | --- | --- | --- | --- | --- |\n")
+	}
 	for _, c := range changes {
 		changed := c.PlatformsChanged
 		if len(changed) == 0 && len(c.PlatformsAdded)+len(c.PlatformsRemoved) == 0 && !c.SameImages {
@@ -56,11 +62,50 @@ func Summary(r *UpdateResult) string {
 		fmt.Fprintf(&b, "\nRe-pinned to the new digests: %s.\n", cell(files, true))
 	}
 	b.WriteString("\n<details>\n<summary>Full digests</summary>\n\n")
+	for _, t := range r.Bumps {
+		fmt.Fprintf(&b, "- `%s`: `%s` → `%s`\n", t.Image, t.Old, t.New)
+		if t.OldDigest != "" {
+			fmt.Fprintf(&b, "  - old: `%s`\n", t.OldDigest)
+		}
+		fmt.Fprintf(&b, "  - new: `%s`\n", t.NewDigest)
+	}
 	for _, c := range changes {
 		fmt.Fprintf(&b, "- `%s`\n  - old: `%s`\n  - new: `%s`\n", c.Image, c.Old, c.New)
 	}
 	b.WriteString("\n</details>\n")
 	return b.String()
+}
+
+// writeBumps writes the tags update --bump moved, and those it held back.
+func writeBumps(b *strings.Builder, r *UpdateResult) {
+	fmt.Fprintf(b, "`imagelock update --bump` moved these tags to newer versions in the sources and locked them in `%s`.\n\n", r.Lockfile)
+	b.WriteString("| Image | Old tag | New tag | Old digest | New digest | Platforms | Files |\n")
+	b.WriteString("| --- | --- | --- | --- | --- | --- | --- |\n")
+	for _, t := range r.Bumps {
+		old := cell(nil, false)
+		if t.OldDigest != "" {
+			old = "`" + shortDigest(t.OldDigest) + "`"
+		}
+		platforms := t.Platforms
+		if len(platforms) == 0 {
+			platforms = []string{"(single image)"}
+		}
+		fmt.Fprintf(b, "| `%s` | `%s` | `%s` | %s | `%s` | %s | %s |\n", t.Image, t.Old, t.New, old, shortDigest(t.NewDigest),
+			cell(platforms, false), cell(t.Files, true))
+	}
+	writeBumpSkips(b, r.BumpSkipped)
+	b.WriteString("\n")
+}
+
+// writeBumpSkips lists the newer tags update --bump did not move to.
+func writeBumpSkips(b *strings.Builder, skips []BumpSkip) {
+	if len(skips) == 0 {
+		return
+	}
+	b.WriteString("\nNot moved:\n\n")
+	for _, s := range skips {
+		fmt.Fprintf(b, "- `%s` → `%s` (`%s`): %s\n", s.Image, s.Newer, s.At, s.Reason)
+	}
 }
 
 // shortDigest keeps the algorithm and the first 12 hex digits, as docker

@@ -1,7 +1,6 @@
 package workflow
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,11 +15,11 @@ import (
 	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
-	"github.com/pelletier/go-toml/v2/unstable"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/imagelock/imagelock/internal/bounded"
+	"github.com/imagelock/imagelock/internal/fileerr"
 	"github.com/imagelock/imagelock/lock"
 	"github.com/imagelock/imagelock/resolve"
 	"github.com/imagelock/imagelock/trust"
@@ -46,23 +45,33 @@ type TrustRule struct {
 	MinAge string `toml:"min-age"`
 }
 
+// trustHeader finds the [[trust]] headers, for the lines of messages.
+var trustHeader = regexp.MustCompile(`(?m)^[ \t]*\[\[[ \t]*["']?trust["']?[ \t]*\]\]`)
+
 // loadTrust checks the [[trust]] rules and min-age, and reads the keys
-// they name (relative to dir); an error names the config's line.
+// and trusted roots they name (relative to dir); an error names the
+// config's line.
 func (c *Config) loadTrust(dir string, data []byte) error {
-	lines := tableLines(data, "trust")
 	var err error
 	if c.minAge, err = parseAge(c.MinAge); err != nil {
-		return fmt.Errorf("%s:%d: min-age: %v", ConfigFile, keyLine(data, "min-age"), err)
+		return &fileerr.Error{File: ConfigFile, Line: keyLine(data, "", "min-age"), Err: fmt.Errorf("min-age: %w", err)}
 	}
+	headers := trustHeader.FindAllIndex(data, -1)
 	for i, t := range c.Trust {
-		at := func(key string) string {
-			if i < len(lines) {
-				if l, ok := lines[i][key]; ok {
-					return fmt.Sprintf("%s:%d", ConfigFile, l)
-				}
-				return fmt.Sprintf("%s:%d", ConfigFile, lines[i][""])
+		// The rule's lines: from its header to the next one.
+		line, from, to := 0, 0, len(data)
+		if i < len(headers) {
+			from = headers[i][0]
+			line = lineAt(data, int64(from))
+			if i+1 < len(headers) {
+				to = headers[i+1][0]
 			}
-			return ConfigFile
+		}
+		at := func(key string) int {
+			if l := keyLine(data[from:to], "", key); key != "" && l > 0 {
+				return line + l - 1
+			}
+			return line
 		}
 		r, err := t.rule(dir, at)
 		if err != nil {
@@ -78,66 +87,69 @@ func (c *Config) loadTrust(dir string, data []byte) error {
 
 // rule checks one [[trust]] table and reads its key; at gives the
 // position of a key of the table.
-func (t TrustRule) rule(dir string, at func(key string) string) (*trust.Rule, error) {
-	r := &trust.Rule{Issuer: t.Issuer, Subject: t.Subject, Tlog: t.Tlog, Where: at("")}
+func (t TrustRule) rule(dir string, at func(key string) int) (*trust.Rule, error) {
+	r := &trust.Rule{Issuer: t.Issuer, Subject: t.Subject, Tlog: t.Tlog, Where: fileerr.At(ConfigFile, at(""), 0)}
+	bad := func(key, format string, args ...any) error {
+		return &fileerr.Error{File: ConfigFile, Line: at(key), Err: fmt.Errorf("trust: "+format, args...)}
+	}
 	if len(t.Images) == 0 {
-		return nil, fmt.Errorf("%s: trust: a rule needs images = [...], the image names it covers", at(""))
+		return nil, bad("", "a rule needs images = [...], the image names it covers")
 	}
 	for _, g := range t.Images {
 		if !strings.ContainsAny(g, "*?[{") {
 			p, err := resolve.Parse(g)
 			if err != nil {
-				return nil, fmt.Errorf("%s: trust: images: %v", at("images"), err)
+				return nil, bad("images", "images: %w", err)
 			}
 			g = p.Key.Name
 		} else if !doublestar.ValidatePattern(g) {
-			return nil, fmt.Errorf("%s: trust: images: invalid glob %q", at("images"), g)
+			return nil, bad("images", "images: invalid glob %q", g)
 		}
 		r.Images = append(r.Images, g)
 	}
 	keyless := t.Issuer != "" || t.Subject != "" || t.SubjectRegexp != ""
 	switch {
 	case t.Key != "" && keyless:
-		return nil, fmt.Errorf("%s: trust: a rule names a key or a keyless identity (issuer, subject), not both", at(""))
+		return nil, bad("", "a rule names a key or a keyless identity (issuer, subject), not both")
 	case t.Key == "" && !keyless:
-		return nil, fmt.Errorf("%s: trust: a rule needs key = \"FILE\", or issuer with subject or subject-regexp", at(""))
+		return nil, bad("", "a rule needs key = \"FILE\", or issuer with subject or subject-regexp")
 	case keyless && t.Issuer == "":
-		return nil, fmt.Errorf("%s: trust: a keyless rule needs issuer, the OIDC issuer of its identity", at(""))
+		return nil, bad("", "a keyless rule needs issuer, the OIDC issuer of its identity")
 	case keyless && (t.Subject == "") == (t.SubjectRegexp == ""):
-		return nil, fmt.Errorf("%s: trust: a keyless rule needs one of subject and subject-regexp", at(""))
+		return nil, bad("", "a keyless rule needs one of subject and subject-regexp")
 	case keyless && t.TrustedRoot == "":
-		return nil, fmt.Errorf("%s: trust: a keyless rule needs trusted-root = \"FILE\", a Sigstore trusted_root.json", at(""))
+		return nil, bad("", "a keyless rule needs trusted-root = \"FILE\", a Sigstore trusted_root.json")
 	case t.Tlog && t.TrustedRoot == "":
-		return nil, fmt.Errorf("%s: trust: tlog = true needs trusted-root = \"FILE\", which holds the log's key", at("tlog"))
+		return nil, bad("tlog", "tlog = true needs trusted-root = \"FILE\", which holds the log's key")
 	}
 	if t.SubjectRegexp != "" {
 		re, err := regexp.Compile(t.SubjectRegexp)
 		if err != nil {
-			return nil, fmt.Errorf("%s: trust: subject-regexp: %v", at("subject-regexp"), err)
+			return nil, bad("subject-regexp", "subject-regexp: %w", err)
 		}
 		r.SubjectRegexp = re
 	}
 	if t.Key != "" {
 		data, err := readPolicyFile(dir, t.Key)
 		if err != nil {
-			return nil, fmt.Errorf("%s: trust: key: %v", at("key"), err)
+			return nil, bad("key", "key: %w", err)
 		}
 		if r.Key, err = trust.ParseKey(t.Key, data); err != nil {
-			return nil, fmt.Errorf("%s: trust: key: %v", at("key"), err)
+			return nil, bad("key", "key: %w", err)
 		}
 	}
 	if t.TrustedRoot != "" {
 		data, err := readPolicyFile(dir, t.TrustedRoot)
 		if err != nil {
-			return nil, fmt.Errorf("%s: trust: trusted-root: %v", at("trusted-root"), err)
+			return nil, bad("trusted-root", "trusted-root: %w", err)
 		}
 		if r.Root, err = root.NewTrustedRootFromJSON(data); err != nil {
-			return nil, fmt.Errorf("%s: trust: trusted-root: %s: not a Sigstore trusted root: %v", at("trusted-root"), t.TrustedRoot, err)
+			return nil, bad("trusted-root", "trusted-root: %s: not a Sigstore trusted root: %w", t.TrustedRoot, err)
 		}
 	}
 	age, err := parseAge(t.MinAge)
 	if err != nil {
-		return nil, fmt.Errorf("%s: trust: min-age: %v", at("min-age"), err)
+		return nil, bad("min-age", "min-age: %w", err)
 	}
 	r.MinAge = age
 	return r, nil
@@ -178,56 +190,6 @@ func parseAge(s string) (time.Duration, error) {
 		}
 	}
 	return days + d, nil
-}
-
-// tableLines maps, for each [[name]] table of a TOML document in order,
-// its keys to their lines; "" maps to the line of the table's header.
-func tableLines(data []byte, name string) []map[string]int {
-	var out []map[string]int
-	in := false
-	p := unstable.Parser{}
-	p.Reset(data)
-	for p.NextExpression() {
-		e := p.Expression()
-		switch e.Kind {
-		case unstable.ArrayTable, unstable.Table:
-			k := e.Key()
-			in = e.Kind == unstable.ArrayTable && k.Next() && string(k.Node().Data) == name && !k.Next()
-			if in {
-				out = append(out, map[string]int{"": lineOf(data, &p, e)})
-			}
-		case unstable.KeyValue:
-			if k := e.Key(); in && k.Next() {
-				out[len(out)-1][string(k.Node().Data)] = lineOf(data, &p, e)
-			}
-		}
-	}
-	return out
-}
-
-// keyLine is the line of a top-level key, or 1.
-func keyLine(data []byte, key string) int {
-	p := unstable.Parser{}
-	p.Reset(data)
-	for p.NextExpression() {
-		e := p.Expression()
-		if e.Kind == unstable.ArrayTable || e.Kind == unstable.Table {
-			break
-		}
-		if k := e.Key(); e.Kind == unstable.KeyValue && k.Next() && string(k.Node().Data) == key {
-			return lineOf(data, &p, e)
-		}
-	}
-	return 1
-}
-
-// lineOf is the line of an expression's first key.
-func lineOf(data []byte, p *unstable.Parser, e *unstable.Node) int {
-	k := e.Key()
-	if !k.Next() {
-		return 0
-	}
-	return 1 + bytes.Count(data[:p.Range(k.Node().Data).Offset], []byte("\n"))
 }
 
 // ruleFor returns the first [[trust]] rule that covers the image named

@@ -62,7 +62,7 @@ func TestConfigTrust(t *testing.T) {
 		{"bad regexp", "[[trust]]\nimages = [\"a/*\"]\nissuer = \"https://x\"\nsubject-regexp = \"(\"\ntrusted-root = \"keys/trusted_root.json\"\n", ".imagelock.toml:4: trust: subject-regexp"},
 		{"bad age", "[[trust]]\nimages = [\"a/*\"]\nkey = \"keys/cosign.pub\"\nmin-age = \"soon\"\n", ".imagelock.toml:4: trust: min-age: \"soon\""},
 		{"bad global age", "exclude = []\nmin-age = \"-1d\"\n", ".imagelock.toml:2: min-age"},
-		{"unknown key", "[[trust]]\nimages = [\"a/*\"]\nkeys = \"x\"\n", ".imagelock.toml:3: unknown key \"trust.keys\" (known: images, key,"},
+		{"unknown key", "[[trust]]\nimages = [\"a/*\"]\nkeys = \"x\"\n", ".imagelock.toml:3:1: unknown key \"keys\" in [[trust]] (known: images, key,"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -30,6 +31,10 @@ type UpdateOptions struct {
 	// AcceptSigner takes new digests signed by someone other than the
 	// signer the lock records (a [[trust]] rule must still accept them).
 	AcceptSigner bool
+	// Bump, when set, also moves tags to newer versions of their line,
+	// this far at most (and no further than the config's [[bump]]
+	// rules allow), rewriting them where the sources write them.
+	Bump resolve.Level
 }
 
 // ImageChange is one lock entry whose digest changed.
@@ -67,6 +72,10 @@ type UpdateResult struct {
 	Removed []string `json:"removed"`
 	// Held are moved tags whose new digests are younger than min-age.
 	Held []Held `json:"held"`
+	// Bumps are the tags update --bump moved; BumpSkipped the newer tags
+	// it did not move to, and why.
+	Bumps       []TagBump  `json:"bumps"`
+	BumpSkipped []BumpSkip `json:"bump_skipped"`
 	// Repinned are the sources whose pins now name the new digests.
 	Repinned []FileChange      `json:"-"`
 	Warnings []rewrite.Warning `json:"-"`
@@ -93,14 +102,24 @@ func Update(ctx context.Context, o Options, uo UpdateOptions) (*UpdateResult, er
 	if err != nil {
 		return nil, err
 	}
-	p, err := e.plan(ctx, filter)
+	refresh, retag := filter, (func(context.Context, *scanResult) error)(nil)
+	var bump *bumper
+	if uo.Bump != 0 {
+		bump = &bumper{e: e, level: uo.Bump, filter: filter, moved: map[resolve.Key]bool{}}
+		refresh, retag = bump.refresh, bump.retag
+	}
+	p, err := e.plan(ctx, refresh, retag)
 	if err != nil {
 		return nil, err
 	}
 	if err := unmatched(uo.Images, filter, p.groups); err != nil {
 		return nil, err
 	}
-	res := &UpdateResult{Lockfile: e.lockName, Added: p.res.Added, Removed: p.res.Removed, Held: p.held, Warnings: p.res.Warnings}
+	res := &UpdateResult{Lockfile: e.lockName, Added: p.res.Added, Removed: p.res.Removed, Held: p.held, Warnings: p.res.Warnings,
+		Bumps: bumps(p.groups, p.old, p.next)}
+	if bump != nil {
+		res.BumpSkipped = bump.skips
+	}
 	pinnedAt := map[string]string{}
 	for _, pc := range p.res.Pinned {
 		pinnedAt[pc.Image] = pc.At
@@ -113,6 +132,14 @@ func Update(ctx context.Context, o Options, uo UpdateOptions) (*UpdateResult, er
 		}
 		im := nextIndex[g.id()]
 		for _, r := range g.refs {
+			if r.from != "" {
+				es, err := bumpEdits(p.scan.files[r.File], r, im)
+				if err != nil {
+					return nil, err
+				}
+				edits.add(r, es)
+				continue
+			}
 			if r.Digest == nil || *r.Digest == im.Digest || !filter(g.key) {
 				continue
 			}
@@ -194,14 +221,7 @@ func imageFilter(images []string) (func(resolve.Key) bool, error) {
 		}
 		want = append(want, k)
 	}
-	return func(k resolve.Key) bool {
-		for _, w := range want {
-			if w.Name == k.Name && (w.Tag == "" || w.Tag == k.Tag) {
-				return true
-			}
-		}
-		return false
-	}, nil
+	return func(k resolve.Key) bool { return keyMatches(want, k) }, nil
 }
 
 // unmatched is the error for --image patterns that name no image in
@@ -220,10 +240,10 @@ func unmatched(images []string, filter func(resolve.Key) bool, groups []*group) 
 		one, _ := imageFilter([]string{s})
 		found := false
 		for _, g := range groups {
-			if one(g.key) {
-				found = true
-				break
-			}
+			// A reference update --bump moved matches by the tag it had.
+			found = found || one(g.key) || slices.ContainsFunc(g.refs, func(r Found) bool {
+				return r.from != "" && one(resolve.Key{Name: r.Key.Name, Tag: r.from})
+			})
 		}
 		if found {
 			continue

@@ -56,10 +56,16 @@ type Finding struct {
 	// the source's or the registry's.
 	Locked  string `json:"locked,omitempty"`
 	Current string `json:"current,omitempty"`
-	// CurrentFrom says where Current comes from: "source" or "registry".
+	// CurrentFrom says where Current comes from: "source", "registry",
+	// or "cluster" (what a pod runs, for audit).
 	CurrentFrom string `json:"current_from,omitempty"`
 	// Fix is the command that resolves the finding.
 	Fix string `json:"fix"`
+	// Namespace, Pod and Container name what runs the image, for a
+	// finding of audit.
+	Namespace string `json:"namespace,omitempty"`
+	Pod       string `json:"pod,omitempty"`
+	Container string `json:"container,omitempty"`
 }
 
 // VerifyOptions tune Verify.

@@ -49,7 +49,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "imagelock: interrupted; no file was written")
 		return 2
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "imagelock: %s\nrun '%s --help' for usage\n", printable(ue.Error()), ue.cmd)
+		for _, line := range strings.Split(ue.Error(), "\n") {
+			fmt.Fprintln(stderr, "imagelock: "+printable(line))
+		}
+		fmt.Fprintf(stderr, "run '%s --help' for usage\n", ue.cmd)
 		return 2
 	}
 	// Each line is prefixed, so no text from input (a file name) can
@@ -78,7 +81,10 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 		Name:  "imagelock",
 		Usage: "lock container image tags to digests, like go.sum for images",
 		Description: "Sources keep readable tags; images.lock records what every tag resolved to.\n" +
-			"Flags go anywhere after the command, global ones before it too; -- ends the flags.\n\n" +
+			"Flags go anywhere after the command, global ones before it too; -- ends the flags.\n" +
+			"Registries are asked with docker's and podman's credentials; where they have none for\n" +
+			"Amazon ECR, Google Artifact Registry or GCR, Azure ACR or ghcr.io (GITHUB_TOKEN), with\n" +
+			"that cloud's own, from the environment as its credential helper finds them.\n\n" +
 			exitCodes,
 		Version:   version(),
 		Writer:    stdout,
@@ -129,13 +135,25 @@ func newApp(stdout, stderr io.Writer) *cli.Command {
 			updateCommand(),
 			listCommand(),
 			guardCommand(),
+			auditCommand(),
+			staleCommand(),
 			versionCommand(),
 		},
 	}
-	// Each command says what is wrong on one line; run adds where the
-	// help is.
+	// Each command says what is wrong on one line, be it a flag urfave
+	// refuses or a value the library does; run adds where the help is.
 	for _, c := range app.Commands {
 		c.OnUsageError = onUsageError
+		if action := c.Action; action != nil {
+			c.Action = func(ctx context.Context, c *cli.Command) error {
+				err := action(ctx, c)
+				var ue *workflow.UsageError
+				if errors.As(err, &ue) {
+					return &usageError{cmd: c.FullName(), err: err}
+				}
+				return err
+			}
+		}
 	}
 	return app
 }
@@ -145,9 +163,10 @@ func onUsageError(_ context.Context, c *cli.Command, err error, _ bool) error {
 }
 
 // exitCodes is the root help's account of the exit status.
-const exitCodes = "Exit status: 0 all is well; 1 the answer is no (verify found drift, --check found\n" +
-	"work, guard found the tag taken); 2 the command could not do its job (bad flags,\n" +
-	"unreadable or malformed input, registry unreachable, authentication refused)."
+const exitCodes = "Exit status: 0 all is well; 1 the answer is no (verify or audit found drift, --check\n" +
+	"found work, guard found the tag taken, stale found a build behind its base); 2 the command\n" +
+	"could not do its job (bad flags, unreadable or malformed input, registry unreachable,\n" +
+	"authentication refused)."
 
 // help is a command's description: what it does, examples, and its exit
 // status.
@@ -197,7 +216,17 @@ func networkFlags() []cli.Flag {
 		&cli.IntFlag{Name: "jobs", Value: 64, Usage: "at most `N` requests at once to each registry"},
 		insecureFlag(),
 		&cli.StringSliceFlag{Name: "registry-mirror", Usage: "resolve `REGISTRY=HOST[/PATH]` through a pull-through mirror, e.g. docker.io=mirror.lan/dockerhub (repeatable)"},
+		timeoutFlag(),
+		requestTimeoutFlag(),
 	}
+}
+
+func timeoutFlag() cli.Flag {
+	return &cli.DurationFlag{Name: "timeout", Value: 2 * time.Minute, Usage: "give up on one image after `DURATION`, retries included"}
+}
+
+func requestTimeoutFlag() cli.Flag {
+	return &cli.DurationFlag{Name: "request-timeout", Value: 30 * time.Second, Usage: "take a registry that leaves one request unanswered for `DURATION` for down"}
 }
 
 // options reads the flags every command that scans sources takes.
@@ -207,8 +236,8 @@ func options(c *cli.Command) (workflow.Options, error) {
 		platforms = c.StringSlice("platform")
 	}
 	for _, p := range platforms {
-		if _, err := parsePlatform(p); err != nil {
-			return workflow.Options{}, usagef(c, "%v", err)
+		if err := workflow.CheckPlatform(p); err != nil {
+			return workflow.Options{}, usagef(c, "--platform %v", err)
 		}
 	}
 	return workflow.Options{
@@ -232,7 +261,7 @@ func hasFlag(c *cli.Command, name string) bool {
 }
 
 // resolver builds the registry client from the flags and the config.
-func resolver(c *cli.Command, o workflow.Options) (resolve.Resolver, error) {
+func resolver(c *cli.Command, o workflow.Options) (*resolve.Registry, error) {
 	cfg, err := workflow.LoadConfig(configDir(defaultDir(o.Dir), o.Lockfile))
 	if err != nil {
 		return nil, err
@@ -256,7 +285,7 @@ func resolver(c *cli.Command, o workflow.Options) (resolve.Resolver, error) {
 		Jobs:     c.Int("jobs"),
 		Mirrors:  mirrors,
 	}
-	return newResolver(c, ro), nil
+	return newResolver(c, ro)
 }
 
 // signatures is what finds the signatures of images, for [[trust]]
@@ -267,15 +296,20 @@ func signatures(r resolve.Resolver) resolve.SignatureSource {
 }
 
 // newResolver completes ro with what every registry client of the CLI
-// shares: the user agent, the time limit, and --verbose's log.
-func newResolver(c *cli.Command, ro resolve.Options) resolve.Resolver {
+// shares: the user agent, the time limits, and --verbose's log.
+func newResolver(c *cli.Command, ro resolve.Options) (*resolve.Registry, error) {
 	ro.UserAgent = "imagelock/" + version()
-	ro.Timeout = 2 * time.Minute
+	ro.Timeout, ro.RequestTimeout = c.Duration("timeout"), c.Duration("request-timeout")
+	for _, name := range []string{"timeout", "request-timeout"} {
+		if d := c.Duration(name); d <= 0 {
+			return nil, usagef(c, "--%s %s: want a positive duration, e.g. 30s or 2m", name, d)
+		}
+	}
 	if c.Bool("verbose") {
 		w := c.Root().ErrWriter
 		ro.Logf = func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	}
-	return resolve.New(ro)
+	return resolve.New(ro), nil
 }
 
 func printWarnings(w io.Writer, ws []rewrite.Warning) {

@@ -46,8 +46,11 @@ func defaultDir(dir string) string {
 // what is wrong, both digests of a mismatch, and what to run.
 func findingText(f workflow.Finding, lockfile string) string {
 	text := fmt.Sprintf("%s: %s\n", printable(f.Image), printable(f.Msg))
-	if f.Current != "" {
+	switch {
+	case f.Current != "" && f.Locked != "":
 		text += aligned(lockfile, f.Locked, f.CurrentFrom, f.Current)
+	case f.Current != "":
+		text += aligned(f.CurrentFrom, f.Current)
 	}
 	return text + f.Fix
 }
@@ -72,26 +75,49 @@ func failing(f workflow.Finding, strict bool) bool {
 	return f.Severity == workflow.Failure || strict
 }
 
+// checked is what a command that checks (verify, audit) reports in
+// every format: its findings, the scan's warnings, and the verdict that
+// ends its text and github output.
+type checked struct {
+	findings []workflow.Finding
+	warnings []rewrite.Warning
+	verdict  string
+}
+
+// findingMessage is a finding's whole message for an annotation or a
+// code scanning alert: where it runs, for audit's, then findingText.
+func findingMessage(f workflow.Finding, lockfile string) string {
+	if f.Pod == "" {
+		return findingText(f, lockfile)
+	}
+	return printable(podPlace(f)) + ": " + findingText(f, lockfile)
+}
+
+// podPlace names the container of an audit finding: namespace/pod/container.
+func podPlace(f workflow.Finding) string {
+	return f.Namespace + "/" + f.Pod + "/" + f.Container
+}
+
 // printGitHub writes GitHub Actions workflow commands: an ::error
-// annotation for each failure, a ::warning for each available update and
-// each warning of the scan (errors with strict), then the verdict as
-// plain text.
-func printGitHub(w io.Writer, res *workflow.VerifyResult, lockfile string, strict bool, rel func(string) string) {
-	for _, x := range res.Warnings {
+// annotation for each failure, a ::warning for each notice and each
+// warning of the scan (errors with strict), then the verdict as plain
+// text.
+func printGitHub(w io.Writer, c checked, lockfile string, strict bool, rel func(string) string) {
+	for _, x := range c.warnings {
 		cmd := "warning"
 		if strict {
 			cmd = "error"
 		}
 		fmt.Fprintf(w, "::%s %s::%s\n", cmd, ghProperties(rel(x.File), x.Line, 0), ghData(x.Msg))
 	}
-	for _, f := range res.Findings {
+	for _, f := range c.findings {
 		cmd := "warning"
 		if failing(f, strict) {
 			cmd = "error"
 		}
-		fmt.Fprintf(w, "::%s %s::%s\n", cmd, ghProperties(rel(f.File), f.Line, f.Col), ghData(findingText(f, lockfile)))
+		fmt.Fprintf(w, "::%s %s::%s\n", cmd, ghProperties(rel(f.File), f.Line, f.Col), ghData(findingMessage(f, lockfile)))
 	}
-	fmt.Fprintln(w, verdict(res, strict))
+	fmt.Fprintln(w, c.verdict)
 }
 
 func ghProperties(file string, line, col int) string {

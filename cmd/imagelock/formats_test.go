@@ -63,18 +63,18 @@ func TestFormatsGolden(t *testing.T) {
 		write  func(*bytes.Buffer) error
 	}{
 		{name: "github", golden: "verify.github.txt", write: func(b *bytes.Buffer) error {
-			printGitHub(b, goldenResult(), "images.lock", false, same)
+			printGitHub(b, verifyChecked(goldenResult(), false), "images.lock", false, same)
 			return nil
 		}},
 		{name: "github strict in a subdirectory", golden: "verify.github-strict.txt", write: func(b *bytes.Buffer) error {
-			printGitHub(b, goldenResult(), "images.lock", true, func(f string) string { return "sub/" + f })
+			printGitHub(b, verifyChecked(goldenResult(), true), "images.lock", true, func(f string) string { return "sub/" + f })
 			return nil
 		}},
 		{name: "sarif", golden: "verify.sarif.json", write: func(b *bytes.Buffer) error {
-			return writeSARIF(b, goldenResult(), "images.lock", false, same)
+			return writeSARIF(b, verifyChecked(goldenResult(), false), "images.lock", false, same)
 		}},
 		{name: "sarif strict", golden: "verify.sarif-strict.json", write: func(b *bytes.Buffer) error {
-			return writeSARIF(b, goldenResult(), "images.lock", true, same)
+			return writeSARIF(b, verifyChecked(goldenResult(), true), "images.lock", true, same)
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -131,7 +131,7 @@ func TestSARIFRequired(t *testing.T) {
 	t.Parallel()
 	var b bytes.Buffer
 	res := goldenResult()
-	if err := writeSARIF(&b, res, "images.lock", false, func(f string) string { return f }); err != nil {
+	if err := writeSARIF(&b, verifyChecked(res, false), "images.lock", false, func(f string) string { return f }); err != nil {
 		t.Fatal(err)
 	}
 	var log map[string]any

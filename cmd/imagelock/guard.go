@@ -29,6 +29,8 @@ func guardCommand() *cli.Command {
 			&cli.StringFlag{Name: "digest", Usage: "the `DIGEST` about to be pushed; the tag may already point at it"},
 			formatFlag(),
 			insecureFlag(),
+			timeoutFlag(),
+			requestTimeoutFlag(),
 		},
 		Action: func(ctx context.Context, c *cli.Command) error {
 			if c.NArg() != 1 {
@@ -42,7 +44,10 @@ func guardCommand() *cli.Command {
 				}
 				want = &h
 			}
-			r := newResolver(c, resolve.Options{Insecure: c.StringSlice("insecure-registry")})
+			r, err := newResolver(c, resolve.Options{Insecure: c.StringSlice("insecure-registry")})
+			if err != nil {
+				return err
+			}
 			res, err := workflow.Guard(ctx, r, c.Args().First(), want)
 			if err != nil {
 				return err

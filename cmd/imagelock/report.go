@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/imagelock/imagelock/rewrite"
+	"github.com/imagelock/imagelock/workflow"
 )
 
 // schemaVersion is the version of the JSON documents --format json
@@ -30,8 +31,31 @@ type report interface {
 	text(w io.Writer) error
 }
 
+// renderChecked writes a checking command's result (verify, audit) in
+// the --format it was given: GitHub annotations and SARIF from ch, text
+// and JSON from r. It returns errNo, exit 1, when failed.
+func renderChecked(c *cli.Command, o workflow.Options, ch checked, r report, failed bool) error {
+	out, strict := c.Root().Writer, c.Bool("strict")
+	var err error
+	switch c.String("format") {
+	case "github":
+		printGitHub(out, ch, o.Lockfile, strict, repoPaths(o))
+	case "sarif":
+		err = writeSARIF(out, ch, o.Lockfile, strict, repoPaths(o))
+	default:
+		err = render(c, r)
+	}
+	if err != nil {
+		return err
+	}
+	if failed {
+		return errNo
+	}
+	return nil
+}
+
 // render writes r to stdout in the --format the command was given, text
-// or json; verify's other formats are its own.
+// or json; renderChecked adds the checking commands' other formats.
 func render(c *cli.Command, r report) error {
 	w := c.Root().Writer
 	if c.String("format") == "json" {

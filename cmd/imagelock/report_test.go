@@ -43,7 +43,10 @@ func reports() map[string]report {
 		"update": newUpdateReport(&workflow.UpdateResult{Lockfile: "images.lock", Wrote: true,
 			Changes: []workflow.ImageChange{{Image: "docker.io/library/golang:1.26", Old: goldenOld, New: goldenNew,
 				PlatformsChanged: []string{"linux/amd64"}, PlatformsAdded: []string{"linux/riscv64"}, Files: []string{"Dockerfile"}}},
-			Added: []string{"docker.io/library/alpine:3.20"}, Repinned: []workflow.FileChange{{File: "Dockerfile"}}, Warnings: goldenWarnings}),
+			Added: []string{"docker.io/library/alpine:3.20"}, Repinned: []workflow.FileChange{{File: "Dockerfile"}}, Warnings: goldenWarnings,
+			Bumps: []workflow.TagBump{{Image: "docker.io/library/node", Old: "20.11-alpine", New: "20.12-alpine", OldDigest: goldenOld, NewDigest: goldenNew,
+				Platforms: []string{"linux/amd64", "linux/arm64/v8"}, Files: []string{"Dockerfile"}}},
+			BumpSkipped: []workflow.BumpSkip{{Image: "docker.io/library/node:20.11-alpine", Newer: "22.1-alpine", At: ".imagelock.toml:3", Reason: `held back by max = "minor"`}}}),
 		"update-empty": newUpdateReport(&workflow.UpdateResult{Lockfile: "images.lock",
 			Changes: []workflow.ImageChange{{Image: "docker.io/library/node:22", Old: goldenOld, New: goldenNew, SameImages: true}}}),
 		// Signers where a [[trust]] rule covers an image, one changed; an
@@ -59,6 +62,31 @@ func reports() map[string]report {
 		"list-kinds": newKindsReport(),
 		"guard": guardReport{header: newHeader("guard"), GuardResult: &workflow.GuardResult{Image: "ghcr.io/acme/app:1",
 			Exists: true, Current: goldenOld, Want: goldenNew}},
+		"audit": newAuditReport(&workflow.AuditResult{Pods: 3, Containers: 5, Matched: 2, Findings: []workflow.Finding{
+			{Severity: workflow.Failure, Code: workflow.CodeDrift, File: "images.lock", Line: 9, Image: "ghcr.io/acme/app:0.0.1", Written: "ghcr.io/acme/app:0.0.1",
+				Msg: "runs a digest images.lock does not record for it", Locked: goldenOld, Current: goldenNew, CurrentFrom: "cluster",
+				Fix:       "pin the image ('imagelock pin') and roll the pods out again; or, if what runs is right, run 'imagelock update --image ghcr.io/acme/app'",
+				Namespace: "prod", Pod: "web-5f7c9-fghij", Container: "app"},
+			{Severity: workflow.Notice, Code: workflow.CodeUnlocked, File: "images.lock", Image: "docker.io/library/busybox:latest", Written: "busybox",
+				Msg: "not in images.lock", Current: goldenNew, CurrentFrom: "cluster",
+				Fix:       "run 'imagelock lock' where the manifests that deploy it live, or add it to ignore in .imagelock.toml",
+				Namespace: "prod", Pod: "web-5f7c9-fghij", Container: "debug"},
+		}}, "images.lock", false),
+		"stale": staleReport{header: newHeader("stale"), StaleResult: &workflow.StaleResult{Images: []workflow.StaleImage{
+			{Image: "ghcr.io/acme/app:1.0", Base: "docker.io/library/node:16.13", BaseFrom: "annotation", Platforms: []workflow.StalePlatform{
+				{Platform: "linux/amd64", Status: workflow.StaleBehind, Digest: goldenOld, BuiltOn: goldenOld, Locked: goldenNew,
+					Msg: "built on another digest of docker.io/library/node:16.13: its first layers are not the locked base's",
+					Fix: "rebuild ghcr.io/acme/app:1.0 (if the lock is older than the build, run 'imagelock update --image node' first)"},
+				{Platform: "linux/arm64/v8", Status: workflow.StaleCurrent, Digest: goldenNew, Locked: goldenNew, Msg: "built on the locked docker.io/library/node:16.13"},
+			}},
+			{Image: "ghcr.io/acme/tool:2", Platforms: []workflow.StalePlatform{
+				{Platform: "linux/amd64", Status: workflow.StaleUnknown, Digest: goldenOld,
+					Msg: "no base annotation (org.opencontainers.image.base.name): name the Dockerfile it was built from with --dockerfile"},
+			}},
+		}}},
+		"stale-empty": staleReport{header: newHeader("stale"), OK: true, StaleResult: &workflow.StaleResult{Images: []workflow.StaleImage{
+			{Image: "ghcr.io/acme/app:1.0", Platforms: []workflow.StalePlatform{}}}}},
+		"audit-empty": newAuditReport(&workflow.AuditResult{}, "images.lock", true),
 		"guard-empty": guardReport{header: newHeader("guard"), GuardResult: &workflow.GuardResult{Image: "ghcr.io/acme/app:1", Safe: true}},
 	}
 }

@@ -96,6 +96,14 @@ var sarifRules = []sarifRule{
 		Help: sarifText{"The tag moved to a new index whose platform manifests are the locked ones (re-published, with new attestations say), so builds do not change. Run 'imagelock update --image NAME' to record the new index."}, DefaultConfiguration: sarifDefaults{"warning"}},
 	{ID: sarifUnchecked, ShortDescription: sarifText{"Line verify could not check"},
 		Help: sarifText{"Text that is no image reference, a variable without a value, or a file skipped: verify cannot vouch for it. Fix it, or exclude the file in .imagelock.toml. Fails with --strict."}, DefaultConfiguration: sarifDefaults{"warning"}},
+	{ID: workflow.CodeDrift, ShortDescription: sarifText{"A pod runs a digest the lock does not record"},
+		Help: sarifText{"A container runs other bits than the lock records for its image: a tag re-pushed and pulled again. Pin the image with 'imagelock pin' and roll the pods out again, or run 'imagelock update --image NAME' if what runs is right."}},
+	{ID: workflow.CodeSplit, ShortDescription: sarifText{"Pods of one owner run different images"},
+		Help: sarifText{"Pods of one ReplicaSet, StatefulSet, DaemonSet or Job run different digests of one container's image, though their specs are the same. Pin the image with 'imagelock pin' so a restart cannot pull other bits, then roll the pods out again."}},
+	{ID: workflow.CodeUnlocked, ShortDescription: sarifText{"A pod runs an image the lock lacks"},
+		Help: sarifText{"A container runs an image no lock entry covers. Run 'imagelock lock' where the manifests that deploy it live, or add it to ignore in .imagelock.toml. Fails with --strict."}, DefaultConfiguration: sarifDefaults{"warning"}},
+	{ID: workflow.CodeUnknown, ShortDescription: sarifText{"What a pod runs cannot be told"},
+		Help: sarifText{"The runtime reports an image ID with no registry digest (an image built or loaded on the node), or the container is not running yet. Fails with --strict."}, DefaultConfiguration: sarifDefaults{"warning"}},
 	{ID: workflow.CodeUnsigned, ShortDescription: sarifText{"Lock entry a [[trust]] rule covers records no signer"},
 		Help: sarifText{"A [[trust]] rule of .imagelock.toml covers the image, but the lock records no signer for it. Run 'imagelock lock' to verify and record its signature."}},
 	{ID: workflow.CodeSigner, ShortDescription: sarifText{"Lock entry records a signer its [[trust]] rule does not accept"},
@@ -108,9 +116,9 @@ var sarifRules = []sarifRule{
 const sarifUnchecked = "unchecked"
 
 // writeSARIF writes the findings as a SARIF 2.1.0 log for code scanning:
-// failures at level error, available updates and the scan's warnings at
-// level warning (error with strict).
-func writeSARIF(w io.Writer, res *workflow.VerifyResult, lockfile string, strict bool, rel func(string) string) error {
+// failures at level error, notices and the scan's warnings at level
+// warning (error with strict).
+func writeSARIF(w io.Writer, c checked, lockfile string, strict bool, rel func(string) string) error {
 	rules := make([]sarifRule, len(sarifRules))
 	copy(rules, sarifRules)
 	index := map[string]int{}
@@ -121,7 +129,7 @@ func writeSARIF(w io.Writer, res *workflow.VerifyResult, lockfile string, strict
 		index[rules[i].ID] = i
 	}
 	results := []sarifResult{}
-	for _, f := range res.Findings {
+	for _, f := range c.findings {
 		i, ok := index[f.Code]
 		if !ok {
 			i = len(rules)
@@ -136,9 +144,9 @@ func writeSARIF(w io.Writer, res *workflow.VerifyResult, lockfile string, strict
 		// shown at its first.
 		loc := sarifPhysical{ArtifactLocation: sarifArtifact{URI: rel(f.File)}, Region: sarifRegion{StartLine: max(f.Line, 1), StartColumn: f.Col}}
 		results = append(results, sarifResult{RuleID: f.Code, RuleIndex: i, Level: level,
-			Message: sarifText{findingText(f, lockfile)}, Locations: []sarifLocation{{PhysicalLocation: loc}}})
+			Message: sarifText{findingMessage(f, lockfile)}, Locations: []sarifLocation{{PhysicalLocation: loc}}})
 	}
-	for _, x := range res.Warnings {
+	for _, x := range c.warnings {
 		level := "warning"
 		if strict {
 			level = "error"

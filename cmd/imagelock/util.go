@@ -1,13 +1,10 @@
 package main
 
 import (
-	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"unicode"
-
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // configDir is where .imagelock.toml lives: beside the lock.
@@ -16,14 +13,6 @@ func configDir(dir, lockfile string) string {
 		return filepath.Dir(lockfile)
 	}
 	return filepath.Dir(filepath.Join(dir, lockfile))
-}
-
-func parsePlatform(s string) (*v1.Platform, error) {
-	p, err := v1.ParsePlatform(s)
-	if err != nil || p.OS == "" || p.Architecture == "" {
-		return nil, fmt.Errorf("--platform %q: want os/arch[/variant], e.g. linux/arm64/v8", s)
-	}
-	return p, nil
 }
 
 // shortDigest keeps the algorithm and the first 12 hex digits, as docker

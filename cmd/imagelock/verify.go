@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v3"
 
+	"github.com/imagelock/imagelock/internal/fileerr"
 	"github.com/imagelock/imagelock/workflow"
 )
 
@@ -53,23 +54,9 @@ func verifyCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			format, strict, out := c.String("format"), c.Bool("strict"), c.Root().Writer
-			printWarningsFor(c.Root().ErrWriter, format, res.Warnings)
-			switch format {
-			case "github":
-				printGitHub(out, res, o.Lockfile, strict, repoPaths(o))
-			case "sarif":
-				err = writeSARIF(out, res, o.Lockfile, strict, repoPaths(o))
-			default:
-				err = render(c, newVerifyReport(res, o.Lockfile, strict))
-			}
-			if err != nil {
-				return err
-			}
-			if res.Failed(strict) {
-				return errNo
-			}
-			return nil
+			strict := c.Bool("strict")
+			printWarningsFor(c.Root().ErrWriter, c.String("format"), res.Warnings)
+			return renderChecked(c, o, verifyChecked(res, strict), newVerifyReport(res, o.Lockfile, strict), res.Failed(strict))
 		},
 	}
 }
@@ -96,13 +83,7 @@ func newVerifyReport(res *workflow.VerifyResult, lockfile string, strict bool) v
 // go.sum's errors do, then a one-line verdict.
 func (r verifyReport) text(w io.Writer) error {
 	for _, f := range r.Findings {
-		pos := printable(f.File)
-		if f.Line > 0 {
-			pos = fmt.Sprintf("%s:%d", pos, f.Line)
-			if f.Col > 0 {
-				pos = fmt.Sprintf("%s:%d", pos, f.Col)
-			}
-		}
+		pos := fileerr.At(printable(f.File), f.Line, f.Col)
 		label := ""
 		if f.Severity == workflow.Notice {
 			label = "update available: "
@@ -112,6 +93,11 @@ func (r verifyReport) text(w io.Writer) error {
 	}
 	_, err := fmt.Fprintln(w, verdict(r.VerifyResult, r.strict))
 	return err
+}
+
+// verifyChecked is verify's result in the shape every format prints.
+func verifyChecked(res *workflow.VerifyResult, strict bool) checked {
+	return checked{findings: res.Findings, warnings: res.Warnings, verdict: verdict(res, strict)}
 }
 
 // verdict is the last line of verify's text and github output.

@@ -47,7 +47,14 @@ func ReadFile(fsys fs.FS, name string, max int64) ([]byte, error) {
 	if fi.Size() > max {
 		return nil, tooLarge(name, fi.Size(), max)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	return ReadAll(f, name, max)
+}
+
+// ReadAll reads r, named name in errors, to its end when that comes
+// within max bytes; otherwise it returns an *Error. It is for a stream
+// (standard input) that ReadFile cannot stat.
+func ReadAll(r io.Reader, name string, max int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, max+1))
 	if err != nil {
 		return nil, err
 	}

@@ -41,3 +41,26 @@ func TestReadRefusesDevices(t *testing.T) {
 		t.Errorf("Read of a link to /dev/zero = %v, want an *Error naming %s", err, link)
 	}
 }
+
+// A stream that runs on past the ceiling is refused after max+1 bytes,
+// not read to its end.
+func TestReadAllStopsAtTheCeiling(t *testing.T) {
+	t.Parallel()
+	var e *Error
+	_, err := ReadAll(endless{}, "stdin", 10)
+	if !errors.As(err, &e) || e.Name != "stdin" {
+		t.Errorf("ReadAll of an endless stream = %v, want an *Error naming stdin", err)
+	}
+	if got, err := ReadAll(strings.NewReader("0123456789"), "stdin", 10); err != nil || string(got) != "0123456789" {
+		t.Errorf("ReadAll at the ceiling = %q, %v", got, err)
+	}
+}
+
+type endless struct{}
+
+func (endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'x'
+	}
+	return len(p), nil
+}

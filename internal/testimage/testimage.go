@@ -45,3 +45,41 @@ func Index(mt types.MediaType, platforms ...string) (v1.ImageIndex, map[string]v
 	}
 	return idx, manifests, nil
 }
+
+// The OCI annotations a builder writes on an image to name its base.
+const (
+	BaseName   = "org.opencontainers.image.base.name"
+	BaseDigest = "org.opencontainers.image.base.digest"
+)
+
+// Derived returns an index built on base as FROM base and a RUN would
+// build it: for each platform of base, an image of the base image's
+// layers then n random layers of its own, with the base's config and
+// platform, and annotations (BaseName, BaseDigest) on each manifest.
+func Derived(base v1.ImageIndex, n int, annotations map[string]string) (v1.ImageIndex, error) {
+	im, err := base.IndexManifest()
+	if err != nil {
+		return nil, err
+	}
+	idx := mutate.IndexMediaType(empty.Index, im.MediaType)
+	for _, desc := range im.Manifests {
+		img, err := base.Image(desc.Digest)
+		if err != nil {
+			return nil, fmt.Errorf("reading base image %s: %w", desc.Digest, err)
+		}
+		for range n {
+			layer, err := random.Layer(256, types.OCILayer)
+			if err != nil {
+				return nil, fmt.Errorf("making a random layer: %w", err)
+			}
+			if img, err = mutate.AppendLayers(img, layer); err != nil {
+				return nil, fmt.Errorf("adding a layer: %w", err)
+			}
+		}
+		if len(annotations) > 0 {
+			img = mutate.Annotations(img, annotations).(v1.Image)
+		}
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: desc.Platform}})
+	}
+	return idx, nil
+}

@@ -43,3 +43,47 @@ func TestIndex(t *testing.T) {
 		t.Error("a malformed platform was accepted")
 	}
 }
+
+// A derived image starts with its base's layers, per platform, and
+// carries the annotations.
+func TestDerived(t *testing.T) {
+	t.Parallel()
+	base, _, err := Index(types.OCIImageIndex, "linux/amd64", "linux/arm64/v8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := Derived(base, 2, map[string]string{BaseName: "docker.io/library/node:16"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers := func(idx v1.ImageIndex) map[string][]v1.Hash {
+		im, err := idx.IndexManifest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string][]v1.Hash{}
+		for _, d := range im.Manifests {
+			img, err := idx.Image(d.Digest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := img.Manifest()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if idx != base && m.Annotations[BaseName] != "docker.io/library/node:16" {
+				t.Errorf("%s: annotations = %v", d.Platform, m.Annotations)
+			}
+			for _, l := range m.Layers {
+				out[d.Platform.String()] = append(out[d.Platform.String()], l.Digest)
+			}
+		}
+		return out
+	}
+	b, d := layers(base), layers(idx)
+	for p, bl := range b {
+		if len(d[p]) != len(bl)+2 || !cmp.Equal(d[p][:len(bl)], bl) {
+			t.Errorf("%s: derived layers %v do not start with the base's %v and add 2", p, d[p], bl)
+		}
+	}
+}

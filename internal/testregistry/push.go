@@ -74,6 +74,34 @@ func (s *Server) PushIndex(t testing.TB, repoTag string, platforms ...string) (v
 	return digest(t, idx), manifests
 }
 
+// PushDerived pushes as repoTag an index built on the index at base
+// (both "team/app:1.0", on this registry): for each of its platforms, the
+// base image's layers then one of its own, as FROM and RUN would build
+// it. With annotate, each manifest names its base as buildkit does
+// (org.opencontainers.image.base.name and base.digest). It returns the
+// index digest.
+func (s *Server) PushDerived(t testing.TB, repoTag, base string, annotate bool) v1.Hash {
+	t.Helper()
+	baseRef := s.Ref(t, base)
+	idx, err := remote.Index(baseRef, s.Remote()...)
+	if err != nil {
+		t.Fatalf("testregistry: fetching %s: %v", baseRef, err)
+	}
+	var annotations map[string]string
+	if annotate {
+		annotations = map[string]string{testimage.BaseName: baseRef.String(), testimage.BaseDigest: digest(t, idx).String()}
+	}
+	derived, err := testimage.Derived(idx, 1, annotations)
+	if err != nil {
+		t.Fatalf("testregistry: %v", err)
+	}
+	ref := s.Ref(t, repoTag)
+	if err := remote.WriteIndex(ref, derived, s.Remote()...); err != nil {
+		t.Fatalf("testregistry: pushing %s: %v", ref, err)
+	}
+	return digest(t, derived)
+}
+
 // DockerConfig writes a docker config.json holding the registry's
 // credentials into a new directory and returns the directory, for
 // DOCKER_CONFIG.
