@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -47,6 +48,15 @@ type Image struct {
 	// Sources are the slash-separated paths, relative to the lock's
 	// directory, of the files that use the image.
 	Sources []string
+	// Signer, Signature and SignedAt are what a [[trust]] rule of the
+	// config accepted for Digest: who signed it ("key:sha256:<fingerprint
+	// of the public key>", or "keyless:<issuer> <subject>"), the sha256
+	// of the signature's bytes, and the time the signature proves it was
+	// made (zero when it proves none). All empty where no rule covers the
+	// image.
+	Signer    string
+	Signature v1.Hash
+	SignedAt  time.Time
 	// Line is where the entry starts in the file it was read from; 0 for
 	// an entry not read from a file. It is not written.
 	Line int
@@ -108,6 +118,9 @@ type imageTOML struct {
 	Digest    string            `toml:"digest"`
 	Platforms map[string]string `toml:"platforms,inline,omitempty"`
 	Sources   []string          `toml:"sources"`
+	Signer    string            `toml:"signer"`
+	Signature string            `toml:"signature"`
+	SignedAt  *time.Time        `toml:"signed_at"`
 }
 
 // The encoder's own strings are TOML literal strings ('...'); these types
@@ -115,9 +128,15 @@ type imageTOML struct {
 type (
 	basicString string
 	platformMap map[string]string
+	// datetime is a TOML offset date-time, in UTC to the second.
+	datetime time.Time
 )
 
 func (s basicString) MarshalTOML() ([]byte, error) { return quote(nil, string(s)), nil }
+
+func (d datetime) MarshalTOML() ([]byte, error) {
+	return []byte(time.Time(d).UTC().Truncate(time.Second).Format(time.RFC3339)), nil
+}
 
 func (m platformMap) MarshalTOML() ([]byte, error) {
 	keys := make([]string, 0, len(m))
@@ -159,6 +178,9 @@ type imageOut struct {
 	Digest    basicString   `toml:"digest"`
 	Platforms platformMap   `toml:"platforms,omitempty"`
 	Sources   []basicString `toml:"sources"`
+	Signer    basicString   `toml:"signer,omitempty"`
+	Signature basicString   `toml:"signature,omitempty"`
+	SignedAt  *datetime     `toml:"signed_at,omitempty"`
 }
 
 type fileOut struct {
@@ -175,6 +197,13 @@ func (f *File) Format() []byte {
 		t := imageOut{Name: basicString(im.Name), Tag: basicString(im.Tag), Digest: basicString(im.Digest.String()), Sources: []basicString{}}
 		for _, s := range im.Sources {
 			t.Sources = append(t.Sources, basicString(s))
+		}
+		if im.Signer != "" {
+			t.Signer, t.Signature = basicString(im.Signer), basicString(im.Signature.String())
+		}
+		if !im.SignedAt.IsZero() {
+			at := datetime(im.SignedAt)
+			t.SignedAt = &at
 		}
 		if len(im.Platforms) > 0 {
 			t.Platforms = make(platformMap, len(im.Platforms))
@@ -265,6 +294,7 @@ func Parse(filename string, data []byte) (*File, error) {
 			}
 			im.Platforms[p] = pd
 		}
+		im.Signer, im.Signature, im.SignedAt = parseSignature(t, bad)
 		k := im.Key()
 		if first, dup := seen[k]; dup {
 			bad("", rewriteLock, "duplicate entry for %s (first at line %d)", k, line(first, ""))
@@ -278,6 +308,32 @@ func Parse(filename string, data []byte) (*File, error) {
 	return f, nil
 }
 
+// parseSignature checks an entry's signer, signature and signed_at: the
+// three come together (signed_at may be absent), each well formed.
+func parseSignature(t imageTOML, bad func(key, next, format string, args ...any)) (string, v1.Hash, time.Time) {
+	var at time.Time
+	if t.SignedAt != nil {
+		at = t.SignedAt.UTC()
+	}
+	if t.Signer == "" && t.Signature == "" && t.SignedAt == nil {
+		return "", v1.Hash{}, at
+	}
+	ok := true
+	if !validSigner.MatchString(t.Signer) {
+		bad("signer", "run 'imagelock lock' to record it again", "entry %s has an invalid signer %q: want key:sha256:<64 hex digits> or keyless:<issuer> <subject>", t.Name, t.Signer)
+		ok = false
+	}
+	d, err := v1.NewHash(t.Signature)
+	if err != nil {
+		bad("signature", "run 'imagelock lock' to record it again", "entry %s has a malformed signature digest %q", t.Name, t.Signature)
+		ok = false
+	}
+	if !ok {
+		return "", v1.Hash{}, time.Time{}
+	}
+	return t.Signer, d, at
+}
+
 // What a lock's names, tags and platforms may hold: the characters of
 // image references and nothing else, so that no control character (an
 // ANSI escape, a line break starting "::error") reaches a terminal or a
@@ -286,6 +342,7 @@ var (
 	validName     = regexp.MustCompile(`^[A-Za-z0-9._-]+(:[0-9]+)?(/[a-z0-9._-]+)+$`)
 	validTag      = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 	validPlatform = regexp.MustCompile(`^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){1,2}(:[A-Za-z0-9_.-]+)?$`)
+	validSigner   = regexp.MustCompile(`^(key:sha256:[0-9a-f]{64}|keyless:[!-~]{1,1000} [!-~]{1,1000})$`)
 )
 
 func decodeError(filename string, err error) error {

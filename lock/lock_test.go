@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -34,6 +35,11 @@ func sample(t *testing.T) *File {
 			Sources:   []string{"ci/build.Dockerfile", "Dockerfile"}},
 		{Name: "docker.io/library/alpine", Digest: hash(t, "d"), Sources: []string{"Dockerfile"}},
 		{Name: "ghcr.io/o/app", Tag: "1", Digest: hash(t, "e"), Sources: []string{"odd \"name\"\\x/Dockerfile"}},
+		{Name: "ghcr.io/o/signed", Tag: "2", Digest: hash(t, "f"), Sources: []string{"Dockerfile"},
+			Signer: "key:sha256:" + strings.Repeat("0", 64), Signature: hash(t, "1")},
+		{Name: "ghcr.io/o/keyless", Tag: "3", Digest: hash(t, "2"), Sources: []string{"Dockerfile"},
+			Signer: "keyless:https://token.actions.githubusercontent.com https://github.com/o/keyless/.github/workflows/release.yml@refs/heads/main", Signature: hash(t, "3"),
+			SignedAt: time.Date(2026, 11, 30, 12, 34, 56, 0, time.FixedZone("CET", 3600))},
 	}}
 }
 
@@ -95,6 +101,11 @@ func TestParseErrors(t *testing.T) {
 		{"escape in a name", "version = 1\n[[image]]\nname = \"docker.io/a/\\u001b[31mb\"\ndigest = " + d + "\n", "images.lock:3: entry has an invalid name \"docker.io/a/\\x1b[31mb\""},
 		{"line break in a tag", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ntag = \"1\\n::error::pwned\"\ndigest = " + d + "\n", "images.lock:4: entry docker.io/a/b has an invalid tag \"1\\n::error::pwned\""},
 		{"line break in a source", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ntag = \"1\"\ndigest = " + d + "\nsources = [\"Dockerfile\\n::error::x\"]\n", "images.lock:6: entry docker.io/a/b has an invalid source \"Dockerfile\\n::error::x\""},
+		{"bad signer", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ndigest = " + d + "\nsigner = \"alice\"\nsignature = " + d + "\n", "images.lock:5: entry docker.io/a/b has an invalid signer \"alice\""},
+		{"signer without a signature", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ndigest = " + d + "\nsigner = \"key:sha256:" + strings.Repeat("0", 64) + "\"\n", "images.lock:2: entry docker.io/a/b has a malformed signature digest \"\""},
+		{"signed_at alone", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ndigest = " + d + "\nsigned_at = 2026-01-02T03:04:05Z\n", "images.lock:2: entry docker.io/a/b has an invalid signer \"\""},
+		{"signed_at as a string", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ndigest = " + d + "\nsigned_at = \"yesterday\"\n", "images.lock:5:13: malformed lock"},
+		{"line break in a signer", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ndigest = " + d + "\nsigner = \"keyless:a\\nb c\"\nsignature = " + d + "\n", "images.lock:5: entry docker.io/a/b has an invalid signer \"keyless:a\\nb c\""},
 		{"line break in a platform", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ndigest = " + d + "\nplatforms = { \"linux/amd64\\n::error::x\" = " + d + " }\n", "images.lock:5: malformed platform \"linux/amd64\\n::error::x\""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -134,7 +145,7 @@ func TestWriteOnlyWhenChanged(t *testing.T) {
 		t.Error("unchanged lock was rewritten")
 	}
 	got, ok, err := Read(path, "images.lock")
-	if err != nil || !ok || len(got.Images) != 3 {
+	if err != nil || !ok || len(got.Images) != len(sample(t).Images) {
 		t.Fatalf("Read = %v, %v, %v", got, ok, err)
 	}
 	if _, ok, err := Read(filepath.Join(t.TempDir(), "none"), "images.lock"); ok || err != nil {

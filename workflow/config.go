@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -19,6 +20,7 @@ import (
 	"github.com/imagelock/imagelock/internal/fileerr"
 	"github.com/imagelock/imagelock/resolve"
 	"github.com/imagelock/imagelock/rewrite"
+	"github.com/imagelock/imagelock/trust"
 )
 
 // ConfigFile is the name of the configuration file at the root.
@@ -46,8 +48,18 @@ type Config struct {
 	// Bump limits update --bump: the first rule whose images match an
 	// image applies to it.
 	Bump []BumpRule `toml:"bump"`
+	// Trust are the signature rules, first match wins (see TrustRule).
+	Trust []TrustRule `toml:"trust"`
+	// MinAge holds back a moved tag's new digest younger than this
+	// ("3d"); a rule's own min-age wins.
+	MinAge string `toml:"min-age"`
+	// VerifySignatures makes verify check signatures online every time,
+	// as --signatures does.
+	VerifySignatures bool `toml:"verify-signatures"`
 
 	ignore []resolve.Key
+	rules  []*trust.Rule
+	minAge time.Duration
 }
 
 // LoadConfig reads dir/.imagelock.toml; a missing file is an empty config.
@@ -67,9 +79,12 @@ func LoadConfig(dir string) (*Config, error) {
 		if errors.As(err, &se) && len(se.Errors) > 0 {
 			row, col := se.Errors[0].Position()
 			e := &fileerr.Error{File: ConfigFile, Line: row, Col: col,
-				Err: fmt.Errorf("unknown key %q (known: exclude, platforms, ignore, insecure-registries, mirrors, kinds, bump)", se.Errors[0].Key()[0])}
+				Err: fmt.Errorf("unknown key %q (known: exclude, platforms, ignore, insecure-registries, mirrors, kinds, bump, trust, min-age, verify-signatures)", se.Errors[0].Key()[0])}
 			if k := se.Errors[0].Key(); len(k) > 1 && k[0] == "bump" {
 				e.Err = fmt.Errorf("unknown key %q in [[bump]] (known: images, max, ignore-tags)", k[len(k)-1])
+			}
+			if k := se.Errors[0].Key(); len(k) > 1 && k[0] == "trust" {
+				e.Err = fmt.Errorf("unknown key %q in [[trust]] (known: images, key, issuer, subject, subject-regexp, trusted-root, tlog, min-age)", k[len(k)-1])
 			}
 			return nil, e
 		}
@@ -108,6 +123,9 @@ func LoadConfig(dir string) (*Config, error) {
 		}
 	}
 	if err := c.checkBump(data); err != nil {
+		return nil, err
+	}
+	if err := c.loadTrust(dir, data); err != nil {
 		return nil, err
 	}
 	for _, im := range c.Ignore {

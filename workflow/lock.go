@@ -123,7 +123,7 @@ func Lock(ctx context.Context, o Options, offline bool) (*LockResult, error) {
 	}
 	defer release()
 	if offline {
-		e.Resolver = nil
+		e.Resolver, e.Signatures = nil, nil
 	}
 	p, err := e.plan(ctx, nil, nil, false)
 	if err != nil {
@@ -141,6 +141,7 @@ type lockPlan struct {
 	scan      *scanResult
 	groups    []*group
 	res       *LockResult
+	held      []Held // updates min-age held back
 }
 
 // plan resolves the references in scope into a new lock. A digest-only
@@ -290,10 +291,14 @@ func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool, retag fu
 		}
 		next.Images = append(next.Images, im)
 	}
+	held, err := e.checkTrust(ctx, old, next, refreshed)
+	if err != nil {
+		return nil, err
+	}
 	e.keepOutOfScope(old, next)
 	res.Images = len(next.Images)
 	res.Added, res.Changed, res.Removed = diffLocks(old, next)
-	return &lockPlan{old: old, next: next, scan: s, groups: groups, res: res}, nil
+	return &lockPlan{old: old, next: next, scan: s, groups: groups, res: res, held: held}, nil
 }
 
 // keepOutOfScope carries over what the old lock says of files this run

@@ -26,6 +26,9 @@ type Options struct {
 	Platforms []string
 	// Resolver asks registries; nil for commands that run offline.
 	Resolver resolve.Resolver
+	// Signatures finds the signatures of images a [[trust]] rule of the
+	// config covers, and their build times for min-age; nil offline.
+	Signatures resolve.SignatureSource
 	// Jobs bounds the lookups in flight at once, across registries;
 	// default 256. The Resolver bounds each registry on its own (the
 	// CLI's --jobs).
@@ -55,6 +58,12 @@ type env struct {
 	lockName string // the lock's name as the user gave it, for messages
 	cfg      *Config
 	scope    scope
+	// acceptSigner lets update take a digest whose signer differs from
+	// the locked one.
+	acceptSigner bool
+	// reverify makes update check again the signatures of the images
+	// --image names, even where their digests did not move.
+	reverify bool
 }
 
 func prepare(o Options) (*env, error) {

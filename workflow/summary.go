@@ -18,6 +18,7 @@ func Summary(r *UpdateResult) string {
 	sort.Slice(changes, func(i, j int) bool { return changes[i].Image < changes[j].Image })
 	if len(changes)+len(r.Bumps) == 0 {
 		fmt.Fprintf(&b, "## No container image updates\n\nEvery tag in `%s` still points at its locked digest.\n", r.Lockfile)
+		writeHeld(&b, r.Held)
 		writeBumpSkips(&b, r.BumpSkipped)
 		return b.String()
 	}
@@ -50,6 +51,8 @@ func Summary(r *UpdateResult) string {
 			fmt.Fprintf(&b, "- `%s`: the index was re-published with the same platform images; builds do not change, so bots may skip this update.\n", s)
 		}
 	}
+	writeSigners(&b, changes)
+	writeHeld(&b, r.Held)
 	if len(r.Repinned) > 0 {
 		files := make([]string, len(r.Repinned))
 		for i, f := range r.Repinned {

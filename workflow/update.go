@@ -28,6 +28,9 @@ type UpdateOptions struct {
 	// (Summary), in the same all-or-nothing write as the lock and the
 	// sources.
 	Summary string
+	// AcceptSigner takes new digests signed by someone other than the
+	// signer the lock records (a [[trust]] rule must still accept them).
+	AcceptSigner bool
 	// Bump, when set, also moves tags to newer versions of their line,
 	// this far at most (and no further than the config's [[bump]]
 	// rules allow), rewriting them where the sources write them.
@@ -52,6 +55,10 @@ type ImageChange struct {
 	// PinnedAt, for an image update did not refresh, is where a source
 	// pins the new digest ("Dockerfile:3"): the pin won over the lock.
 	PinnedAt string `json:"pinned_at,omitempty"`
+	// Signer and OldSigner are who signed the new and the old digest,
+	// where a [[trust]] rule covers the image.
+	Signer    string `json:"signer,omitempty"`
+	OldSigner string `json:"old_signer,omitempty"`
 }
 
 // UpdateResult says what Update changed.
@@ -63,6 +70,8 @@ type UpdateResult struct {
 	// those no source uses any more.
 	Added   []string `json:"added"`
 	Removed []string `json:"removed"`
+	// Held are moved tags whose new digests are younger than min-age.
+	Held []Held `json:"held"`
 	// Bumps are the tags update --bump moved; BumpSkipped the newer tags
 	// it did not move to, and why.
 	Bumps       []TagBump  `json:"bumps"`
@@ -88,6 +97,7 @@ func Update(ctx context.Context, o Options, uo UpdateOptions) (*UpdateResult, er
 	if e.Resolver == nil {
 		return nil, ErrOffline
 	}
+	e.acceptSigner, e.reverify = uo.AcceptSigner, len(uo.Images) > 0
 	filter, err := imageFilter(uo.Images)
 	if err != nil {
 		return nil, err
@@ -105,7 +115,7 @@ func Update(ctx context.Context, o Options, uo UpdateOptions) (*UpdateResult, er
 	if err := unmatched(uo.Images, filter, p.groups); err != nil {
 		return nil, err
 	}
-	res := &UpdateResult{Lockfile: e.lockName, Added: p.res.Added, Removed: p.res.Removed, Warnings: p.res.Warnings,
+	res := &UpdateResult{Lockfile: e.lockName, Added: p.res.Added, Removed: p.res.Removed, Held: p.held, Warnings: p.res.Warnings,
 		Bumps: bumps(p.groups, p.old, p.next)}
 	if bump != nil {
 		res.BumpSkipped = bump.skips
@@ -277,7 +287,7 @@ func closest(s string, names []string) []string {
 }
 
 func change(was, now *lock.Image) ImageChange {
-	c := ImageChange{Image: now.Key(), Old: was.Digest.String(), New: now.Digest.String(), Files: now.Sources,
+	c := ImageChange{Image: now.Key(), Old: was.Digest.String(), New: now.Digest.String(), Files: now.Sources, Signer: now.Signer, OldSigner: was.Signer,
 		PlatformsChanged: []string{}, PlatformsAdded: []string{}, PlatformsRemoved: []string{}}
 	for p, d := range now.Platforms {
 		old, ok := was.Platforms[p]

@@ -72,6 +72,10 @@ type Finding struct {
 type VerifyOptions struct {
 	// Offline skips the registry: only sources against the lock.
 	Offline bool
+	// Signatures checks online that the signature each entry records is
+	// still there and still verifies (also when the config sets
+	// verify-signatures).
+	Signatures bool
 }
 
 // VerifyResult is every finding, in file order.
@@ -110,7 +114,7 @@ func Verify(ctx context.Context, o Options, vo VerifyOptions) (*VerifyResult, er
 		return nil, err
 	}
 	if vo.Offline {
-		e.Resolver = nil
+		e.Resolver, e.Signatures = nil, nil
 	}
 	lk, err := e.readLock(true)
 	if err != nil {
@@ -166,6 +170,7 @@ func Verify(ctx context.Context, o Options, vo VerifyOptions) (*VerifyResult, er
 			}
 		}
 	}
+	res.Findings = append(res.Findings, e.trustFindings(entries)...)
 	for _, im := range lk.Images {
 		if used[im.Key()] || !e.anyInScope(im.Sources) {
 			continue
@@ -181,6 +186,12 @@ func Verify(ctx context.Context, o Options, vo VerifyOptions) (*VerifyResult, er
 			return nil, err
 		}
 		res.Findings = append(res.Findings, found...)
+		if (vo.Signatures || e.cfg.VerifySignatures) && e.Signatures != nil {
+			if found, err = e.recheckSignatures(ctx, entries); err != nil {
+				return nil, err
+			}
+			res.Findings = append(res.Findings, found...)
+		}
 	}
 	sortFindings(res.Findings)
 	return res, nil

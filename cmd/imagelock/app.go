@@ -60,6 +60,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// which is there to be pasted as it is.
 	var unresolved *workflow.UnresolvedError
 	isUnresolved := errors.As(err, &unresolved)
+	// A signature policy refusing an image is an answer, like drift.
+	code := 2
+	var refused *workflow.TrustError
+	if errors.As(err, &refused) {
+		code = 1
+	}
 	for _, line := range strings.Split(err.Error(), "\n") {
 		if isUnresolved && strings.HasPrefix(line, "ignore = [") {
 			fmt.Fprintln(stderr, line)
@@ -67,7 +73,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintln(stderr, "imagelock: "+line)
 	}
-	return 2
+	return code
 }
 
 func newApp(stdout, stderr io.Writer) *cli.Command {
@@ -280,6 +286,13 @@ func resolver(c *cli.Command, o workflow.Options) (*resolve.Registry, error) {
 		Mirrors:  mirrors,
 	}
 	return newResolver(c, ro)
+}
+
+// signatures is what finds the signatures of images, for [[trust]]
+// rules: the registry client itself.
+func signatures(r resolve.Resolver) resolve.SignatureSource {
+	s, _ := r.(resolve.SignatureSource)
+	return s
 }
 
 // newResolver completes ro with what every registry client of the CLI

@@ -24,7 +24,8 @@ func lockCommand() *cli.Command {
 				"imagelock lock ./deploy --platform linux/amd64 --platform linux/arm64",
 				"imagelock lock --offline    # only what the sources pin; no network",
 			},
-			"0 the lock is written or up to date; 2 it could not be (an unreadable source,\n"+
+			"0 the lock is written or up to date; 1 a [[trust]] rule refuses an image (unsigned,\n"+
+				"or signed by someone the rule does not trust); 2 it could not be (an unreadable source,\n"+
 				"a tag the registry does not have, a registry that cannot be reached)."),
 		Flags: append([]cli.Flag{
 			lockfileFlag(),
@@ -41,6 +42,7 @@ func lockCommand() *cli.Command {
 				if o.Resolver, err = resolver(c, o); err != nil {
 					return err
 				}
+				o.Signatures = signatures(o.Resolver)
 			}
 			res, err := workflow.Lock(ctx, o, c.Bool("offline"))
 			if err != nil {

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -49,6 +50,13 @@ func reports() map[string]report {
 			BumpSkipped: []workflow.BumpSkip{{Image: "docker.io/library/node:20.11-alpine", Newer: "22.1-alpine", At: ".imagelock.toml:3", Reason: `held back by max = "minor"`}}}),
 		"update-empty": newUpdateReport(&workflow.UpdateResult{Lockfile: "images.lock",
 			Changes: []workflow.ImageChange{{Image: "docker.io/library/node:22", Old: goldenOld, New: goldenNew, SameImages: true}}}),
+		// Signers where a [[trust]] rule covers an image, one changed; an
+		// update min-age held back.
+		"update-signed": newUpdateReport(&workflow.UpdateResult{Lockfile: "images.lock", Wrote: true,
+			Changes: []workflow.ImageChange{{Image: "ghcr.io/acme/app:1", Old: goldenOld, New: goldenNew, Files: []string{"Dockerfile"},
+				Signer: "key:sha256:" + goldenNew[7:], OldSigner: "key:sha256:" + goldenOld[7:]}},
+			Held: []workflow.Held{{Image: "ghcr.io/acme/base:2", Locked: goldenOld, New: goldenNew,
+				Since: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC), Eligible: time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC), From: "created"}}}),
 		"list": listReport{header: newHeader("list"), Refs: []workflow.Reference{{File: "Dockerfile", Line: 1, Col: 6, Kind: rewrite.Dockerfile,
 			Image: "alpine:3.20", Key: "docker.io/library/alpine:3.20"}}, Warnings: warningsJSON(goldenWarnings)},
 		"list-empty": listReport{header: newHeader("list"), Refs: list[workflow.Reference](nil), Warnings: warningsJSON(nil)},

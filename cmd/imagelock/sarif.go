@@ -104,6 +104,12 @@ var sarifRules = []sarifRule{
 		Help: sarifText{"A container runs an image no lock entry covers. Run 'imagelock lock' where the manifests that deploy it live, or add it to ignore in .imagelock.toml. Fails with --strict."}, DefaultConfiguration: sarifDefaults{"warning"}},
 	{ID: workflow.CodeUnknown, ShortDescription: sarifText{"What a pod runs cannot be told"},
 		Help: sarifText{"The runtime reports an image ID with no registry digest (an image built or loaded on the node), or the container is not running yet. Fails with --strict."}, DefaultConfiguration: sarifDefaults{"warning"}},
+	{ID: workflow.CodeUnsigned, ShortDescription: sarifText{"Lock entry a [[trust]] rule covers records no signer"},
+		Help: sarifText{"A [[trust]] rule of .imagelock.toml covers the image, but the lock records no signer for it. Run 'imagelock lock' to verify and record its signature."}},
+	{ID: workflow.CodeSigner, ShortDescription: sarifText{"Lock entry records a signer its [[trust]] rule does not accept"},
+		Help: sarifText{"The signer the lock records is not the key or identity the [[trust]] rule wants. Run 'imagelock lock' to verify and record the signature the rule wants."}},
+	{ID: workflow.CodeSignatureGone, ShortDescription: sarifText{"Recorded signature gone or no longer valid"},
+		Help: sarifText{"The registry no longer has the signature the lock records, or it no longer verifies (verify --signatures). Once the image is signed again, run 'imagelock update --image NAME' to record the new signature."}},
 }
 
 // sarifUnchecked is the rule of the scan's warnings.

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +26,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/imagelock/imagelock/internal/testimage"
+	"github.com/imagelock/imagelock/internal/testsign"
 )
 
 func TestMain(m *testing.M) {
@@ -43,6 +46,8 @@ func TestMain(m *testing.M) {
 //	                                        push an index built on BASE's images (their layers, then one of its own),
 //	                                        annotated with BASE's name and digest unless -plain
 //	subst FILE...                           replace $REGISTRY and the $VARs of push -env in files
+//	keygen NAME                             write a cosign key pair: NAME.pub, and NAME.key for sign
+//	sign NAME REPO:TAG                      sign the tag's digest with NAME.key, as cosign sign --key --tlog-upload=false
 //
 // $SILENT is a host that takes connections and never answers.
 func TestScripts(t *testing.T) {
@@ -66,6 +71,8 @@ func TestScripts(t *testing.T) {
 			"republish": republish,
 			"derive":    derive,
 			"subst":     subst,
+			"keygen":    keygen,
+			"sign":      sign,
 		},
 	})
 }
@@ -181,6 +188,35 @@ func subst(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		ts.Check(os.WriteFile(ts.MkAbs(f), []byte(data), 0o644))
 	}
+}
+
+func keygen(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: keygen NAME")
+	}
+	k, err := testsign.NewKey()
+	ts.Check(err)
+	der, err := x509.MarshalECPrivateKey(k.Private)
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]+".pub"), k.PEM, 0o644))
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]+".key"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), 0o600))
+}
+
+func sign(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: sign NAME REPO:TAG")
+	}
+	block, _ := pem.Decode([]byte(ts.ReadFile(args[0] + ".key")))
+	if block == nil {
+		ts.Fatalf("%s.key: no PEM block", args[0])
+	}
+	priv, err := x509.ParseECPrivateKey(block.Bytes)
+	ts.Check(err)
+	ref, err := name.NewTag(ts.Getenv("REGISTRY") + "/" + args[1])
+	ts.Check(err)
+	desc, err := remote.Head(ref)
+	ts.Check(err)
+	ts.Check(testsign.Sign(ref.Context().Digest(desc.Digest.String()), &testsign.Key{Private: priv}))
 }
 
 func derive(ts *testscript.TestScript, neg bool, args []string) {

@@ -27,14 +27,16 @@ func updateCommand() *cli.Command {
 				"imagelock update --summary pr-body.md --format json    # for an update bot",
 				"imagelock update --bump minor    # also node:20.11 -> node:20.12, golang:1.25-alpine -> golang:1.26-alpine",
 			},
-			"0 updated, or nothing moved; 2 it could not be done (--image names nothing in scope,\n"+
-				"a registry that cannot be reached)."),
+			"0 updated, or nothing moved; 1 a [[trust]] rule refuses a new digest (unsigned, signed\n"+
+				"by someone else, or a changed signer without --accept-signer); 2 it could not be done\n"+
+				"(--image names nothing in scope, a registry that cannot be reached)."),
 		Flags: append([]cli.Flag{
 			lockfileFlag(),
 			platformFlag(),
 			formatFlag(),
 			&cli.StringSliceFlag{Name: "image", Usage: "refresh only `NAME[:TAG]` (repeatable)"},
 			&cli.StringFlag{Name: "summary", Usage: "write a Markdown summary fit for a pull-request body to `FILE`"},
+			&cli.BoolFlag{Name: "accept-signer", Usage: "take new digests signed by someone other than the locked signer (the [[trust]] rule must still accept them)"},
 			&cli.StringFlag{Name: "bump", Usage: "also move tags to the newest version of their line, at most a `LEVEL` up: patch, minor or major",
 				Validator: func(l string) error { _, err := resolve.ParseLevel(l); return err }},
 		}, networkFlags()...),
@@ -46,7 +48,8 @@ func updateCommand() *cli.Command {
 			if o.Resolver, err = resolver(c, o); err != nil {
 				return err
 			}
-			uo := workflow.UpdateOptions{Images: c.StringSlice("image"), Summary: c.String("summary")}
+			o.Signatures = signatures(o.Resolver)
+			uo := workflow.UpdateOptions{Images: c.StringSlice("image"), Summary: c.String("summary"), AcceptSigner: c.Bool("accept-signer")}
 			if l := c.String("bump"); l != "" {
 				uo.Bump, _ = resolve.ParseLevel(l) // checked by the flag's Validator
 			}
@@ -74,7 +77,7 @@ type updateReport struct {
 
 func newUpdateReport(res *workflow.UpdateResult) updateReport {
 	r := *res
-	r.Added, r.Removed, r.BumpSkipped = list(r.Added), list(r.Removed), list(r.BumpSkipped)
+	r.Added, r.Removed, r.BumpSkipped, r.Held = list(r.Added), list(r.Removed), list(r.BumpSkipped), list(r.Held)
 	r.Bumps = make([]workflow.TagBump, len(res.Bumps))
 	for i, b := range res.Bumps {
 		b.Platforms, b.Files = list(b.Platforms), list(b.Files)
@@ -136,7 +139,9 @@ func printUpdate(w io.Writer, res *workflow.UpdateResult) {
 		if ch.SameImages {
 			fmt.Fprintln(w, "    same images: the index was re-published; builds do not change")
 		}
+		printSigner(w, ch)
 	}
+	printHeld(w, res.Held)
 	for _, k := range res.Added {
 		fmt.Fprintf(w, "  + %s\n", k)
 	}
@@ -164,6 +169,8 @@ func printUpdate(w io.Writer, res *workflow.UpdateResult) {
 		what = []string{"no tag moved"}
 	}
 	switch {
+	case len(res.Changes)+len(res.Bumps) == 0 && len(ar) == 0 && len(res.Held) > 0:
+		fmt.Fprintf(w, "%s is up to date: %s held back by min-age\n", res.Lockfile, plural(len(res.Held), "update", "updates"))
 	case len(res.Changes)+len(res.Bumps) == 0 && len(ar) == 0:
 		fmt.Fprintf(w, "%s is up to date: no tag moved\n", res.Lockfile)
 	case len(ar) == 0:

@@ -37,6 +37,7 @@ func verifyCommand() *cli.Command {
 			formatFlag(verifyFormats...),
 			&cli.BoolFlag{Name: "offline", Usage: "check sources against the lock only; no network"},
 			&cli.BoolFlag{Name: "strict", Usage: "fail on available updates and warnings too"},
+			&cli.BoolFlag{Name: "signatures", Usage: "check that each signature the lock records is still in the registry and verifies"},
 		}, networkFlags()...),
 		Action: func(ctx context.Context, c *cli.Command) error {
 			o, err := options(c)
@@ -47,8 +48,9 @@ func verifyCommand() *cli.Command {
 				if o.Resolver, err = resolver(c, o); err != nil {
 					return err
 				}
+				o.Signatures = signatures(o.Resolver)
 			}
-			res, err := workflow.Verify(ctx, o, workflow.VerifyOptions{Offline: c.Bool("offline")})
+			res, err := workflow.Verify(ctx, o, workflow.VerifyOptions{Offline: c.Bool("offline"), Signatures: c.Bool("signatures")})
 			if err != nil {
 				return err
 			}
