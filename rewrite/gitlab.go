@@ -299,24 +299,45 @@ const maxVarDepth = 8
 
 // expand returns s with its variables replaced by their values, and
 // theirs in turn, as GitLab expands a variable that reads another; and
-// the first variable that has no literal value, if any.
+// the first variable that has no literal value, if any. Each variable is
+// expanded once per depth, and a value that grows past maxExpansion
+// counts as no value: variables that each read the next several times
+// would otherwise grow exponentially.
 func (g *gitlabFinder) expand(s string) (image, unset string) {
-	var exp func(s string, depth int) string
-	exp = func(s string, depth int) string {
-		return gitlabVarRef.ReplaceAllStringFunc(s, func(ref string) string {
-			m := gitlabVarRef.FindStringSubmatch(ref)
-			v, ok := g.vars[m[1]+m[2]]
-			if !ok || depth >= maxVarDepth {
-				if unset == "" {
-					unset = m[1] + m[2]
-				}
-				return ref
-			}
-			return exp(v.value.Value, depth+1)
-		})
+	type at struct {
+		name  string
+		depth int
 	}
-	image = exp(s, 0)
-	return image, unset
+	type value struct{ text, unset string }
+	memo := map[at]value{}
+	var exp func(s string, depth int) value
+	exp = func(s string, depth int) value {
+		var first string
+		text := gitlabVarRef.ReplaceAllStringFunc(s, func(ref string) string {
+			m := gitlabVarRef.FindStringSubmatch(ref)
+			name := m[1] + m[2]
+			if v, ok := g.vars[name]; ok && depth < maxVarDepth {
+				x, done := memo[at{name, depth}]
+				if !done {
+					x = exp(v.value.Value, depth+1)
+					memo[at{name, depth}] = x
+				}
+				if len(x.text) <= maxExpansion {
+					if first == "" {
+						first = x.unset
+					}
+					return x.text
+				}
+			}
+			if first == "" {
+				first = name
+			}
+			return ref
+		})
+		return value{text, first}
+	}
+	v := exp(s, 0)
+	return v.text, v.unset
 }
 
 // expanded adds the references of the images that read variables. An

@@ -2,6 +2,8 @@ package rewrite
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -153,5 +155,30 @@ func TestFindGitLabCIVariableEdges(t *testing.T) {
 	}
 	if len(warns) != 1 {
 		t.Errorf("warnings = %v, want one for E", warns)
+	}
+}
+
+// Variables that each read the next eight times would expand to 8^8
+// bytes: each is expanded once, and a value past the expansion bound
+// counts as no value, so the image is a warning naming a variable
+// instead of a run that takes seconds and hundreds of megabytes.
+func TestGitLabNestedVariablesAreBounded(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("variables:\n")
+	names := "ABCDEFGHI"
+	for i := 0; i < len(names)-1; i++ {
+		fmt.Fprintf(&b, "  %c: %q\n", names[i], strings.Repeat("$"+names[i+1:i+2], 8))
+	}
+	b.WriteString("  I: x\nbuild:\n  image: alpine:$A\n")
+	refs, warns, err := FindGitLabCI(Input{Path: ".gitlab-ci.yml", Src: []byte(b.String())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(refs) != 0 {
+		t.Errorf("refs = %d, the first %.80q; want none", len(refs), refs[0].Image)
+	}
+	if len(warns) != 1 || !strings.Contains(warns[0].Msg, "$") {
+		t.Errorf("warnings = %v, want one naming a variable without a value", warns)
 	}
 }
