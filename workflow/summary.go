@@ -17,7 +17,11 @@ func Summary(r *UpdateResult) string {
 	changes := append([]ImageChange(nil), r.Changes...)
 	sort.Slice(changes, func(i, j int) bool { return changes[i].Image < changes[j].Image })
 	if len(changes)+len(r.Bumps) == 0 {
-		fmt.Fprintf(&b, "## No container image updates\n\nEvery tag in `%s` still points at its locked digest.\n", r.Lockfile)
+		still := "still points at its locked digest"
+		if len(r.Held) > 0 {
+			still += ", or moved to one that min-age holds back"
+		}
+		fmt.Fprintf(&b, "## No container image updates\n\nEvery tag in `%s` %s.\n", r.Lockfile, still)
 		writeHeld(&b, r.Held)
 		writeBumpSkips(&b, r.BumpSkipped)
 		return b.String()
@@ -53,6 +57,7 @@ func Summary(r *UpdateResult) string {
 	}
 	writeSigners(&b, changes)
 	writeHeld(&b, r.Held)
+	writeBumpSkips(&b, r.BumpSkipped)
 	if len(r.Repinned) > 0 {
 		files := make([]string, len(r.Repinned))
 		for i, f := range r.Repinned {
@@ -76,7 +81,7 @@ func Summary(r *UpdateResult) string {
 	return b.String()
 }
 
-// writeBumps writes the tags update --bump moved, and those it held back.
+// writeBumps writes the tags update --bump moved.
 func writeBumps(b *strings.Builder, r *UpdateResult) {
 	fmt.Fprintf(b, "`imagelock update --bump` moved these tags to newer versions in the sources and locked them in `%s`.\n\n", r.Lockfile)
 	b.WriteString("| Image | Old tag | New tag | Old digest | New digest | Platforms | Files |\n")
@@ -93,7 +98,6 @@ func writeBumps(b *strings.Builder, r *UpdateResult) {
 		fmt.Fprintf(b, "| `%s` | `%s` | `%s` | %s | `%s` | %s | %s |\n", t.Image, t.Old, t.New, old, shortDigest(t.NewDigest),
 			cell(platforms, false), cell(t.Files, true))
 	}
-	writeBumpSkips(b, r.BumpSkipped)
 	b.WriteString("\n")
 }
 
