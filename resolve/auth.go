@@ -111,9 +111,12 @@ func (r *Registry) transportFor(ctx context.Context, repo name.Repository, host 
 // (after the first) when as many wait as one token request asks for.
 func (a *hostAuth) take(ra *repoAuth) []*repoAuth {
 	if a.shared != nil {
-		ra.rt = a.shared
-		close(ra.ready)
-		a.drop(ra)
+		// A repository in a handshake's batch is the handshake's to
+		// finish: closing ready here too would close it twice.
+		if a.drop(ra) {
+			ra.rt = a.shared
+			close(ra.ready)
+		}
 		return nil
 	}
 	if a.single {
@@ -253,7 +256,7 @@ func (r *Registry) credentials(ctx context.Context, a *hostAuth, ch *transport.C
 			scopes[i] = ra.repo.Scope(transport.PullScope)
 		}
 		if tok, err = transport.Exchange(ctx, reg, auth, r.rt, scopes, ch); err != nil {
-			return nil, len(batch) > 1 && ctx.Err() == nil, err
+			return nil, len(batch) > 1 && ctx.Err() == nil && refusedScopes(err), err
 		}
 		if tok.Token == "" {
 			tok.Token = tok.AccessToken
@@ -266,6 +269,15 @@ func (r *Registry) credentials(ctx context.Context, a *hostAuth, ch *transport.C
 		}
 	}
 	return rts, false, nil
+}
+
+// refusedScopes reports whether err is a token server's refusal of a
+// request of several scopes (400 Bad Request), and not wrong credentials
+// (401, 403), a limit (429) or an outage: asking once per repository
+// would only repeat those, as many times as there are repositories.
+func refusedScopes(err error) bool {
+	var te *transport.Error
+	return errors.As(err, &te) && te.StatusCode == http.StatusBadRequest
 }
 
 func repeat(rt http.RoundTripper, n int) []http.RoundTripper {

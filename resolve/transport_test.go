@@ -1,6 +1,7 @@
 package resolve
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -263,5 +264,46 @@ func TestTokenOutsideSlots(t *testing.T) {
 	}
 	if err := g.Wait(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTokenRefusedCredentials checks that a token server refusing the
+// credentials (401) fails the lookups of a batch with that error, and is
+// not asked again once per repository as if it had refused the batch's
+// size: with wrong credentials, that is as many failed logins as there
+// are repositories, which locks accounts on some registries.
+func TestTokenRefusedCredentials(t *testing.T) {
+	t.Parallel()
+	const repos = 40
+	release := make(chan struct{})
+	reg := newTestRegistry(t, func(h http.Handler) http.Handler {
+		return holdPing(release)(tokenServer(func([]string) (string, int) { return "", http.StatusUnauthorized })(h))
+	})
+	var keys []Key
+	for i := range repos {
+		repo := fmt.Sprintf("r%02d", i)
+		reg.pushImage(t, repo, "1")
+		keys = append(keys, reg.key(repo, "1"))
+	}
+	o := testOptions()
+	o.Jobs = 8
+	r := newRegistry(o, fastRetry)
+	ctx := ctxFor(t)
+	var g errgroup.Group
+	for _, k := range keys {
+		g.Go(func() error {
+			if _, err := r.Head(ctx, k); !errors.Is(err, ErrUnauthorized) {
+				return fmt.Errorf("%s: %v, want ErrUnauthorized", k, err)
+			}
+			return nil
+		})
+	}
+	waitPending(t, r, reg.host, repos-1)
+	close(release)
+	if err := g.Wait(); err != nil {
+		t.Error(err)
+	}
+	if n := reg.count.get("token"); n > 2 {
+		t.Errorf("%d token requests, want at most 2 (one per batch of %d)", n, maxScopes)
 	}
 }
