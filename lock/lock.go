@@ -200,10 +200,11 @@ func (f *File) Format() []byte {
 		}
 		if im.Signer != "" {
 			t.Signer, t.Signature = basicString(im.Signer), basicString(im.Signature.String())
-		}
-		if !im.SignedAt.IsZero() {
-			at := datetime(im.SignedAt)
-			t.SignedAt = &at
+			if !im.SignedAt.IsZero() {
+				// A time with no signer is a lock Parse refuses.
+				at := datetime(im.SignedAt)
+				t.SignedAt = &at
+			}
 		}
 		if len(im.Platforms) > 0 {
 			t.Platforms = make(platformMap, len(im.Platforms))

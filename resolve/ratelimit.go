@@ -108,23 +108,24 @@ func (r *rateRecord) refused() (bool, *RateLimit) {
 
 type hostKey struct{}
 
-// observer tells each answer to a manifest request to the host whose
-// lookup sent it (its hostState is in the request's context): the latency
-// and status to the host's limiter, whose cuts it logs, and the
-// rate-limit headers to the host's rateRecord, and to report when they
-// change, one call at a time.
+// observer tells each answer to the host whose lookup sent it (its
+// hostState is in the request's context): the rate-limit headers, and a
+// 429 with no Retry-After, to the host's rateRecord, and to report when
+// they change, one call at a time, whatever the request (a tag list, a
+// signature, a blob); and for a manifest request, the latency and status
+// to the host's limiter, whose cuts it logs.
 type observer struct {
 	inner  http.RoundTripper
 	now    func() time.Time
 	logf   func(format string, args ...any)
 	report func(RateLimit)
 
-	mu sync.Mutex // serializes report
+	mu sync.Mutex // serializes noting and reporting rate limits
 }
 
 func (o *observer) RoundTrip(req *http.Request) (*http.Response, error) {
 	h, _ := req.Context().Value(hostKey{}).(*hostState)
-	if h == nil || !isManifest(req) {
+	if h == nil {
 		return o.inner.RoundTrip(req)
 	}
 	start := o.now()
@@ -132,17 +133,21 @@ func (o *observer) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	before, after := h.limit.observe(o.now().Sub(start), resp.StatusCode)
-	if after < before && o.logf != nil {
-		o.logf("%s: %d requests at once, down from %d (%s)", h.name, after, before, resp.Status)
+	if isManifest(req) {
+		before, after := h.limit.observe(o.now().Sub(start), resp.StatusCode)
+		if after < before && o.logf != nil {
+			o.logf("%s: %d requests at once, down from %d (%s)", h.name, after, before, resp.Status)
+		}
 	}
 	if l, ok := parseRateLimit(resp.Header); ok {
 		l.Host = h.name
+		// One lock around noting and reporting: reports come in the
+		// order the changes were noted.
+		o.mu.Lock()
 		if h.rate.note(l) && o.report != nil {
-			o.mu.Lock()
 			o.report(l)
-			o.mu.Unlock()
 		}
+		o.mu.Unlock()
 	}
 	if resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get("Retry-After") == "" {
 		h.rate.refuse()

@@ -166,3 +166,34 @@ func TestRateLimitSpent(t *testing.T) {
 		t.Errorf("joined:\n got %s\nwant %s", got, wantJoined)
 	}
 }
+
+// TestRateLimitSpentOnTagList checks that a 429 with no Retry-After on a
+// request that is no manifest (a tag list, as update --bump sends) stops
+// the host too: the listing fails without a retry, and a lookup after it
+// without a request.
+func TestRateLimitSpentOnTagList(t *testing.T) {
+	t.Parallel()
+	reg := newTestRegistry(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, "/tags/list") {
+				w.WriteHeader(http.StatusTooManyRequests)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	reg.pushImage(t, "app", "1")
+	r := newRegistry(testOptions(), fastRetry)
+	if _, err := r.Tags(ctxFor(t), reg.key("app", "1").Name); !errors.Is(err, ErrRateLimited) {
+		t.Fatalf("Tags: %v, want ErrRateLimited", err)
+	}
+	if n := reg.count.get("GET /v2/app/tags/list"); n != 1 {
+		t.Errorf("tag list requests = %d, want 1: no retry", n)
+	}
+	if _, err := r.Head(ctxFor(t), reg.key("app", "1")); !errors.Is(err, ErrRateLimited) {
+		t.Errorf("Head after the refusal: %v, want ErrRateLimited", err)
+	}
+	if n := reg.count.get("HEAD manifest"); n != 0 {
+		t.Errorf("HEAD requests = %d, want none once the limit is spent", n)
+	}
+}
