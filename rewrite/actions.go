@@ -165,8 +165,10 @@ func (sc actionsScope) envValue(f *yamlFile, name string) []*yaml.Node {
 }
 
 // matrix returns the literal values the job's matrix lists for name,
-// in its list and in its include: entries; none when any of them is an
-// expression (a matrix from fromJSON, or a value that reads one).
+// in its list and in its include: and exclude: entries; none when any of
+// them is an expression (a matrix from fromJSON, or a value that reads
+// one). An exclude: value is pinned with the list's, or it would match
+// nothing after pin and the combination it excluded would run.
 func (sc actionsScope) matrix(f *yamlFile, name string) []*yaml.Node {
 	m := f.value(sc.strategy, "matrix")
 	if m == nil || m.Kind != yaml.MappingNode {
@@ -181,10 +183,12 @@ func (sc actionsScope) matrix(f *yamlFile, name string) []*yaml.Node {
 			out = append(out, deref(v))
 		}
 	}
-	if inc := f.value(m, "include"); inc != nil && inc.Kind == yaml.SequenceNode {
-		for _, e := range inc.Content {
-			if v := f.value(deref(e), name); v != nil {
-				out = append(out, v)
+	for _, key := range []string{"include", "exclude"} {
+		if entries := f.value(m, key); entries != nil && entries.Kind == yaml.SequenceNode {
+			for _, e := range entries.Content {
+				if v := f.value(deref(e), name); v != nil {
+					out = append(out, v)
+				}
 			}
 		}
 	}
