@@ -263,7 +263,14 @@ func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool, retag fu
 	}
 
 	next := &lock.File{}
+	// bumped maps a tag update --bump moved to to the entry it moved from.
+	bumped := map[string]string{}
 	for _, g := range groups {
+		for _, r := range g.refs {
+			if r.from != "" {
+				bumped[g.id()] = resolve.Key{Name: g.key.Name, Tag: r.from}.String()
+			}
+		}
 		d := digests[g.id()]
 		im := lock.Image{Name: g.key.Name, Tag: g.key.Tag, Digest: d, Sources: g.sources()}
 		if index[g.id()] {
@@ -291,7 +298,7 @@ func (e *env) plan(ctx context.Context, refresh func(resolve.Key) bool, retag fu
 		}
 		next.Images = append(next.Images, im)
 	}
-	held, err := e.checkTrust(ctx, old, next, refreshed)
+	held, err := e.checkTrust(ctx, old, next, refreshed, bumped)
 	if err != nil {
 		return nil, err
 	}

@@ -355,3 +355,42 @@ func (n noSignatures) Created(_ context.Context, name string, d v1.Hash) (time.T
 	n.t.Errorf("looked up the build time of %s@%s", name, d)
 	return time.Time{}, nil
 }
+
+// A tag update --bump moves to keeps the signer of the tag it moved from:
+// team/app:2 signed by another key is refused as a moved digest would be,
+// and taken with --accept-signer.
+func TestBumpKeepsTheSigner(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a, signerA := newTestKey(t)
+	b, signerB := newTestKey(t)
+	s := newSigned(t, a.PEM, "")
+	if err := testsign.Sign(s.push(t, "team/app:1", time.Now()), a); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := workflow.Lock(ctx, s.o, false); err != nil {
+		t.Fatal(err)
+	}
+	// The team rotates to key B and releases 2: the rule trusts B now.
+	if err := testsign.Sign(s.push(t, "team/app:2", time.Now()), b); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(s.dir, "keys/cosign.pub"), b.PEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := read(t, filepath.Join(s.dir, "Dockerfile"))
+	_, err := workflow.Update(ctx, s.o, workflow.UpdateOptions{Bump: resolve.Major})
+	var sc *workflow.SignerChangedError
+	if !errors.As(err, &sc) || sc.Locked != signerA || sc.Signer != signerB {
+		t.Fatalf("update --bump: %v, want the signer changed from %s to %s", err, signerA, signerB)
+	}
+	if got := read(t, filepath.Join(s.dir, "Dockerfile")); got != before {
+		t.Errorf("the Dockerfile changed:\n%s", got)
+	}
+	if _, err := workflow.Update(ctx, s.o, workflow.UpdateOptions{Bump: resolve.Major, AcceptSigner: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, filepath.Join(s.dir, "Dockerfile")); !strings.Contains(got, s.host+"/team/app:2\n") {
+		t.Errorf("the Dockerfile was not bumped:\n%s", got)
+	}
+}

@@ -312,17 +312,24 @@ type trustJob struct {
 // rule covers and whose digest is new to the lock, or whose recorded
 // signer the rule does not accept, or that update --image names; others
 // keep what old recorded, with no request. A refreshed tag that moved to a digest younger than its
-// min-age is held back: its old entry stays. It returns what was held;
-// the error is a *TrustError when a rule refuses an entry.
-func (e *env) checkTrust(ctx context.Context, old, next *lock.File, refreshed func(resolve.Key) bool) ([]Held, error) {
+// min-age is held back: its old entry stays. A tag update --bump moved to
+// (bumped maps it to the tag it moved from) must keep that tag's signer,
+// as a moved digest must; min-age does not hold it back, for its sources
+// are rewritten already. It returns what was held; the error is a
+// *TrustError when a rule refuses an entry.
+func (e *env) checkTrust(ctx context.Context, old, next *lock.File, refreshed func(resolve.Key) bool, bumped map[string]string) ([]Held, error) {
 	oldIndex := old.Index()
 	var jobs []*trustJob
 	for i := range next.Images {
 		im := &next.Images[i]
 		was := oldIndex[im.Key()]
+		from, isBump := bumped[im.Key()]
+		if was == nil && isBump {
+			was = oldIndex[from]
+		}
 		j := &trustJob{im: im, was: was, rule: e.cfg.ruleFor(im.Name)}
 		fresh := im.Tag != "" && refreshed(resolve.Key{Name: im.Name, Tag: im.Tag})
-		if fresh && was != nil && was.Digest != im.Digest {
+		if fresh && was != nil && was.Digest != im.Digest && !isBump {
 			j.age = e.cfg.minAge
 			if j.rule != nil {
 				j.age = j.rule.MinAge
