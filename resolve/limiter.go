@@ -22,8 +22,9 @@ const (
 
 // limiter bounds the requests at once to one registry, adaptively. The
 // limit starts at initialLimit (or the hard cap, if lower) and grows
-// while it is in use: by one per answer as fast as the fastest seen,
-// which doubles it each round, until the first cut, then by one per round.
+// while it is in use: by one per answer that is not slow (within
+// latencyFactor times the fastest seen, plus latencySlack), which doubles
+// it each round, until the first cut, then by one per round.
 // Answers are judged by rounds, a round being as many answers as the
 // limit: the limit halves after a round in which a quarter of the
 // answers were 429 or 503, and loses a quarter after one in which half
@@ -161,8 +162,10 @@ func (l *limiter) grow() {
 	l.limit = min(l.limit, float64(l.max))
 }
 
-// isManifest reports whether req asks for a manifest: the requests that
-// hold a slot, as tokens and pings do not.
+// isManifest reports whether req asks for a manifest: the requests the
+// limiter judges. Tag lists, referrers and blobs hold a slot too, but
+// their time says nothing of the registry's load (a page of tags is
+// slower than a HEAD); tokens and pings hold none.
 func isManifest(req *http.Request) bool {
 	return strings.Contains(req.URL.Path, "/manifests/")
 }

@@ -69,6 +69,9 @@ func (r *Registry) Manifests(ctx context.Context, k Key, d *v1.Hash) ([]Manifest
 			return fmt.Errorf("parsing index: %w", err)
 		}
 		wanted := platforms(im)
+		if len(wanted) > maxPlatforms {
+			return fmt.Errorf("the index lists %d platforms; imagelock reads at most %d", len(wanted), maxPlatforms)
+		}
 		for _, desc := range im.Manifests {
 			if desc.Platform == nil || wanted[desc.Platform.String()] != desc.Digest {
 				continue
@@ -95,6 +98,10 @@ func (r *Registry) Manifests(ctx context.Context, k Key, d *v1.Hash) ([]Manifest
 	sort.Slice(out, func(i, j int) bool { return out[i].Platform < out[j].Platform })
 	return out, nil
 }
+
+// maxPlatforms bounds the manifests Manifests fetches for one index, one
+// GET each: real indexes list a dozen at most.
+const maxPlatforms = 64
 
 // single reads a manifest that is no index, and its config for the
 // platform.

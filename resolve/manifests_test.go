@@ -2,6 +2,7 @@ package resolve
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -112,4 +113,25 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// TestManifestsBoundsPlatforms checks that an index of more platforms
+// than any real one has is refused before a GET per platform.
+func TestManifestsBoundsPlatforms(t *testing.T) {
+	t.Parallel()
+	reg := newTestRegistry(t, nil)
+	var plats []v1.Platform
+	for i := range maxPlatforms + 1 {
+		plats = append(plats, v1.Platform{OS: "linux", Architecture: "arch" + string(rune('a'+i/26)) + string(rune('a'+i%26))})
+	}
+	reg.pushIndex(t, "many", "1", plats...)
+	r := newRegistry(testOptions(), fastRetry)
+	before := reg.count.get("GET manifest")
+	_, err := r.Manifests(ctxFor(t), reg.key("many", "1"), nil)
+	if err == nil || !strings.Contains(err.Error(), "the index lists 65 platforms; imagelock reads at most 64") {
+		t.Errorf("Manifests = %v, want the platforms bounded", err)
+	}
+	if n := reg.count.get("GET manifest") - before; n != 1 {
+		t.Errorf("GET manifest = %d, want 1 (the index alone)", n)
+	}
 }

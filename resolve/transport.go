@@ -193,7 +193,8 @@ const (
 // bodyLimit caps every response body: a 2xx body at maxManifestBody, any
 // other at maxErrorBody. Reading past the cap fails with a *bodyTooLargeError,
 // so a registry that sends an endless body costs at most the cap in memory.
-// imagelock fetches manifests and indexes only, never blobs.
+// What imagelock fetches is small: manifests and indexes, tag lists,
+// referrers, image configs and signatures; never layers.
 type bodyLimit struct {
 	inner http.RoundTripper
 }
