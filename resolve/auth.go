@@ -46,16 +46,21 @@ type repoAuth struct {
 	err   error
 }
 
-// pullerFor returns a Puller for repo's requests, with the credentials of
-// its handshake, made outside host's request slots.
-func (r *Registry) pullerFor(ctx context.Context, repo name.Repository, host string) (*remote.Puller, error) {
-	rt, err := r.transportFor(ctx, repo, host)
+// pull runs f in one of host's request slots, retried as do retries,
+// with a Puller that carries the credentials of ref's repository, from a
+// handshake made outside the slots.
+func (r *Registry) pull(ctx context.Context, ref name.Reference, host string, f func(context.Context, *remote.Puller) error) error {
+	rt, err := r.transportFor(ctx, ref.Context(), host)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	// Our transport retries: with a transport.Wrapper, go-containerregistry
 	// adds no retries of its own.
-	return remote.NewPuller(remote.WithTransport(rt), remote.WithPageSize(tagPageSize))
+	p, err := remote.NewPuller(remote.WithTransport(rt), remote.WithPageSize(tagPageSize))
+	if err != nil {
+		return err
+	}
+	return r.do(ctx, host, func(ctx context.Context) error { return f(ctx, p) })
 }
 
 // transportFor returns the transport that carries repo's credentials, from

@@ -47,11 +47,7 @@ func (r *Registry) Manifests(ctx context.Context, k Key, d *v1.Hash) ([]Manifest
 		return nil, &Error{Image: image, Op: op, Err: err}
 	}
 	var out []Manifest
-	p, err := r.pullerFor(ctx, ref.Context(), host)
-	if err != nil {
-		return nil, newError(ctx, image, host, op, r.o.Timeout, err)
-	}
-	err = r.do(ctx, host, func(ctx context.Context) error {
+	err = r.pull(ctx, ref, host, func(ctx context.Context, p *remote.Puller) error {
 		rd, err := p.Get(ctx, ref)
 		if err != nil {
 			return err

@@ -175,11 +175,7 @@ func (r *Registry) Exists(ctx context.Context, nm string, digest v1.Hash) error 
 // answer cannot be used, or to learn why it was refused.
 func (r *Registry) head(ctx context.Context, image string, ref name.Reference, host string) (v1.Descriptor, error) {
 	var desc v1.Descriptor
-	p, err := r.pullerFor(ctx, ref.Context(), host)
-	if err != nil {
-		return desc, err
-	}
-	err = r.do(ctx, host, func(ctx context.Context) error {
+	err := r.pull(ctx, ref, host, func(ctx context.Context, p *remote.Puller) error {
 		d, err := p.Head(ctx, ref)
 		if err == nil {
 			desc = *d
@@ -216,14 +212,11 @@ func (r *Registry) Platforms(ctx context.Context, nm string, digest v1.Hash) (ma
 		return nil, &Error{Image: image, Op: op, Err: err}
 	}
 	var rd *remote.Descriptor
-	p, err := r.pullerFor(ctx, ref.Context(), host)
-	if err == nil {
-		err = r.do(ctx, host, func(ctx context.Context) error {
-			var err error
-			rd, err = p.Get(ctx, ref)
-			return err
-		})
-	}
+	err = r.pull(ctx, ref, host, func(ctx context.Context, p *remote.Puller) error {
+		var err error
+		rd, err = p.Get(ctx, ref)
+		return err
+	})
 	if err != nil {
 		return nil, newError(ctx, image, host, op, r.o.Timeout, err)
 	}

@@ -81,12 +81,8 @@ func (r *Registry) Signatures(ctx context.Context, nm string, digest v1.Hash) ([
 		return nil, &Error{Image: image, Op: op, Err: err}
 	}
 	d := ref.(name.Digest)
-	p, err := r.pullerFor(ctx, d.Context(), host)
-	if err != nil {
-		return nil, newError(ctx, image, host, op, r.o.Timeout, err)
-	}
 	var out []Signature
-	err = r.do(ctx, host, func(ctx context.Context) error {
+	err = r.pull(ctx, d, host, func(ctx context.Context, p *remote.Puller) error {
 		out = nil
 		// cosign's payload names only the image: every signature of a
 		// digest by the tag scheme has the same one, read once.
@@ -208,12 +204,8 @@ func (r *Registry) Created(ctx context.Context, nm string, digest v1.Hash) (time
 	if err != nil {
 		return time.Time{}, &Error{Image: image, Op: op, Err: err}
 	}
-	p, err := r.pullerFor(ctx, ref.Context(), host)
-	if err != nil {
-		return time.Time{}, newError(ctx, image, host, op, r.o.Timeout, err)
-	}
 	var created time.Time
-	err = r.do(ctx, host, func(ctx context.Context) error {
+	err = r.pull(ctx, ref, host, func(ctx context.Context, p *remote.Puller) error {
 		rd, err := p.Get(ctx, ref)
 		if err != nil {
 			return err

@@ -3,6 +3,8 @@ package resolve
 import (
 	"context"
 	"fmt"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
 // Bounds on one repository's tag listing: a registry that pages forever,
@@ -25,11 +27,7 @@ func (r *Registry) Tags(ctx context.Context, nm string) ([]string, error) {
 	}
 	var tags []string
 	pages := 0
-	p, err := r.pullerFor(ctx, ref.Context(), host)
-	if err != nil {
-		return nil, newError(ctx, nm, host, op, r.o.Timeout, err)
-	}
-	err = r.do(ctx, host, func(ctx context.Context) error {
+	err = r.pull(ctx, ref, host, func(ctx context.Context, p *remote.Puller) error {
 		tags, pages = nil, 0
 		l, err := p.Lister(ctx, ref.Context())
 		if err != nil {
