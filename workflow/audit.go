@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -52,12 +53,7 @@ type AuditResult struct {
 // Failed reports whether audit should fail: on any Failure, and with
 // strict on any Notice too.
 func (r *AuditResult) Failed(strict bool) bool {
-	for _, f := range r.Findings {
-		if f.Severity == Failure || strict {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(r.Findings, func(f Finding) bool { return f.Fails(strict) })
 }
 
 // Audit compares what pods run with the lock, offline: a container

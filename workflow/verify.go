@@ -94,15 +94,13 @@ type VerifyResult struct {
 // could not check (text that is no image, a variable without a value, a
 // file skipped): strict vouches for every line.
 func (r *VerifyResult) Failed(strict bool) bool {
-	if strict && len(r.Warnings) > 0 {
-		return true
-	}
-	for _, f := range r.Findings {
-		if f.Severity == Failure || strict {
-			return true
-		}
-	}
-	return false
+	return strict && len(r.Warnings) > 0 || slices.ContainsFunc(r.Findings, func(f Finding) bool { return f.Fails(strict) })
+}
+
+// Fails reports whether f fails a check: a failure always, a notice
+// under --strict.
+func (f Finding) Fails(strict bool) bool {
+	return f.Severity == Failure || strict
 }
 
 // Verify checks the sources against the lock (offline) and the lock

@@ -70,11 +70,6 @@ func aligned(labelsAndValues ...string) string {
 	return b.String()
 }
 
-// failing reports whether f fails verify: every finding does with strict.
-func failing(f workflow.Finding, strict bool) bool {
-	return f.Severity == workflow.Failure || strict
-}
-
 // checked is what a command that checks (verify, audit) reports in
 // every format: its findings, the scan's warnings, and the verdict that
 // ends its text and github output.
@@ -112,7 +107,7 @@ func printGitHub(w io.Writer, c checked, lockfile string, strict bool, rel func(
 	}
 	for _, f := range c.findings {
 		cmd := "warning"
-		if failing(f, strict) {
+		if f.Fails(strict) {
 			cmd = "error"
 		}
 		fmt.Fprintf(w, "::%s %s::%s\n", cmd, ghProperties(rel(f.File), f.Line, f.Col), ghData(findingMessage(f, lockfile)))

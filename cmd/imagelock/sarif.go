@@ -137,7 +137,7 @@ func writeSARIF(w io.Writer, c checked, lockfile string, strict bool, rel func(s
 			rules = append(rules, sarifRule{ID: f.Code, ShortDescription: sarifText{f.Msg}, Help: sarifText{f.Fix}, DefaultConfiguration: sarifDefaults{"error"}})
 		}
 		level := "warning"
-		if failing(f, strict) {
+		if f.Fails(strict) {
 			level = "error"
 		}
 		// Code scanning wants a line: a finding about a whole file is
