@@ -114,7 +114,7 @@ func Stale(ctx context.Context, o Options, so StaleOptions) (*StaleResult, error
 	}
 	built := make([][]resolve.Manifest, len(keys))
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(8)
+	g.SetLimit(e.Jobs)
 	for i, p := range keys {
 		g.Go(func() error {
 			ms, err := so.Inspector.Manifests(gctx, p.Key, p.Digest)

@@ -76,14 +76,16 @@ type UpdateResult struct {
 	// it did not move to, and why.
 	Bumps       []TagBump  `json:"bumps"`
 	BumpSkipped []BumpSkip `json:"bump_skipped"`
-	// Repinned are the sources whose pins now name the new digests.
+	// Repinned are the sources update rewrote: pins that now name the
+	// new digests, and tags --bump moved.
 	Repinned []FileChange      `json:"-"`
 	Warnings []rewrite.Warning `json:"-"`
 }
 
 // Update re-resolves tags, pinned or not, rewrites the lock and re-pins
-// the sources that pinned the old digests. Nothing moved: nothing is
-// written.
+// the sources that pinned the old digests; with uo.Bump, it also moves
+// tags to newer versions where the sources write them, and locks and pins
+// those. Nothing moved: nothing is written.
 func Update(ctx context.Context, o Options, uo UpdateOptions) (*UpdateResult, error) {
 	e, err := prepare(o)
 	if err != nil {
