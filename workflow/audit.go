@@ -190,12 +190,6 @@ func parsePods(name string, data []byte) ([]pod, error) {
 	return nil, inputError(name, 0, fmt.Errorf("kind %s: want a List of Pods or a Pod", doc.Kind))
 }
 
-// lineAt is the 1-based line of a byte offset.
-func lineAt(data []byte, off int64) int {
-	off = min(max(off, 0), int64(len(data)))
-	return 1 + bytes.Count(data[:off], []byte("\n"))
-}
-
 // running is one container of one pod, and what its runtime reports.
 type running struct {
 	ns, pod, container string

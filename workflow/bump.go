@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"path"
-	"regexp"
 	"slices"
 	"sort"
 
@@ -34,31 +33,16 @@ type BumpRule struct {
 	max    resolve.Level // 0 when Max is not set
 }
 
-// bumpHeader finds the [[bump]] headers, for the lines of messages.
-var bumpHeader = regexp.MustCompile(`(?m)^[ \t]*\[\[[ \t]*["']?bump["']?[ \t]*\]\]`)
-
 // checkBump reads the [[bump]] rules; an error names the line of the
 // config that is wrong.
 func (c *Config) checkBump(data []byte) error {
-	headers := bumpHeader.FindAllIndex(data, -1)
+	lines := tableLines(data, "bump")
 	for i := range c.Bump {
 		r := &c.Bump[i]
-		// The rule's lines: from its header to the next one.
-		line, from, to := 0, 0, len(data)
-		if i < len(headers) {
-			from = headers[i][0]
-			line = lineAt(data, int64(from))
-			if i+1 < len(headers) {
-				to = headers[i+1][0]
-			}
-		}
-		r.at = fileerr.At(ConfigFile, line, 0)
+		at := tableAt(lines, i)
+		r.at = fileerr.At(ConfigFile, at(""), 0)
 		bad := func(key string, err error) error {
-			e := &fileerr.Error{File: ConfigFile, Line: line, Err: err}
-			if l := keyLine(data[from:to], "", key); l > 0 {
-				e.Line = lineAt(data, int64(from)) + l - 1
-			}
-			return e
+			return &fileerr.Error{File: ConfigFile, Line: at(key), Err: err}
 		}
 		var names []string
 		switch v := r.Images.(type) {

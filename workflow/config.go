@@ -142,6 +142,44 @@ func LoadConfig(dir string) (*Config, error) {
 	return c, nil
 }
 
+// lineAt is the 1-based line of a byte offset.
+func lineAt(data []byte, off int64) int {
+	off = min(max(off, 0), int64(len(data)))
+	return 1 + bytes.Count(data[:off], []byte("\n"))
+}
+
+// tableLines returns, for each [[name]] table of the config data in
+// order, where its keys are written: the line of key within the table, or
+// the table's header line when key is "" or not written there.
+func tableLines(data []byte, name string) []func(key string) int {
+	header := regexp.MustCompile(`(?m)^[ \t]*\[\[[ \t]*["']?` + regexp.QuoteMeta(name) + `["']?[ \t]*\]\]`)
+	headers := header.FindAllIndex(data, -1)
+	out := make([]func(string) int, len(headers))
+	for i, h := range headers {
+		from, to := h[0], len(data)
+		if i+1 < len(headers) {
+			to = headers[i+1][0]
+		}
+		line := lineAt(data, int64(from))
+		out[i] = func(key string) int {
+			if l := keyLine(data[from:to], "", key); key != "" && l > 0 {
+				return line + l - 1
+			}
+			return line
+		}
+	}
+	return out
+}
+
+// tableAt returns where the i-th table of lines writes its keys; 0 for a
+// table with no header of its own.
+func tableAt(lines []func(string) int, i int) func(string) int {
+	if i < len(lines) {
+		return lines[i]
+	}
+	return func(string) int { return 0 }
+}
+
 // keyLine returns the line of the config where key is set, in table
 // ("" for the top level) or dotted under it ("kinds.compose = ..."), or 0
 // where it cannot tell: the decoder gives positions of errors only.

@@ -45,9 +45,6 @@ type TrustRule struct {
 	MinAge string `toml:"min-age"`
 }
 
-// trustHeader finds the [[trust]] headers, for the lines of messages.
-var trustHeader = regexp.MustCompile(`(?m)^[ \t]*\[\[[ \t]*["']?trust["']?[ \t]*\]\]`)
-
 // loadTrust checks the [[trust]] rules and min-age, and reads the keys
 // and trusted roots they name (relative to dir); an error names the
 // config's line.
@@ -56,24 +53,9 @@ func (c *Config) loadTrust(dir string, data []byte) error {
 	if c.minAge, err = parseAge(c.MinAge); err != nil {
 		return &fileerr.Error{File: ConfigFile, Line: keyLine(data, "", "min-age"), Err: fmt.Errorf("min-age: %w", err)}
 	}
-	headers := trustHeader.FindAllIndex(data, -1)
+	lines := tableLines(data, "trust")
 	for i, t := range c.Trust {
-		// The rule's lines: from its header to the next one.
-		line, from, to := 0, 0, len(data)
-		if i < len(headers) {
-			from = headers[i][0]
-			line = lineAt(data, int64(from))
-			if i+1 < len(headers) {
-				to = headers[i+1][0]
-			}
-		}
-		at := func(key string) int {
-			if l := keyLine(data[from:to], "", key); key != "" && l > 0 {
-				return line + l - 1
-			}
-			return line
-		}
-		r, err := t.rule(dir, at)
+		r, err := t.rule(dir, tableAt(lines, i))
 		if err != nil {
 			return err
 		}
