@@ -105,6 +105,7 @@ func TestParseErrors(t *testing.T) {
 		{"signer without a signature", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ndigest = " + d + "\nsigner = \"key:sha256:" + strings.Repeat("0", 64) + "\"\n", "images.lock:2: entry docker.io/a/b has a malformed signature digest \"\""},
 		{"signed_at alone", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ndigest = " + d + "\nsigned_at = 2026-01-02T03:04:05Z\n", "images.lock:2: entry docker.io/a/b has an invalid signer \"\""},
 		{"signed_at as a string", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ndigest = " + d + "\nsigned_at = \"yesterday\"\n", "images.lock:5:13: malformed lock"},
+		{"signer too long", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ndigest = " + d + "\nsigner = \"keyless:" + strings.Repeat("i", 1001) + " " + strings.Repeat("s", 1001) + "\"\nsignature = " + d + "\n", "images.lock:5: entry docker.io/a/b has an invalid signer \"keyless:iii"},
 		{"line break in a signer", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ndigest = " + d + "\nsigner = \"keyless:a\\nb c\"\nsignature = " + d + "\n", "images.lock:5: entry docker.io/a/b has an invalid signer \"keyless:a\\nb c\""},
 		{"line break in a platform", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ndigest = " + d + "\nplatforms = { \"linux/amd64\\n::error::x\" = " + d + " }\n", "images.lock:5: malformed platform \"linux/amd64\\n::error::x\""},
 	} {
