@@ -61,13 +61,9 @@ func (c *Config) checkBump(data []byte) error {
 			return bad("images", fmt.Errorf("bump: images: want a name or a list of names, not %v", v))
 		}
 		for _, n := range names {
-			p, err := resolve.Parse(n)
+			k, err := namePattern(n)
 			if err != nil {
 				return bad("images", fmt.Errorf("bump: images: %w", err))
-			}
-			k := p.Key
-			if !hasExplicitTag(n) {
-				k.Tag = ""
 			}
 			r.images = append(r.images, k)
 		}

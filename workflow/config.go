@@ -129,13 +129,9 @@ func LoadConfig(dir string) (*Config, error) {
 		return nil, err
 	}
 	for _, im := range c.Ignore {
-		p, err := resolve.Parse(im)
+		k, err := namePattern(im)
 		if err != nil {
 			return nil, configErr("", "ignore", fmt.Errorf("ignore: %w", err))
-		}
-		k := p.Key
-		if !hasExplicitTag(im) {
-			k.Tag = ""
 		}
 		c.ignore = append(c.ignore, k)
 	}
@@ -231,6 +227,21 @@ func (c *Config) ignored(k resolve.Key) bool { return keyMatches(c.ignore, k) }
 // stands for every tag of its name.
 func keyMatches(keys []resolve.Key, k resolve.Key) bool {
 	return slices.ContainsFunc(keys, func(w resolve.Key) bool { return w.Name == k.Name && (w.Tag == "" || w.Tag == k.Tag) })
+}
+
+// namePattern reads an image name that selects images (--image, ignore,
+// [[bump]] images): with a tag, that tag; without one, every tag (an
+// empty Tag, which keyMatches takes for any).
+func namePattern(s string) (resolve.Key, error) {
+	p, err := resolve.Parse(s)
+	if err != nil {
+		return resolve.Key{}, err
+	}
+	k := p.Key
+	if !hasExplicitTag(s) {
+		k.Tag = ""
+	}
+	return k, nil
 }
 
 // hasExplicitTag reports whether image text names a tag itself, rather

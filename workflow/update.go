@@ -213,13 +213,9 @@ func imageFilter(images []string) (func(resolve.Key) bool, error) {
 	}
 	var want []resolve.Key
 	for _, s := range images {
-		p, err := resolve.Parse(s)
+		k, err := namePattern(s)
 		if err != nil {
 			return nil, &UsageError{Msg: fmt.Sprintf("--image %s: %v", s, err)}
-		}
-		k := p.Key
-		if !hasExplicitTag(s) {
-			k.Tag = ""
 		}
 		want = append(want, k)
 	}
