@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -99,15 +100,25 @@ func (s scope) leadsTo(d string) bool {
 }
 
 // discover walks fsys, the root, and returns the slash paths of the
-// sources in scope: files named like a source kind, not under .git or a
-// package manager's directory (unless a path given names it), not
-// ignored by a .gitignore, not excluded by the config. A directory or
-// .gitignore it cannot read is an error naming it, never a silent skip:
-// verify must not vouch for files it never saw. Every such error is
-// reported, joined.
+// sources in scope, as walk finds them.
 func discover(fsys fs.FS, sc scope, cfg *Config, isSource func(string) bool) ([]string, []rewrite.Warning, error) {
-	var patterns []gitignore.Pattern
 	var files []string
+	warns, err := walk(fsys, sc, cfg, isSource, func(rel string) { files = append(files, rel) })
+	if err != nil {
+		return nil, nil, err
+	}
+	return files, warns, nil
+}
+
+// walk walks fsys, the root, and hands emit the slash path of each
+// source in scope, in lexical order as it finds it: files named like a
+// source kind, not under .git or a package manager's directory (unless
+// a path given names it), not ignored by a .gitignore, not excluded by
+// the config. A directory or .gitignore it cannot read is an error
+// naming it, never a silent skip: verify must not vouch for files it
+// never saw. Every such error is reported, joined.
+func walk(fsys fs.FS, sc scope, cfg *Config, isSource func(string) bool, emit func(string)) ([]rewrite.Warning, error) {
+	var patterns []gitignore.Pattern
 	var warns []rewrite.Warning
 	var errs []error
 	excluded := func(rel string) bool {
@@ -118,71 +129,75 @@ func discover(fsys fs.FS, sc scope, cfg *Config, isSource func(string) bool) ([]
 		}
 		return false
 	}
-	// gitignoreErr is where errs holds the error of a directory's
-	// .gitignore: when the directory turns out unreadable as a whole,
-	// that one error says so instead.
-	gitignoreErr := map[string]int{}
-	readIgnores := func(dir string, domain []string) {
-		ps, err := readGitignore(fsys, dir, domain)
+	var visit func(dir string) error
+	visit = func(dir string) error {
+		entries, err := fs.ReadDir(fsys, dir)
 		if err != nil {
-			gitignoreErr[dir] = len(errs)
-			errs = append(errs, err)
-		}
-		patterns = append(patterns, ps...)
-	}
-	err := fs.WalkDir(fsys, ".", func(rel string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if rel == "." {
+			if dir == "." {
 				return err
 			}
-			if i, ok := gitignoreErr[rel]; ok {
-				errs[i] = unreadable(rel, err)
-			} else {
-				errs = append(errs, unreadable(rel, err))
+			// The entries read before the error are walked all the same.
+			errs = append(errs, unreadable(dir, err))
+		}
+		// A directory's .gitignore is read where its listing has one:
+		// most directories have none, and a failed open per directory
+		// was a tenth of the walk.
+		if slices.ContainsFunc(entries, func(d fs.DirEntry) bool { return d.Name() == ".gitignore" }) {
+			var domain []string
+			if dir != "." {
+				domain = strings.Split(dir, "/")
 			}
-			return nil
-		}
-		if d.IsDir() {
-			if rel == "." {
-				readIgnores(rel, nil)
-				return nil
+			ps, err := readGitignore(fsys, dir, domain)
+			if err != nil {
+				errs = append(errs, err)
 			}
-			if d.Name() == ".git" || !sc.leadsTo(rel) || excluded(rel) ||
-				thirdParty(fsys, rel, d.Name()) && !sc.names(rel) ||
-				ignored(patterns, rel, true) {
-				return fs.SkipDir
+			patterns = append(patterns, ps...)
+		}
+		for _, d := range entries {
+			rel := d.Name()
+			if dir != "." {
+				rel = dir + "/" + rel
 			}
-			readIgnores(rel, strings.Split(rel, "/"))
-			return nil
-		}
-		if !sc.contains(rel) || !isSource(rel) || excluded(rel) || ignored(patterns, rel, false) {
-			return nil
-		}
-		if strings.ContainsFunc(rel, unicode.IsControl) {
-			// The lock could not record it (it refuses control
-			// characters), and no log should print it.
-			warns = append(warns, rewrite.Warning{File: strconv.Quote(rel), Msg: "a path with a control character, not read: rename it"})
-			return nil
-		}
-		if !d.Type().IsRegular() {
-			// A link is not followed: where it leads into the tree, the
-			// file it names is read there; where it leads out, nothing
-			// outside is read.
-			if d.Type()&fs.ModeSymlink != 0 {
-				warns = append(warns, rewrite.Warning{File: rel, Msg: "a symbolic link, not read: imagelock reads the file it names where that is in the tree"})
+			if d.IsDir() {
+				if d.Name() == ".git" || !sc.leadsTo(rel) || excluded(rel) ||
+					thirdParty(fsys, rel, d.Name()) && !sc.names(rel) ||
+					ignored(patterns, rel, true) {
+					continue
+				}
+				if err := visit(rel); err != nil {
+					return err
+				}
+				continue
 			}
-			return nil
+			if !sc.contains(rel) || !isSource(rel) || excluded(rel) || ignored(patterns, rel, false) {
+				continue
+			}
+			if strings.ContainsFunc(rel, unicode.IsControl) {
+				// The lock could not record it (it refuses control
+				// characters), and no log should print it.
+				warns = append(warns, rewrite.Warning{File: strconv.Quote(rel), Msg: "a path with a control character, not read: rename it"})
+				continue
+			}
+			if !d.Type().IsRegular() {
+				// A link is not followed: where it leads into the tree, the
+				// file it names is read there; where it leads out, nothing
+				// outside is read.
+				if d.Type()&fs.ModeSymlink != 0 {
+					warns = append(warns, rewrite.Warning{File: rel, Msg: "a symbolic link, not read: imagelock reads the file it names where that is in the tree"})
+				}
+				continue
+			}
+			emit(rel)
 		}
-		files = append(files, rel)
 		return nil
-	})
-	if err != nil {
-		return nil, nil, err
+	}
+	if err := visit("."); err != nil {
+		return nil, err
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return files, warns, nil
+	return warns, nil
 }
 
 // ignored reports whether the .gitignore patterns read so far ignore rel.

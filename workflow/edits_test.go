@@ -3,6 +3,7 @@ package workflow_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -501,11 +502,18 @@ func TestSkaffoldArtifactsAreNotLocked(t *testing.T) {
 	pod := func(image string) string {
 		return "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      image: " + image + "\n"
 	}
-	dir := tree(t, map[string]string{
+	files := map[string]string{
 		"skaffold.yaml":       "apiVersion: skaffold/v4beta11\nkind: Config\nbuild:\n  artifacts:\n    - image: adservice\n",
 		"k8s/adservice.yaml":  pod("adservice"),
 		"k8s/redis-cart.yaml": pod("redis:7"),
-	})
+	}
+	// Files are parsed while the walk goes on: a manifest parsed long
+	// before the walk reaches the skaffold config is held back all the
+	// same.
+	for i := range 300 {
+		files[fmt.Sprintf("m/%03d/Dockerfile", i)] = "FROM redis:7\n"
+	}
+	dir := tree(t, files)
 	if _, err := workflow.Lock(ctx, workflow.Options{Dir: dir, Resolver: f}, false); err != nil {
 		t.Fatal(err)
 	}

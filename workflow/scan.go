@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"sort"
 	"sync"
-	"sync/atomic"
 
 	"github.com/imagelock/imagelock/internal/bounded"
 	"github.com/imagelock/imagelock/resolve"
@@ -71,106 +70,105 @@ func placeOf(r rewrite.Ref) place {
 // goroutines at once. The bytes of the sources with references are kept,
 // in files, only with keep: for the commands that edit them.
 func (e *env) scan(found func(Found), keep bool) (*scanResult, error) {
-	files, linked, err := discover(os.DirFS(e.root), e.scope, e.cfg, func(p string) bool {
-		_, _, ok := e.cfg.finderFor(p)
-		return ok
-	})
-	if err != nil {
-		return nil, fmt.Errorf("walking %s: %w", e.root, err)
-	}
-	type result struct {
-		src      []byte
-		refs     []Found
-		overrule []place // of Context, Renamed and Replaced references
-		warns    []rewrite.Warning
-		errs     []error
-	}
-	results := make([]result, len(files))
-	// The files the walk found are regular files reached through real
+	// The files the walk finds are regular files reached through real
 	// directories (the walk follows no link), so they are read by path,
-	// in one open each. Every other read, of a path a source names, goes
-	// through root, which refuses a path or a symbolic link that leads
-	// outside the lock's directory: a compose build: through a linked
-	// directory reads nothing outside the repository.
-	walked := os.DirFS(e.root)
+	// in one open that follows no link either. Every other read, of a
+	// path a source names, goes through root, which refuses a path or a
+	// symbolic link that leads outside the lock's directory: a compose
+	// build: through a linked directory reads nothing outside the
+	// repository.
 	root, err := os.OpenRoot(e.root)
 	if err != nil {
 		return nil, err
 	}
 	defer root.Close()
 	fsys := root.FS()
-	// The build files of the whole tree, whatever the scope: a
-	// manifest in scope runs what a skaffold config elsewhere builds.
-	builders := files
-	if !e.scope.contains(".") {
-		if builders, _, err = discover(os.DirFS(e.root), scope{paths: []string{"."}}, e.cfg, isBuildFile); err != nil {
-			return nil, fmt.Errorf("walking %s: %w", e.root, err)
-		}
+	// Files are parsed while the walk goes on. The images the tree's
+	// build files build (skaffold's) are known only when it ends: until
+	// then, each worker holds back what it would hand to found.
+	type job struct {
+		i    int
+		path string
 	}
-	built, err := buildOutputs(fsys, builders)
-	if err != nil {
-		return nil, err
+	type done struct {
+		i int
+		fileScan
 	}
 	var (
-		wg   sync.WaitGroup
-		next atomic.Int64 // the next file to read, taken by whichever worker is free
+		wg      sync.WaitGroup
+		jobs    = make(chan job, 1024)
+		ready   = make(chan struct{}) // closed once built is known
+		built   map[string]bool
+		walked  bool // and the walk went well: nothing to look up otherwise
+		outputs = make([][]done, runtime.GOMAXPROCS(0))
 	)
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+	for w := range outputs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(files) {
-					return
-				}
-				r := &results[i]
-				var err error
-				if r.src, err = bounded.ReadFile(walked, files[i], bounded.Source); err != nil {
-					r.errs = []error{err}
-					continue
-				}
-				find, declared, _ := e.cfg.finderFor(files[i])
-				var refs []rewrite.Ref
-				if refs, r.warns, err = find(rewrite.Input{FS: fsys, Path: files[i], Src: r.src, Env: e.Env, Declared: declared}); err != nil {
-					r.errs = []error{err}
-					continue
-				}
-				if len(refs) == 0 || !keep {
-					// Nothing to edit: most JSON files, for one, are no
-					// source, and list, lock and verify edit nothing.
-					r.src = nil
-				}
-				r.refs = make([]Found, 0, len(refs))
-				for _, ref := range refs {
-					if ref.Context || ref.Renamed || ref.Replaced {
-						r.overrule = append(r.overrule, placeOf(ref))
-					}
-					if ref.Context || ref.Replaced {
-						continue
-					}
-					p, err := resolve.Parse(ref.Image)
-					if err != nil {
-						r.warns = append(r.warns, notAnImage(ref))
-						continue
-					}
-					if placeholderTag.MatchString(p.Key.Tag) {
-						r.warns = append(r.warns, placeholder(ref, p.Key.Tag))
-						continue
-					}
-					if e.cfg.ignored(p.Key) || built[p.Key.Name] {
-						continue
-					}
-					f := Found{Ref: ref, Parsed: p}
-					r.refs = append(r.refs, f)
-					if found != nil {
+			var held []Found
+			hand := func(fs []Found) {
+				for _, f := range fs {
+					if walked && !built[f.Key.Name] {
 						found(f)
 					}
 				}
 			}
+			// A worker's memo of parsed images: a tree names the same
+			// few images over and over.
+			parsed := map[string]parsedImage{}
+			for j := range jobs {
+				r := e.scanFile(fsys, j.path, keep, parsed)
+				outputs[w] = append(outputs[w], done{j.i, r})
+				if found == nil {
+					continue
+				}
+				select {
+				case <-ready:
+					hand(held)
+					held = nil
+					hand(r.refs)
+				default:
+					held = append(held, r.refs...)
+				}
+			}
+			hand(held)
 		}()
 	}
+	var files []string
+	linked, walkErr := walk(os.DirFS(e.root), e.scope, e.cfg, func(p string) bool {
+		_, _, ok := e.cfg.finderFor(p)
+		return ok
+	}, func(rel string) {
+		jobs <- job{len(files), rel}
+		files = append(files, rel)
+	})
+	// The build files of the whole tree, whatever the scope: a
+	// manifest in scope runs what a skaffold config elsewhere builds.
+	builders := files
+	if walkErr == nil && !e.scope.contains(".") {
+		builders, _, walkErr = discover(os.DirFS(e.root), scope{paths: []string{"."}}, e.cfg, isBuildFile)
+	}
+	if walkErr == nil {
+		built, err = buildOutputs(fsys, builders)
+		walked = err == nil
+	}
+	close(ready)
+	close(jobs)
 	wg.Wait()
+	if walkErr != nil {
+		return nil, fmt.Errorf("walking %s: %w", e.root, walkErr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	results := make([]fileScan, len(files))
+	for _, out := range outputs {
+		for _, d := range out {
+			results[d.i] = d.fileScan
+		}
+	}
+	outputs = nil
 
 	s := &scanResult{warnings: linked}
 	if keep {
@@ -215,7 +213,7 @@ func (e *env) scan(found func(Found), keep bool) (*scanResult, error) {
 			// compose file and on its own. One reference per span and
 			// image, the Dockerfile's own where both are found.
 			id := spanImage{placeOf(f.Ref), f.Image}
-			if len(overruled) > 0 && overruled[id.place] && !f.Renamed {
+			if len(overruled) > 0 && overruled[id.place] && !f.Renamed || built[f.Key.Name] {
 				continue
 			}
 			if at, ok := seen[id]; ok {
@@ -227,7 +225,7 @@ func (e *env) scan(found func(Found), keep bool) (*scanResult, error) {
 			seen[id] = len(s.refs)
 			s.refs = append(s.refs, f)
 		}
-		*r = result{} // its references are in s.refs now
+		*r = fileScan{} // its references are in s.refs now
 	}
 	// A reference may live in a file the walk did not read: the
 	// Dockerfile of a compose build, named otherwise or excluded. Pin
@@ -256,6 +254,68 @@ func (e *env) scan(found func(Found), keep bool) (*scanResult, error) {
 		return a.Col < b.Col
 	})
 	return s, nil
+}
+
+// fileScan is what the scan finds in one file.
+type fileScan struct {
+	src      []byte // nil unless the scan keeps sources and the file has references
+	refs     []Found
+	overrule []place // of Context, Renamed and Replaced references
+	warns    []rewrite.Warning
+	errs     []error
+}
+
+// parsedImage is resolve.Parse's answer, kept for the next reference
+// that writes the same text.
+type parsedImage struct {
+	resolve.Parsed
+	err error
+}
+
+// scanFile reads and parses the file at slash path p, which the walk
+// found. parsed is the calling worker's memo of images parsed so far.
+func (e *env) scanFile(fsys fs.FS, p string, keep bool, parsed map[string]parsedImage) fileScan {
+	var r fileScan
+	src, err := bounded.ReadWalked(e.root, p, bounded.Source)
+	if err != nil {
+		r.errs = []error{err}
+		return r
+	}
+	find, declared, _ := e.cfg.finderFor(p)
+	refs, warns, err := find(rewrite.Input{FS: fsys, Path: p, Src: src, Env: e.Env, Declared: declared})
+	if err != nil {
+		r.errs = []error{err}
+		return r
+	}
+	r.warns = warns
+	if len(refs) > 0 && keep {
+		// Nothing else is edited: most JSON files, for one, are no
+		// source, and list, lock and verify edit nothing.
+		r.src = src
+	}
+	r.refs = make([]Found, 0, len(refs))
+	for _, ref := range refs {
+		if ref.Context || ref.Renamed || ref.Replaced {
+			r.overrule = append(r.overrule, placeOf(ref))
+		}
+		if ref.Context || ref.Replaced {
+			continue
+		}
+		pi, ok := parsed[ref.Image]
+		if !ok {
+			pi.Parsed, pi.err = resolve.Parse(ref.Image)
+			parsed[ref.Image] = pi
+		}
+		switch {
+		case pi.err != nil:
+			r.warns = append(r.warns, notAnImage(ref))
+		case placeholderTag.MatchString(pi.Key.Tag):
+			r.warns = append(r.warns, placeholder(ref, pi.Key.Tag))
+		case !e.cfg.ignored(pi.Key):
+			r.refs = append(r.refs, Found{Ref: ref, Parsed: pi.Parsed})
+		}
+	}
+	return r
 }
 
 // buildOutputs reads the build files among files (skaffold's) before the

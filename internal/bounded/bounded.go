@@ -38,6 +38,25 @@ func ReadFile(fsys fs.FS, name string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
+	return readOpen(f, name, max)
+}
+
+// ReadWalked is ReadFile for a file a walk of directory dir found at
+// slash path rel: it opens dir/rel in one call that follows no symbolic
+// link in its last element (a file replaced by a link since the walk is
+// an error, not a read of what the link names), and the error of
+// opening it names rel.
+func ReadWalked(dir, rel string, max int64) ([]byte, error) {
+	f, err := openNoFollow(filepath.Join(dir, filepath.FromSlash(rel)))
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: rel, Err: err}
+	}
+	defer f.Close()
+	return readOpen(f, rel, max)
+}
+
+// readOpen reads open file f, named name, as ReadFile does.
+func readOpen(f fs.File, name string, max int64) ([]byte, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, err

@@ -64,3 +64,29 @@ func (endless) Read(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// A file the walk found is read; a link put in its place is refused,
+// and the error names the path as the walk wrote it.
+func TestReadWalkedFollowsNoLink(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "a"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "a", "Dockerfile"), []byte("FROM alpine\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ReadWalked(dir, "a/Dockerfile", Source); err != nil || string(got) != "FROM alpine\n" {
+		t.Errorf("ReadWalked = %q, %v", got, err)
+	}
+	if err := os.Symlink("Dockerfile", filepath.Join(dir, "a", "link")); err != nil {
+		t.Fatal(err)
+	}
+	var pe *fs.PathError
+	if got, err := ReadWalked(dir, "a/link", Source); !errors.As(err, &pe) || pe.Path != "a/link" {
+		t.Errorf("ReadWalked of a link = %q, %v; want an error naming a/link", got, err)
+	}
+	if _, err := ReadWalked(dir, "a/Dockerfile", 4); err == nil || !strings.Contains(err.Error(), "a/Dockerfile: ") {
+		t.Errorf("ReadWalked over the ceiling = %v, want an error naming a/Dockerfile", err)
+	}
+}
