@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -8,7 +9,8 @@ import (
 	"path"
 	"regexp"
 	"runtime"
-	"sort"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/imagelock/imagelock/internal/bounded"
@@ -83,26 +85,20 @@ func (e *env) scan(found func(Found), keep bool) (*scanResult, error) {
 	}
 	defer root.Close()
 	fsys := root.FS()
-	// Files are parsed while the walk goes on. The images the tree's
-	// build files build (skaffold's) are known only when it ends: until
-	// then, each worker holds back what it would hand to found.
-	type job struct {
-		i    int
-		path string
-	}
-	type done struct {
-		i int
-		fileScan
-	}
+	// Files are parsed while the walk goes on, and each file's findings
+	// join the result, in walk order, as soon as the files before it
+	// have (see merger). The images the tree's build files build
+	// (skaffold's) are known only when the walk ends: until then, each
+	// worker holds back what it would hand to found.
 	var (
-		wg      sync.WaitGroup
-		jobs    = make(chan job, 1024)
-		ready   = make(chan struct{}) // closed once built is known
-		built   map[string]bool
-		walked  bool // and the walk went well: nothing to look up otherwise
-		outputs = make([][]done, runtime.GOMAXPROCS(0))
+		wg     sync.WaitGroup
+		jobs   = newQueue()
+		m      = newMerger(keep)
+		ready  = make(chan struct{}) // closed once built is known
+		built  map[string]bool
+		walked bool // and the walk went well: nothing to look up otherwise
 	)
-	for w := range outputs {
+	for range runtime.GOMAXPROCS(0) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -117,9 +113,9 @@ func (e *env) scan(found func(Found), keep bool) (*scanResult, error) {
 			// A worker's memo of parsed images: a tree names the same
 			// few images over and over.
 			parsed := map[string]parsedImage{}
-			for j := range jobs {
+			for j, ok := jobs.pop(); ok; j, ok = jobs.pop() {
 				r := e.scanFile(fsys, j.path, keep, parsed)
-				outputs[w] = append(outputs[w], done{j.i, r})
+				m.files <- scanned{j, r}
 				if found == nil {
 					continue
 				}
@@ -135,17 +131,22 @@ func (e *env) scan(found func(Found), keep bool) (*scanResult, error) {
 			hand(held)
 		}()
 	}
-	var files []string
+	go m.run()
+	n := 0
+	var builders []string
 	linked, walkErr := walk(os.DirFS(e.root), e.scope, e.cfg, func(p string) bool {
 		_, _, ok := e.cfg.finderFor(p)
 		return ok
 	}, func(rel string) {
-		jobs <- job{len(files), rel}
-		files = append(files, rel)
+		jobs.push(rel)
+		n++
+		if isBuildFile(rel) {
+			builders = append(builders, rel)
+		}
 	})
+	m.total <- n
 	// The build files of the whole tree, whatever the scope: a
 	// manifest in scope runs what a skaffold config elsewhere builds.
-	builders := files
 	if walkErr == nil && !e.scope.contains(".") {
 		builders, _, walkErr = discover(os.DirFS(e.root), scope{paths: []string{"."}}, e.cfg, isBuildFile)
 	}
@@ -154,79 +155,17 @@ func (e *env) scan(found func(Found), keep bool) (*scanResult, error) {
 		walked = err == nil
 	}
 	close(ready)
-	close(jobs)
+	jobs.close()
 	wg.Wait()
+	close(m.files)
+	<-m.done
 	if walkErr != nil {
 		return nil, fmt.Errorf("walking %s: %w", e.root, walkErr)
 	}
 	if err != nil {
 		return nil, err
 	}
-	results := make([]fileScan, len(files))
-	for _, out := range outputs {
-		for _, d := range out {
-			results[d.i] = d.fileScan
-		}
-	}
-	outputs = nil
-
-	s := &scanResult{warnings: linked}
-	if keep {
-		s.files = map[string][]byte{}
-	}
-	var errs []error
-	// A span that a compose build reads as a context, or a kustomization
-	// renames or replaces, is no reference of its own when its file is
-	// read alone.
-	overruled := map[place]bool{}
-	n := 0
-	for _, r := range results {
-		for _, p := range r.overrule {
-			overruled[p] = true
-		}
-		n += len(r.refs)
-	}
-	s.refs = make([]Found, 0, n)
-	type spanImage struct {
-		place
-		image string
-	}
-	seen, warned := make(map[spanImage]int, n), map[string]bool{}
-	for i := range results {
-		r := &results[i]
-		if len(r.errs) > 0 {
-			errs = append(errs, r.errs...)
-			continue
-		}
-		if r.src != nil {
-			s.files[files[i]] = r.src
-		}
-		for _, w := range r.warns {
-			// A compose build's Dockerfile warns twice, likewise.
-			if !warned[w.String()] {
-				warned[w.String()] = true
-				s.warnings = append(s.warnings, w)
-			}
-		}
-		for _, f := range r.refs {
-			// A compose build's Dockerfile is found twice: from the
-			// compose file and on its own. One reference per span and
-			// image, the Dockerfile's own where both are found.
-			id := spanImage{placeOf(f.Ref), f.Image}
-			if len(overruled) > 0 && overruled[id.place] && !f.Renamed || built[f.Key.Name] {
-				continue
-			}
-			if at, ok := seen[id]; ok {
-				if f.Via == "" {
-					s.refs[at] = f
-				}
-				continue
-			}
-			seen[id] = len(s.refs)
-			s.refs = append(s.refs, f)
-		}
-		*r = fileScan{} // its references are in s.refs now
-	}
+	s, errs := m.result(linked, built)
 	// A reference may live in a file the walk did not read: the
 	// Dockerfile of a compose build, named otherwise or excluded. Pin
 	// edits it all the same, so its bytes are loaded too.
@@ -243,17 +182,205 @@ func (e *env) scan(found func(Found), keep bool) (*scanResult, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	sort.SliceStable(s.refs, func(i, j int) bool {
-		a, b := s.refs[i], s.refs[j]
-		if a.File != b.File {
-			return a.File < b.File
-		}
-		if a.Line != b.Line {
-			return a.Line < b.Line
-		}
-		return a.Col < b.Col
-	})
+	// The walk's order is nearly the paths' (a/b comes before a-b, which
+	// sorts first): most often nothing moves.
+	byPlace := func(a, b Found) int {
+		return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
+	}
+	if !slices.IsSortedFunc(s.refs, byPlace) {
+		slices.SortStableFunc(s.refs, byPlace)
+	}
 	return s, nil
+}
+
+// merger joins the files' findings into one scanResult, in walk order,
+// as they are parsed: the findings of all files are never held twice.
+type merger struct {
+	files chan scanned  // from the workers, in any order
+	total chan int      // the count of files, once the walk has found them all
+	done  chan struct{} // closed once every file has joined
+	s     *scanResult
+	errs  []error
+	// overruled holds the spans a compose build reads as a context, or
+	// a kustomization renames or replaces: no reference of their own
+	// when their file is read alone.
+	overruled map[place]bool
+	// twice holds the files whose references may be found twice: those
+	// that references found in other files name (the Dockerfile of a
+	// compose build), and those with two references at one span.
+	twice   map[string]bool
+	spans   map[place]bool // a file's spans, while it joins
+	warned  map[string]bool
+	pending map[int]scanned // finished before the files ahead of them
+	next    int             // the file to join next
+}
+
+// scanned is a file's findings, as a worker hands them to the merger.
+type scanned struct {
+	job
+	fileScan
+}
+
+func newMerger(keep bool) *merger {
+	m := &merger{
+		files: make(chan scanned, 64), total: make(chan int, 1), done: make(chan struct{}),
+		s:         &scanResult{},
+		overruled: map[place]bool{}, twice: map[string]bool{}, spans: map[place]bool{},
+		warned: map[string]bool{}, pending: map[int]scanned{},
+	}
+	if keep {
+		m.s.files = map[string][]byte{}
+	}
+	return m
+}
+
+func (m *merger) run() {
+	defer close(m.done)
+	for in := m.files; in != nil; {
+		select {
+		case n := <-m.total:
+			// Room for as many references per file as so far, at once:
+			// growing the slice as it fills copies it again and again,
+			// and holds two copies at each step.
+			if m.next > 0 {
+				m.s.refs = slices.Grow(m.s.refs, len(m.s.refs)*(n-m.next)/m.next+len(m.s.refs)/64)
+			}
+		case d, ok := <-in:
+			if !ok {
+				in = nil
+				continue
+			}
+			m.pending[d.i] = d
+			for r, ok := m.pending[m.next]; ok; r, ok = m.pending[m.next] {
+				delete(m.pending, m.next)
+				m.next++
+				m.join(r)
+			}
+		}
+	}
+}
+
+// join adds the findings of the next file in walk order.
+func (m *merger) join(r scanned) {
+	if len(r.errs) > 0 {
+		m.errs = append(m.errs, r.errs...)
+		return
+	}
+	if r.src != nil {
+		m.s.files[r.path] = r.src
+	}
+	for _, w := range r.warns {
+		// A compose build's Dockerfile warns twice, likewise.
+		if !m.warned[w.String()] {
+			m.warned[w.String()] = true
+			m.s.warnings = append(m.s.warnings, w)
+		}
+	}
+	for _, p := range r.overrule {
+		m.overruled[p] = true
+	}
+	if len(r.refs) > 1 {
+		clear(m.spans)
+	}
+	for _, f := range r.refs {
+		if f.File != r.path {
+			m.twice[f.File] = true
+		}
+		if len(r.refs) > 1 {
+			p := placeOf(f.Ref)
+			if m.spans[p] {
+				m.twice[f.File] = true
+			}
+			m.spans[p] = true
+		}
+	}
+	m.s.refs = append(m.s.refs, r.refs...)
+}
+
+// result drops, once every file has joined, the references that are
+// none of their own (overruled, or what a build here builds) and the
+// second finding of a reference, and puts the walk's warnings first.
+func (m *merger) result(walk []rewrite.Warning, built map[string]bool) (*scanResult, []error) {
+	s := m.s
+	s.warnings = append(walk, s.warnings...)
+	// A compose build's Dockerfile is found twice: from the compose
+	// file and on its own. One reference per span and image, the
+	// Dockerfile's own where both are found.
+	type spanImage struct {
+		place
+		image string
+	}
+	seen := map[spanImage]int{}
+	refs := s.refs[:0]
+	for _, f := range s.refs {
+		id := spanImage{placeOf(f.Ref), f.Image}
+		if len(m.overruled) > 0 && m.overruled[id.place] && !f.Renamed || built[f.Key.Name] {
+			continue
+		}
+		if m.twice[f.File] {
+			if at, ok := seen[id]; ok {
+				if f.Via == "" {
+					refs[at] = f
+				}
+				continue
+			}
+			seen[id] = len(refs)
+		}
+		refs = append(refs, f)
+	}
+	clear(s.refs[len(refs):])
+	s.refs = refs
+	return s, m.errs
+}
+
+// queue hands the files the walk finds to the scan's workers. The walk
+// never waits for them: it is done, and the count of files known, while
+// most are still to parse.
+type queue struct {
+	mu    sync.Mutex
+	cond  *sync.Cond
+	paths []string
+	next  int
+	done  bool
+}
+
+type job struct {
+	i    int
+	path string
+}
+
+func newQueue() *queue {
+	q := &queue{}
+	q.cond = sync.NewCond(&q.mu)
+	return q
+}
+
+func (q *queue) push(p string) {
+	q.mu.Lock()
+	q.paths = append(q.paths, p)
+	q.mu.Unlock()
+	q.cond.Signal()
+}
+
+// close says the walk is over: pop reports false once every file is taken.
+func (q *queue) close() {
+	q.mu.Lock()
+	q.done = true
+	q.mu.Unlock()
+	q.cond.Broadcast()
+}
+
+func (q *queue) pop() (job, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for q.next == len(q.paths) && !q.done {
+		q.cond.Wait()
+	}
+	if q.next == len(q.paths) {
+		return job{}, false
+	}
+	q.next++
+	return job{q.next - 1, q.paths[q.next-1]}, true
 }
 
 // fileScan is what the scan finds in one file.
@@ -269,7 +396,8 @@ type fileScan struct {
 // that writes the same text.
 type parsedImage struct {
 	resolve.Parsed
-	err error
+	err  error
+	text string // the image text it was parsed from
 }
 
 // scanFile reads and parses the file at slash path p, which the walk
@@ -304,8 +432,16 @@ func (e *env) scanFile(fsys fs.FS, p string, keep bool, parsed map[string]parsed
 		pi, ok := parsed[ref.Image]
 		if !ok {
 			pi.Parsed, pi.err = resolve.Parse(ref.Image)
+			pi.text = ref.Image
 			parsed[ref.Image] = pi
 		}
+		// The text parsed first stands for every copy, which is most
+		// often a slice of its whole file: the file is then kept only
+		// where something else reads it.
+		if ref.Written == ref.Image {
+			ref.Written = pi.text
+		}
+		ref.Image = pi.text
 		switch {
 		case pi.err != nil:
 			r.warns = append(r.warns, notAnImage(ref))
