@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -689,5 +690,45 @@ func TestLockLinkedOutsideIsRefused(t *testing.T) {
 	}
 	if got := read(t, filepath.Join(base, "out/images.lock")); got != "version = 1\n" {
 		t.Errorf("the lock outside the tree was written: %q", got)
+	}
+}
+
+// One reference per span: an image that several jobs read through one
+// variable is one reference, where its value is written, and so is a
+// compose build's Dockerfile, found from the compose file and on its own,
+// in whichever order the files are parsed.
+func TestOneReferencePerSpan(t *testing.T) {
+	t.Parallel()
+	files := map[string]string{
+		".github/workflows/ci.yml": "on: push\nenv:\n  IMG: alpine:3.19\njobs:\n  a:\n    runs-on: ubuntu-latest\n    container: ${{ env.IMG }}\n    steps:\n      - run: true\n" +
+			"  b:\n    runs-on: ubuntu-latest\n    container: ${{ env.IMG }}\n    services:\n      db:\n        image: ${{ env.IMG }}\n    steps:\n      - run: true\n",
+		"compose.yaml":      "services:\n  app:\n    build: app\n",
+		"app/Dockerfile":    "FROM golang:1.23\n",
+		"zz/compose.yaml":   "services:\n  app:\n    build: ../app\n",
+		"aa/Dockerfile":     "FROM redis:7\n",
+		"aa/b/Dockerfile":   "FROM redis:7\n",
+		"aa-b/Dockerfile":   "FROM redis:7\n",
+		"aa.b/Dockerfile":   "FROM redis:7\n",
+		"aa/b/c/Dockerfile": "FROM redis:7\n",
+	}
+	res, err := workflow.List(context.Background(), workflow.Options{Dir: tree(t, files)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range res.Refs {
+		got = append(got, fmt.Sprintf("%s:%d %s", r.File, r.Line, r.Image))
+	}
+	want := []string{
+		".github/workflows/ci.yml:3 alpine:3.19",
+		"aa-b/Dockerfile:1 redis:7",
+		"aa.b/Dockerfile:1 redis:7",
+		"aa/Dockerfile:1 redis:7",
+		"aa/b/Dockerfile:1 redis:7",
+		"aa/b/c/Dockerfile:1 redis:7",
+		"app/Dockerfile:1 golang:1.23",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("list =\n%s\nwant, in path order, one per span:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
