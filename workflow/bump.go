@@ -280,7 +280,7 @@ func (b *bumper) move(s *scanResult, next map[resolve.Key]string) {
 			reason = "another reference reads the same text and has no newer tag to move to"
 		}
 		for _, i := range at[id] {
-			r := &s.refs[i]
+			r := s.refs[i]
 			to, ok := next[r.Key]
 			if !ok {
 				continue

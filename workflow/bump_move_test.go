@@ -14,12 +14,12 @@ import (
 func TestBumpMoveSharedPlace(t *testing.T) {
 	t.Parallel()
 	src := []byte("ARG V=20.11\n")
-	at := func(image string) Found {
+	at := func(image string) *Found {
 		p, err := resolve.Parse(image)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return Found{Ref: rewrite.Ref{File: "Dockerfile", Line: 1, Col: 7, Kind: rewrite.Dockerfile, Image: image, Written: "20.11",
+		return &Found{Ref: rewrite.Ref{File: "Dockerfile", Line: 1, Col: 7, Kind: rewrite.Dockerfile, Image: image, Written: "20.11",
 			Span: rewrite.Span{Start: 6, End: 11}, Var: "V", Style: rewrite.Tag}, Parsed: p}
 	}
 	node, slim := resolve.Key{Name: "docker.io/library/node", Tag: "20.11"}, resolve.Key{Name: "docker.io/library/nodeslim", Tag: "20.11"}
@@ -37,7 +37,7 @@ func TestBumpMoveSharedPlace(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s := &scanResult{refs: []Found{at("node:20.11"), at("nodeslim:20.11")}, files: map[string][]byte{"Dockerfile": src}}
+			s := &scanResult{refs: []*Found{at("node:20.11"), at("nodeslim:20.11")}, files: map[string][]byte{"Dockerfile": src}}
 			b := &bumper{moved: map[resolve.Key]bool{}}
 			b.move(s, tc.next)
 			var tags []string

@@ -174,10 +174,9 @@ func commit(b *atomicfile.Batch, err error) error {
 // records it, tracks latest as "mongo" did, and unpin takes the digest
 // out again. A digest-only reference written by hand in another file
 // stays digest-only.
-func adoptBare(lk *lock.File, refs []Found) {
+func adoptBare(lk *lock.File, refs []*Found) {
 	index := lk.Index()
-	for i := range refs {
-		r := &refs[i]
+	for _, r := range refs {
 		if r.Key.Tag != "" || r.Digest == nil || r.Style == rewrite.DigestField {
 			continue
 		}

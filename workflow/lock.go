@@ -49,7 +49,7 @@ type PinChange struct {
 type group struct {
 	key    resolve.Key
 	digest *v1.Hash // for a digest-only entry
-	refs   []Found
+	refs   []*Found
 }
 
 func (g *group) id() string {
@@ -65,11 +65,11 @@ func (g *group) id() string {
 func (g *group) pin() (*v1.Hash, *Found) {
 	var d *v1.Hash
 	var at *Found
-	for i, r := range g.refs {
+	for _, r := range g.refs {
 		switch {
 		case r.Digest == nil:
 		case d == nil:
-			d, at = r.Digest, &g.refs[i]
+			d, at = r.Digest, r
 		case *d != *r.Digest:
 			return nil, nil
 		}
@@ -88,7 +88,7 @@ func (g *group) sources() []string {
 }
 
 // groupRefs gathers references by lock entry, in key order.
-func groupRefs(refs []Found) []*group {
+func groupRefs(refs []*Found) []*group {
 	byID := map[string]*group{}
 	var out []*group
 	for _, r := range refs {

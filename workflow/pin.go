@@ -119,17 +119,17 @@ func edit(ctx context.Context, o Options, write bool, verb string, f editFunc) (
 			continue
 		}
 		for _, r := range g.refs {
-			if ok, w := editable(r, verb); !ok {
+			if ok, w := editable(*r, verb); !ok {
 				if w != nil {
 					res.Warnings = append(res.Warnings, *w)
 				}
 				continue
 			}
-			es, err := f(s.files[r.File], r, im)
+			es, err := f(s.files[r.File], *r, im)
 			if err != nil {
 				return nil, err
 			}
-			plan.add(r, es)
+			plan.add(*r, es)
 		}
 	}
 	if len(missing) > 0 {

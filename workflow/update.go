@@ -135,17 +135,17 @@ func Update(ctx context.Context, o Options, uo UpdateOptions) (*UpdateResult, er
 		im := nextIndex[g.id()]
 		for _, r := range g.refs {
 			if r.from != "" {
-				es, err := bumpEdits(p.scan.files[r.File], r, im)
+				es, err := bumpEdits(p.scan.files[r.File], *r, im)
 				if err != nil {
 					return nil, err
 				}
-				edits.add(r, es)
+				edits.add(*r, es)
 				continue
 			}
 			if r.Digest == nil || *r.Digest == im.Digest || !filter(g.key) {
 				continue
 			}
-			if ok, w := editable(r, "update"); !ok {
+			if ok, w := editable(*r, "update"); !ok {
 				// The lock moves; the pin, written where imagelock
 				// cannot edit it, is the user's to move.
 				if w != nil {
@@ -157,7 +157,7 @@ func Update(ctx context.Context, o Options, uo UpdateOptions) (*UpdateResult, er
 			if err != nil {
 				return nil, err
 			}
-			edits.add(r, es)
+			edits.add(*r, es)
 		}
 		// A digest that moved, or platforms fetched again and widened.
 		if was := oldIndex[g.id()]; was != nil && (was.Digest != im.Digest || !maps.Equal(was.Platforms, im.Platforms)) {
@@ -239,7 +239,7 @@ func unmatched(images []string, filter func(resolve.Key) bool, groups []*group) 
 		found := false
 		for _, g := range groups {
 			// A reference update --bump moved matches by the tag it had.
-			found = found || one(g.key) || slices.ContainsFunc(g.refs, func(r Found) bool {
+			found = found || one(g.key) || slices.ContainsFunc(g.refs, func(r *Found) bool {
 				return r.from != "" && one(resolve.Key{Name: r.Key.Name, Tag: r.from})
 			})
 		}

@@ -268,7 +268,7 @@ func (e *env) verifyOnline(ctx context.Context, l *lookups, live []*group, entri
 	}
 
 	var out []Finding
-	at := func(f Finding, refs []Found) {
+	at := func(f Finding, refs []*Found) {
 		for _, r := range refs {
 			ff := f
 			ff.File, ff.Line, ff.Col, ff.Written = r.File, r.Line, r.Col, r.Written
@@ -348,8 +348,8 @@ func (e *env) samePlatforms(locked, now map[string]v1.Hash) bool {
 }
 
 // pinnedRefs returns the references that pin a digest.
-func pinnedRefs(refs []Found) []Found {
-	var out []Found
+func pinnedRefs(refs []*Found) []*Found {
+	var out []*Found
 	for _, r := range refs {
 		if r.Digest != nil {
 			out = append(out, r)
@@ -360,8 +360,8 @@ func pinnedRefs(refs []Found) []Found {
 
 // tagReliant returns the references that pull by tag: a moved tag changes
 // what they build.
-func tagReliant(refs []Found) []Found {
-	var out []Found
+func tagReliant(refs []*Found) []*Found {
+	var out []*Found
 	for _, r := range refs {
 		if r.Digest == nil {
 			out = append(out, r)
