@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -58,12 +59,13 @@ func FindDockerfileArgs(in Input, b Build) ([]Ref, []Warning, error) {
 		src:     string(in.Src),
 		lines:   lineStarts(in.Src),
 		escape:  res.EscapeToken,
-		lex:     shell.NewLex(res.EscapeToken),
+		lex:     newLex(res.EscapeToken),
 		build:   b,
 		globals: map[string]*globalArg{},
 		stages:  map[string]bool{},
 		named:   map[string]bool{},
 	}
+	defer lexPool(d.escape).Put(d.lex)
 	d.syntax()
 	for _, n := range res.AST.Children {
 		if strings.EqualFold(n.Value, "from") && stageName(n) != "" {
@@ -78,6 +80,27 @@ func FindDockerfileArgs(in Input, b Build) ([]Ref, []Warning, error) {
 	}
 	sort.SliceStable(d.refs, func(i, j int) bool { return d.refs[i].Span.Start < d.refs[j].Span.Start })
 	return d.refs, d.warns, nil
+}
+
+// lexers keeps buildkit's shell lexers for the next Dockerfile, one
+// pool for each escape character buildkit allows (\ and `): each lexer
+// holds a text/scanner.Scanner, over a kilobyte, and resets it for every
+// word it reads.
+var lexers [2]sync.Pool
+
+func lexPool(escape rune) *sync.Pool {
+	if escape == '`' {
+		return &lexers[1]
+	}
+	return &lexers[0]
+}
+
+// newLex returns a lexer for escape.
+func newLex(escape rune) *shell.Lex {
+	if l, ok := lexPool(escape).Get().(*shell.Lex); ok {
+		return l
+	}
+	return shell.NewLex(escape)
 }
 
 // errorLine returns the first line a buildkit parse error names, or 0.
@@ -408,10 +431,7 @@ func tailOnlyArgs(src []byte, nodes []*parser.Node, escape rune) map[string]bool
 
 // lineAt returns the source line of byte a of a logical line.
 func (d *dockerfile) lineAt(l logicalLine, a int) int {
-	if a >= len(l.off) {
-		a = len(l.off) - 1
-	}
-	return d.lineOf(l.off[a])
+	return d.lineOf(l.src(max(0, min(a, len(l.text)-1))))
 }
 
 // wholeVar matches text that is one variable and nothing else.
@@ -763,25 +783,39 @@ var (
 )
 
 // logicalLine is an instruction with its line continuations joined, as
-// buildkit's parser joins them, with the source offset of every byte.
+// buildkit's parser joins them, with where each joined piece is in the
+// source.
 type logicalLine struct {
-	text string
-	off  []int
+	text  string
+	parts []linePart // in order; the first at 0
+}
+
+// linePart says where a piece of a logical line is in the source: text
+// from at up to the next part's at starts at source offset src.
+type linePart struct{ at, src int }
+
+// src returns the source offset of text[i].
+func (l logicalLine) src(i int) int {
+	k := len(l.parts) - 1
+	for k > 0 && l.parts[k].at > i {
+		k--
+	}
+	return l.parts[k].src + i - l.parts[k].at
 }
 
 // span returns the source span of text[a:b], if its bytes are contiguous
 // in the source.
 func (l logicalLine) span(a, b int) (Span, bool) {
 	if a == b {
-		if a < len(l.off) {
-			return Span{l.off[a], l.off[a]}, true
+		if a < len(l.text) {
+			return Span{l.src(a), l.src(a)}, true
 		}
 		return Span{}, false
 	}
-	if l.off[b-1]-l.off[a] != b-1-a {
+	if l.src(b-1)-l.src(a) != b-1-a {
 		return Span{}, false
 	}
-	return Span{l.off[a], l.off[b-1] + 1}, true
+	return Span{l.src(a), l.src(b-1) + 1}, true
 }
 
 // continuation reports whether line s continues on the next line, and
@@ -834,20 +868,23 @@ func (d *dockerfile) logical(n int) logicalLine {
 		}
 		more = appendLine(start, text)
 	}
+	if len(parts) == 1 {
+		// Most instructions are one line: the text is the source's own.
+		return logicalLine{text: parts[0].text, parts: []linePart{{0, parts[0].start}}}
+	}
 	size := 0
 	for _, p := range parts {
 		size += len(p.text)
 	}
 	var b strings.Builder
 	b.Grow(size)
-	off := make([]int, 0, size)
+	l := logicalLine{parts: make([]linePart, 0, len(parts))}
 	for _, p := range parts {
+		l.parts = append(l.parts, linePart{b.Len(), p.start})
 		b.WriteString(p.text)
-		for i := range len(p.text) {
-			off = append(off, p.start+i)
-		}
 	}
-	return logicalLine{text: b.String(), off: off}
+	l.text = b.String()
+	return l
 }
 
 // word is a token of a logical line: the text buildkit's parser makes of
