@@ -31,12 +31,7 @@ type result struct {
 	wall time.Duration
 	usage
 	stdout []byte
-	counts map[string]int // requests by kind
-	pings  map[string]int // by registry host
-	peak   int            // most requests in flight at once
-
-	injected map[injection]int // faults the proxy injected
-	scopes   int               // repository scopes the token requests asked for
+	tally  // the proxy's counts
 }
 
 // row gathers the repetitions of one run for the table.
@@ -73,6 +68,7 @@ func bench(ctx context.Context, c config, w io.Writer) error {
 	}
 	px := newProxy(regURL, c.latency, c.world == worldToken)
 	ps := httptest.NewUnstartedServer(px)
+	ps.Config.ConnState = px.connState
 	env := append(os.Environ(), "DOCKER_CONFIG="+dockerConfig)
 	var hosts []string
 	if c.world == worldTLS {
@@ -294,7 +290,7 @@ func (r runner) exec(ctx context.Context, dir, bin string, args ...string) (resu
 	start := time.Now()
 	err = cmd.Run()
 	wall := time.Since(start)
-	counts, pings, inflight, injected, scopes := r.px.reset()
+	t := r.px.reset()
 	u, uErr := peak()
 	if err != nil {
 		return result{}, fmt.Errorf("running %s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, tail(stderr.String(), 10))
@@ -302,7 +298,7 @@ func (r runner) exec(ctx context.Context, dir, bin string, args ...string) (resu
 	if uErr != nil {
 		return result{}, uErr
 	}
-	return result{wall: wall, usage: u, stdout: stdout.Bytes(), counts: counts, pings: pings, peak: inflight, injected: injected, scopes: scopes}, nil
+	return result{wall: wall, usage: u, stdout: stdout.Bytes(), tally: t}, nil
 }
 
 // checkLock reads lock --format json and checks it found every reference
@@ -389,7 +385,7 @@ func printTable(w io.Writer, rows []*row, latency time.Duration, keys int) {
 	for _, k := range kinds {
 		fmt.Fprintf(tw, "%s\t", k)
 	}
-	fmt.Fprint(tw, "in flight\tHEAD/key\tpeak RSS\t\n")
+	fmt.Fprint(tw, "in flight\tconns\tHEAD/key\tpeak RSS\t\n")
 	for _, r := range rows {
 		last := r.results[len(r.results)-1]
 		wall := median(r.results, func(x result) int64 { return int64(x.wall) })
@@ -403,7 +399,7 @@ func printTable(w io.Writer, rows []*row, latency time.Duration, keys int) {
 		for _, k := range kinds {
 			fmt.Fprintf(tw, "%d\t", last.counts[k])
 		}
-		fmt.Fprintf(tw, "%d\t%.2f\t%.1f MB\t\n", last.peak, float64(last.counts[kindHead])/float64(keys), float64(rss)/1024)
+		fmt.Fprintf(tw, "%d\t%d\t%.2f\t%.1f MB\t\n", last.peak, last.conns, float64(last.counts[kindHead])/float64(keys), float64(rss)/1024)
 	}
 	tw.Flush()
 }
