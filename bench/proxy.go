@@ -75,10 +75,18 @@ func newTally() tally {
 }
 
 func newProxy(target *url.URL, latency time.Duration, tokens bool) *proxy {
+	next := httputil.NewSingleHostReverseProxy(target)
+	// Keep the connections to the registry: the default transport keeps
+	// 2 idle, so hundreds of requests at once opened a connection each
+	// (and left as many ports in TIME_WAIT), CPU the proxy took from the
+	// client measured.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 0, 1024
+	next.Transport = tr
 	return &proxy{
 		latency: latency,
 		tokens:  tokens,
-		next:    httputil.NewSingleHostReverseProxy(target),
+		next:    next,
 		tally:   newTally(),
 		seen:    map[string]bool{},
 	}

@@ -85,7 +85,9 @@ func readKeys(path string) ([]key, error) {
 
 // verify checks every key of p, and returns how many it checked.
 func verify(ctx context.Context, tr *http.Transport, p plan) (int64, error) {
-	tr.MaxIdleConnsPerHost = p.limit
+	// Keep every connection the limit opens: the default transport keeps
+	// 100 idle in all, and 2 per host.
+	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 0, p.limit
 	client := &http.Client{Transport: tr}
 	byHost := map[string]map[string][]key{} // host, repository, keys
 	for _, k := range p.keys {
