@@ -141,7 +141,7 @@ func bench(ctx context.Context, c config, w io.Writer) error {
 		listed     int    // references list printed
 	)
 	steps := []step{
-		{name: "lock (cold)", network: true, run: il(mono, "lock"), check: func(res result) error {
+		{name: coldRow, network: true, run: il(mono, "lock"), check: func(res result) error {
 			if err := checkLock(res, true, len(imgs), refs); err != nil {
 				return err
 			}
@@ -155,12 +155,12 @@ func bench(ctx context.Context, c config, w io.Writer) error {
 			}
 			return checkNoRequest(res)
 		}},
-		{name: "verify", network: true, run: il(mono, "verify"), check: func(res result) error {
+		{name: verifyRow, network: true, run: il(mono, "verify"), check: func(res result) error {
 			verifyPeak = res.peak
 			return nil
 		}},
 		{name: floorRow, network: true, run: func() (result, error) {
-			return r.exec(ctx, mono, filepath.Join(tmp, "floor"), append(floorCmd, "-limit", strconv.Itoa(max(1, verifyPeak)))...)
+			return r.exec(ctx, mono, filepath.Join(tmp, "floor"), slices.Concat(floorCmd, []string{"-limit", strconv.Itoa(max(1, verifyPeak))})...)
 		}, check: func(res result) error {
 			return checkFloor(res, len(imgs), hosts, floorTokens(c.world, imgs))
 		}},
