@@ -31,12 +31,7 @@ type result struct {
 	wall time.Duration
 	usage
 	stdout []byte
-	counts map[string]int // requests by kind
-	pings  map[string]int // by registry host
-	peak   int            // most requests in flight at once
-
-	injected map[injection]int // faults the proxy injected
-	scopes   int               // repository scopes the token requests asked for
+	tally  // the proxy's counts
 }
 
 // row gathers the repetitions of one run for the table.
@@ -53,10 +48,11 @@ func bench(ctx context.Context, c config, w io.Writer) error {
 	}
 	defer os.RemoveAll(tmp)
 
-	bin := filepath.Join(tmp, "imagelock")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/imagelock/imagelock/cmd/imagelock")
+	// imagelock, and the yardsticks it is measured against.
+	build := exec.CommandContext(ctx, "go", "build", "-o", tmp+string(filepath.Separator),
+		"github.com/imagelock/imagelock/cmd/imagelock", "github.com/imagelock/imagelock/bench/floor", "github.com/imagelock/imagelock/bench/walker")
 	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("building imagelock: %v\n%s", err, out)
+		return fmt.Errorf("building imagelock, floor and walker: %v\n%s", err, out)
 	}
 	// No credentials of the user's: an empty docker config.
 	dockerConfig := filepath.Join(tmp, "docker")
@@ -72,6 +68,7 @@ func bench(ctx context.Context, c config, w io.Writer) error {
 	}
 	px := newProxy(regURL, c.latency, c.world == worldToken)
 	ps := httptest.NewUnstartedServer(px)
+	ps.Config.ConnState = px.connState
 	env := append(os.Environ(), "DOCKER_CONFIG="+dockerConfig)
 	var hosts []string
 	if c.world == worldTLS {
@@ -123,16 +120,13 @@ func bench(ctx context.Context, c config, w io.Writer) error {
 		c.files, refs, c.scanFiles, scanRefs)
 	fmt.Fprintf(w, "world: %s; latency %s per request; %d runs, medians shown\n\n", worlds[c.world], c.latency, c.runs)
 
-	r := runner{bin: bin, px: px, jobs: c.jobs, env: env}
-	rows := []*row{
-		{name: "lock (cold)", network: true},
-		{name: "lock (nothing new)", network: true},
-		{name: "verify", network: true},
-		{name: "verify --offline"},
-		{name: "lock (faults)", network: true},
-		{name: "scan: list"},
-		{name: "scan: lock --offline"},
-		{name: "scan: verify --offline"},
+	floorCmd, err := floorArgs(filepath.Join(tmp, "floor-keys"), c.world, imgs)
+	if err != nil {
+		return err
+	}
+	r := runner{px: px, jobs: c.jobs, env: env}
+	il := func(dir string, args ...string) func() (result, error) {
+		return func() (result, error) { return r.imagelock(ctx, filepath.Join(tmp, "imagelock"), dir, args...) }
 	}
 	indexes := 0
 	for _, m := range imgs {
@@ -141,80 +135,101 @@ func bench(ctx context.Context, c config, w io.Writer) error {
 		}
 	}
 	monoLock := filepath.Join(mono, "images.lock")
-	for range c.runs {
-		var clean []byte // the lock the clean cold run wrote
-		steps := []struct {
-			dir    string
-			args   []string
-			check  func(result) error
-			faulty bool // a cold run, with the proxy injecting c.faults
-		}{
-			{mono, []string{"lock"}, func(res result) error {
-				if err := checkLock(res, true, len(imgs), refs); err != nil {
-					return err
-				}
-				var err error
-				clean, err = os.ReadFile(monoLock)
+	var (
+		clean      []byte // the lock the clean cold run wrote
+		verifyPeak int    // requests in flight at once in the verify run
+		listed     int    // references list printed
+	)
+	steps := []step{
+		{name: coldRow, network: true, run: il(mono, "lock"), check: func(res result) error {
+			if err := checkLock(res, true, len(imgs), refs); err != nil {
 				return err
-			}, false},
-			{mono, []string{"lock"}, func(res result) error {
-				if err := checkLock(res, false, len(imgs), refs); err != nil {
-					return err
-				}
-				return checkNoRequest(res)
-			}, false},
-			{mono, []string{"verify"}, nil, false},
-			{mono, []string{"verify", "--offline"}, checkNoRequest, false},
-			{mono, []string{"lock"}, func(res result) error {
-				if err := checkLock(res, true, len(imgs), refs); err != nil {
-					return err
-				}
-				got, err := os.ReadFile(monoLock)
-				if err != nil {
-					return err
-				}
-				if !bytes.Equal(got, clean) {
-					return fmt.Errorf("the lock written through faults differs from the clean cold lock's: %s", firstDiff(got, clean))
-				}
-				return checkFaults(res, len(imgs), indexes, hosts)
-			}, true},
-			{scanDir, []string{"list"}, func(res result) error {
-				if err := checkNoRequest(res); err != nil {
-					return err
-				}
-				if n := bytes.Count(res.stdout, []byte("\n")); n != scanRefs {
-					return fmt.Errorf("listed %d references, want %d", n, scanRefs)
-				}
-				return nil
-			}, false},
-			{scanDir, []string{"lock", "--offline"}, func(res result) error {
-				if err := checkNoRequest(res); err != nil {
-					return err
-				}
-				return checkLock(res, true, -1, scanRefs)
-			}, false},
-			{scanDir, []string{"verify", "--offline"}, checkNoRequest, false},
-		}
-		for _, dir := range []string{mono, scanDir} {
-			if err := os.Remove(filepath.Join(dir, "images.lock")); err != nil && !errors.Is(err, os.ErrNotExist) {
+			}
+			var err error
+			clean, err = os.ReadFile(monoLock)
+			return err
+		}},
+		{name: "lock (nothing new)", network: true, run: il(mono, "lock"), check: func(res result) error {
+			if err := checkLock(res, false, len(imgs), refs); err != nil {
+				return err
+			}
+			return checkNoRequest(res)
+		}},
+		{name: verifyRow, network: true, run: il(mono, "verify"), check: func(res result) error {
+			verifyPeak = res.peak
+			return nil
+		}},
+		{name: floorRow, network: true, run: func() (result, error) {
+			return r.exec(ctx, mono, filepath.Join(tmp, "floor"), slices.Concat(floorCmd, []string{"-limit", strconv.Itoa(max(1, verifyPeak))})...)
+		}, check: func(res result) error {
+			return checkFloor(res, len(imgs), hosts, floorTokens(c.world, imgs))
+		}},
+		{name: "verify --offline", run: il(mono, "verify", "--offline"), check: checkNoRequest},
+		{name: "lock (faults)", network: true, run: func() (result, error) {
+			if err := os.Remove(monoLock); err != nil {
+				return result{}, err
+			}
+			px.setFaults(c.faults)
+			defer px.setFaults(faults{})
+			return il(mono, "lock")()
+		}, check: func(res result) error {
+			if err := checkLock(res, true, len(imgs), refs); err != nil {
+				return err
+			}
+			got, err := os.ReadFile(monoLock)
+			if err != nil {
+				return err
+			}
+			if !bytes.Equal(got, clean) {
+				return fmt.Errorf("the lock written through faults differs from the clean cold lock's: %s", firstDiff(got, clean))
+			}
+			return checkFaults(res, len(imgs), indexes, hosts)
+		}},
+	}
+	if c.dockerLock != "" {
+		steps = append(steps, dockerLockSteps(ctx, r, c.dockerLock, mono, imgs)...)
+	}
+	steps = append(steps,
+		step{name: listRow, run: il(scanDir, "list"), check: func(res result) error {
+			if err := checkNoRequest(res); err != nil {
+				return err
+			}
+			if listed = bytes.Count(res.stdout, []byte("\n")); listed != scanRefs {
+				return fmt.Errorf("listed %d references, want %d", listed, scanRefs)
+			}
+			return nil
+		}},
+		step{name: walkerRow, run: func() (result, error) {
+			return r.exec(ctx, scanDir, filepath.Join(tmp, "walker"), scanDir)
+		}, check: func(res result) error {
+			return checkWalker(res, listed)
+		}},
+		step{name: "scan: lock --offline", run: il(scanDir, "lock", "--offline"), check: func(res result) error {
+			if err := checkNoRequest(res); err != nil {
+				return err
+			}
+			return checkLock(res, true, -1, scanRefs)
+		}},
+		step{name: "scan: verify --offline", run: il(scanDir, "verify", "--offline"), check: checkNoRequest},
+	)
+	rows := make([]*row, len(steps))
+	for i, s := range steps {
+		rows[i] = &row{name: s.name, network: s.network}
+	}
+	for range c.runs {
+		for _, f := range []string{monoLock, filepath.Join(scanDir, "images.lock"), filepath.Join(mono, dockerLockFile)} {
+			if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
 				return err
 			}
 		}
 		for i, s := range steps {
-			if s.faulty {
-				if err := os.Remove(filepath.Join(s.dir, "images.lock")); err != nil {
-					return err
-				}
-				px.setFaults(c.faults)
-			}
-			res, err := r.run(ctx, s.dir, s.args...)
-			px.setFaults(faults{})
+			res, err := s.run()
 			if err != nil {
-				return fmt.Errorf("%s: %w", rows[i].name, err)
+				return fmt.Errorf("%s: %w", s.name, err)
 			}
 			if s.check != nil {
 				if err := s.check(res); err != nil {
-					return fmt.Errorf("%s: %w", rows[i].name, err)
+					return fmt.Errorf("%s: %w", s.name, err)
 				}
 			}
 			rows[i].results = append(rows[i].results, res)
@@ -225,19 +240,30 @@ func bench(ctx context.Context, c config, w io.Writer) error {
 	if c.world == worldToken {
 		printTokens(w, rows)
 	}
+	printRatios(w, rows, c.world)
 	fmt.Fprintf(w, "\nload average after: %s\n", loadavg())
 	return nil
 }
 
-// runner runs the built binary and reads the proxy's counters around it.
+// step is one run of a binary in each repetition, and what its result
+// must pass.
+type step struct {
+	name    string
+	network bool // a run that talks to the registry
+	run     func() (result, error)
+	check   func(result) error // nil: no check
+}
+
+// runner runs binaries and reads the proxy's counters around each run.
 type runner struct {
-	bin  string
 	px   *proxy
 	jobs int
 	env  []string
 }
 
-func (r runner) run(ctx context.Context, dir string, args ...string) (result, error) {
+// imagelock runs the imagelock binary bin in dir (-C), with the bench's
+// --jobs and lock's JSON output.
+func (r runner) imagelock(ctx context.Context, bin, dir string, args ...string) (result, error) {
 	args = append(args, "-C", dir)
 	if r.jobs > 0 && !slices.Contains(args, "--offline") && args[0] != "list" {
 		args = append(args, "--jobs", strconv.Itoa(r.jobs))
@@ -245,7 +271,14 @@ func (r runner) run(ctx context.Context, dir string, args ...string) (result, er
 	if args[0] == "lock" {
 		args = append(args, "--format", "json")
 	}
-	cmd := exec.CommandContext(ctx, r.bin, args...)
+	return r.exec(ctx, dir, bin, args...)
+}
+
+// exec runs bin in dir through a spawner, so that its CPU time and peak
+// RSS are its own, and counts the requests the proxy saw meanwhile.
+func (r runner) exec(ctx context.Context, dir, bin string, args ...string) (result, error) {
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = dir
 	cmd.Env = r.env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -257,15 +290,15 @@ func (r runner) run(ctx context.Context, dir string, args ...string) (result, er
 	start := time.Now()
 	err = cmd.Run()
 	wall := time.Since(start)
-	counts, pings, inflight, injected, scopes := r.px.reset()
+	t := r.px.reset()
 	u, uErr := peak()
 	if err != nil {
-		return result{}, fmt.Errorf("running imagelock %s: %v\n%s", strings.Join(args, " "), err, tail(stderr.String(), 10))
+		return result{}, fmt.Errorf("running %s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, tail(stderr.String(), 10))
 	}
 	if uErr != nil {
 		return result{}, uErr
 	}
-	return result{wall: wall, usage: u, stdout: stdout.Bytes(), counts: counts, pings: pings, peak: inflight, injected: injected, scopes: scopes}, nil
+	return result{wall: wall, usage: u, stdout: stdout.Bytes(), tally: t}, nil
 }
 
 // checkLock reads lock --format json and checks it found every reference
@@ -352,7 +385,7 @@ func printTable(w io.Writer, rows []*row, latency time.Duration, keys int) {
 	for _, k := range kinds {
 		fmt.Fprintf(tw, "%s\t", k)
 	}
-	fmt.Fprint(tw, "in flight\tHEAD/key\tpeak RSS\t\n")
+	fmt.Fprint(tw, "in flight\tconns\tHEAD/key\tpeak RSS\t\n")
 	for _, r := range rows {
 		last := r.results[len(r.results)-1]
 		wall := median(r.results, func(x result) int64 { return int64(x.wall) })
@@ -366,7 +399,7 @@ func printTable(w io.Writer, rows []*row, latency time.Duration, keys int) {
 		for _, k := range kinds {
 			fmt.Fprintf(tw, "%d\t", last.counts[k])
 		}
-		fmt.Fprintf(tw, "%d\t%.2f\t%.1f MB\t\n", last.peak, float64(last.counts[kindHead])/float64(keys), float64(rss)/1024)
+		fmt.Fprintf(tw, "%d\t%d\t%.2f\t%.1f MB\t\n", last.peak, last.conns, float64(last.counts[kindHead])/float64(keys), float64(rss)/1024)
 	}
 	tw.Flush()
 }

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -43,6 +44,8 @@ func TestBench(t *testing.T) {
 		"lock (nothing new)",
 		"scan: verify --offline",
 		"lock (faults): 4 faults injected: 2 × 429 (Retry-After: 1), 1 × 503, 1 dropped connections",
+		"imagelock verify / the floor (",
+		"imagelock list / the minimal walker: wall ",
 	} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout.String())
@@ -147,9 +150,9 @@ func TestProxyTokens(t *testing.T) {
 			t.Errorf("HEAD %s with %q: %s, want %d", tc.path, tc.token, resp.Status, tc.want)
 		}
 	}
-	counts, _, _, _, scopes := p.reset()
-	if counts[kindToken] != 1 || scopes != 2 {
-		t.Errorf("%d token requests for %d scopes, want 1 for 2", counts[kindToken], scopes)
+	got := p.reset()
+	if got.counts[kindToken] != 1 || got.scopes != 2 {
+		t.Errorf("%d token requests for %d scopes, want 1 for 2", got.counts[kindToken], got.scopes)
 	}
 }
 
@@ -162,6 +165,7 @@ func TestRunRefusesBadFlags(t *testing.T) {
 		"negative wait":  {"-latency", "-1s"},
 		"negative fault": {"-fault-503", "-1"},
 		"unknown world":  {"-world", "moon"},
+		"no docker-lock": {"-docker-lock", "/nonexistent/docker-lock"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -210,7 +214,7 @@ func TestCheckNoRequest(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if err := checkNoRequest(result{counts: tc.counts}); (err == nil) != tc.ok {
+			if err := checkNoRequest(result{tally: tally{counts: tc.counts}}); (err == nil) != tc.ok {
 				t.Errorf("checkNoRequest = %v, want ok %t", err, tc.ok)
 			}
 		})
@@ -301,12 +305,12 @@ func TestProxyFaults(t *testing.T) {
 			t.Errorf("retrying HEAD %s: %v %v, want 200 OK", url, resp, err)
 		}
 	}
-	counts, _, _, injected, _ := p.reset()
+	got := p.reset()
 	wantInjected := map[injection]int{{fault429, kindHead}: 1, {fault503, kindHead}: 1, {faultDrop, kindHead}: 1}
-	if diff := cmp.Diff(wantInjected, injected); diff != "" {
+	if diff := cmp.Diff(wantInjected, got.injected); diff != "" {
 		t.Errorf("injected (-want +got):\n%s", diff)
 	}
-	if n := counts[kindHead]; n != 8 {
+	if n := got.counts[kindHead]; n != 8 {
 		t.Errorf("%d HEADs counted, want 8", n)
 	}
 }
@@ -329,9 +333,111 @@ func TestCheckFaults(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			err := checkFaults(result{counts: tc.counts, pings: pings, injected: injected}, 10, 2, hosts)
+			err := checkFaults(result{tally: tally{counts: tc.counts, pings: pings, injected: injected}}, 10, 2, hosts)
 			if (err == nil) != tc.ok {
 				t.Errorf("checkFaults = %v, want ok %t", err, tc.ok)
+			}
+		})
+	}
+}
+
+func TestCheckFloor(t *testing.T) {
+	t.Parallel()
+	hosts := []string{"127.0.0.1:1", "localhost:1"}
+	pings := map[string]int{"127.0.0.1:1": 1, "localhost:1": 1}
+	for _, tc := range []struct {
+		name   string
+		counts map[string]int
+		pings  map[string]int
+		stdout string
+		tokens int
+		ok     bool
+	}{
+		{"plain", map[string]int{kindPing: 2, kindHead: 10}, pings, "10\n", 0, true},
+		{"tokens", map[string]int{kindPing: 2, kindHead: 10, kindToken: 3}, pings, "10\n", 3, true},
+		{"a token too many", map[string]int{kindPing: 2, kindHead: 10, kindToken: 4}, pings, "10\n", 3, false},
+		{"no token", map[string]int{kindPing: 2, kindHead: 10}, pings, "10\n", 3, false},
+		{"a HEAD asked twice", map[string]int{kindPing: 2, kindHead: 11}, pings, "10\n", 0, false},
+		{"a manifest GET", map[string]int{kindPing: 2, kindHead: 10, kindManifest: 1}, pings, "10\n", 0, false},
+		{"two pings to one name", map[string]int{kindPing: 2, kindHead: 10}, map[string]int{"127.0.0.1:1": 2}, "10\n", 0, false},
+		{"a key not verified", map[string]int{kindPing: 2, kindHead: 10}, pings, "9\n", 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := checkFloor(result{stdout: []byte(tc.stdout), tally: tally{counts: tc.counts, pings: tc.pings}}, 10, hosts, tc.tokens)
+			if (err == nil) != tc.ok {
+				t.Errorf("checkFloor = %v, want ok %t", err, tc.ok)
+			}
+		})
+	}
+}
+
+// floorTokens counts token requests per registry name: 60 repositories
+// on a name take two requests of up to 32 scopes.
+func TestFloorTokens(t *testing.T) {
+	t.Parallel()
+	imgs := plan(120, []string{"a", "b"})
+	if n := floorTokens(worldPlain, imgs); n != 0 {
+		t.Errorf("plain world: %d token requests, want 0", n)
+	}
+	repos := map[string]map[string]bool{}
+	for _, m := range imgs {
+		if repos[m.host] == nil {
+			repos[m.host] = map[string]bool{}
+		}
+		repos[m.host][m.repo] = true
+	}
+	if len(repos["a"]) != 60 || len(repos["b"]) != 60 {
+		t.Fatalf("plan(120) has %d and %d repositories per name, want 60 each", len(repos["a"]), len(repos["b"]))
+	}
+	if n := floorTokens(worldToken, imgs); n != 4 {
+		t.Errorf("token world: %d token requests for 2 × 60 repositories, want 4", n)
+	}
+}
+
+func TestCheckWalker(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		stdout string
+		ok     bool
+	}{{"400\n", true}, {"399\n", false}, {"", false}, {"four hundred", false}} {
+		if err := checkWalker(result{stdout: []byte(tc.stdout)}, 400); (err == nil) != tc.ok {
+			t.Errorf("checkWalker(%q) = %v, want ok %t", tc.stdout, err, tc.ok)
+		}
+	}
+}
+
+// checkDockerLock reads docker-lock's lock (name, tag and a digest
+// without its algorithm, per Dockerfile) and wants every key once.
+func TestCheckDockerLock(t *testing.T) {
+	t.Parallel()
+	imgs := plan(3, []string{"127.0.0.1:1"})
+	for i := range imgs {
+		imgs[i].digest.Algorithm = "sha256"
+		imgs[i].digest.Hex = strings.Repeat(strconv.Itoa(i), 64)
+	}
+	entry := func(m image, hex string) string {
+		return fmt.Sprintf(`{"name": %q, "tag": %q, "digest": %q}`, m.host+"/"+m.repo, m.tag, hex)
+	}
+	all := fmt.Sprintf(`{"dockerfiles": {"a/Dockerfile": [%s, %s], "b/Dockerfile": [%s, %s]}}`,
+		entry(imgs[0], imgs[0].digest.Hex), entry(imgs[1], imgs[1].digest.Hex), entry(imgs[2], imgs[2].digest.Hex), entry(imgs[0], imgs[0].digest.Hex))
+	for _, tc := range []struct {
+		name, lock string
+		ok         bool
+	}{
+		{"every key", all, true},
+		{"a key missing", fmt.Sprintf(`{"dockerfiles": {"a/Dockerfile": [%s, %s]}}`, entry(imgs[0], imgs[0].digest.Hex), entry(imgs[1], imgs[1].digest.Hex)), false},
+		{"a wrong digest", fmt.Sprintf(`{"dockerfiles": {"a/Dockerfile": [%s, %s, %s]}}`, entry(imgs[0], imgs[0].digest.Hex), entry(imgs[1], imgs[1].digest.Hex), entry(imgs[2], imgs[0].digest.Hex)), false},
+		{"not JSON", "[", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := filepath.Join(t.TempDir(), dockerLockFile)
+			if err := os.WriteFile(p, []byte(tc.lock), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := checkDockerLock(p, imgs); (err == nil) != tc.ok {
+				t.Errorf("checkDockerLock = %v, want ok %t", err, tc.ok)
 			}
 		})
 	}

@@ -3,7 +3,11 @@
 // an internet round trip to every request, a re-lock with nothing new
 // (which must make no request), and an offline scan of a large tree.
 //
-//	go run ./bench [-keys 600 -files 450 -latency 50ms -scan-files 10000 -world plain|token|tls]
+//	go run ./bench [-keys 600 -files 450 -latency 50ms -scan-files 10000 -world plain|token|tls] [-docker-lock PATH]
+//
+// Beside imagelock it runs yardsticks: a client that makes only the
+// requests verify needs (the network floor), a minimal program that
+// walks and matches the scan tree, and docker-lock when given its path.
 //
 // A cold lock also runs through faults (429 with Retry-After, 503,
 // dropped connections) and must write the same lock as a clean one.
@@ -16,6 +20,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"time"
 )
 
@@ -29,6 +34,8 @@ type config struct {
 	jobs      int           // imagelock --jobs; 0 is its default
 	faults    faults        // injected into the "lock (faults)" run
 	world     string        // worldPlain, worldToken or worldTLS
+
+	dockerLock string // docker-lock's binary: run it beside imagelock ("": don't)
 }
 
 // The registry worlds the bench can run in.
@@ -69,8 +76,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&c.faults.unavailable, "fault-503", 20, "in the faults run, answer 1 in `N` manifest requests 503 (0: never)")
 	fs.IntVar(&c.faults.drop, "fault-drop", 50, "in the faults run, drop the connection of 1 in `N` manifest requests (0: never)")
 	fs.StringVar(&c.world, "world", worldPlain, "the registry's `world`: plain, token (a token server in front) or tls (HTTP/2 over TLS)")
+	fs.StringVar(&c.dockerLock, "docker-lock", "", "also run docker-lock (v0.8.10) from `path` on the same tree, proxy and world")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if c.dockerLock != "" {
+		abs, err := filepath.Abs(c.dockerLock)
+		if err == nil {
+			_, err = os.Stat(abs)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "bench: -docker-lock: %v\n", err)
+			return 2
+		}
+		c.dockerLock = abs
 	}
 	if _, ok := worlds[c.world]; !ok {
 		fmt.Fprintf(stderr, "bench: -world %q: want plain, token or tls\n", c.world)

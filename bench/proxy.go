@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -53,25 +54,52 @@ type proxy struct {
 	tokens  bool // the token world: a bearer token per repository, from /token
 
 	mu       sync.Mutex
-	counts   map[string]int
-	pings    map[string]int
+	tally    // since the last reset
 	inflight int
-	peak     int // most requests in flight at once
 	faults   faults
 	seen     map[string]bool // manifest requests by method, host and path
+}
+
+// tally is what the proxy counts of a run.
+type tally struct {
+	counts   map[string]int // requests by kind
+	pings    map[string]int // by registry host
+	peak     int            // most requests in flight at once
 	injected map[injection]int
 	scopes   int // repository scopes the token requests asked for
+	conns    int // connections opened, those that never sent a request included
+}
+
+func newTally() tally {
+	return tally{counts: map[string]int{}, pings: map[string]int{}, injected: map[injection]int{}}
 }
 
 func newProxy(target *url.URL, latency time.Duration, tokens bool) *proxy {
+	next := httputil.NewSingleHostReverseProxy(target)
+	// Keep the connections to the registry: the default transport keeps
+	// 2 idle, so hundreds of requests at once opened a connection each
+	// (and left as many ports in TIME_WAIT), CPU the proxy took from the
+	// client measured.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 0, 1024
+	next.Transport = tr
 	return &proxy{
-		latency:  latency,
-		tokens:   tokens,
-		next:     httputil.NewSingleHostReverseProxy(target),
-		counts:   map[string]int{},
-		pings:    map[string]int{},
-		seen:     map[string]bool{},
-		injected: map[injection]int{},
+		latency: latency,
+		tokens:  tokens,
+		next:    next,
+		tally:   newTally(),
+		seen:    map[string]bool{},
+	}
+}
+
+// connState counts the connections clients open: set it as the server's
+// ConnState. It sees those the server refuses before any request (a TLS
+// handshake sent to a plain HTTP port), which no count of requests shows.
+func (p *proxy) connState(_ net.Conn, s http.ConnState) {
+	if s == http.StateNew {
+		p.mu.Lock()
+		p.conns++
+		p.mu.Unlock()
 	}
 }
 
@@ -198,13 +226,13 @@ func hits(n, every, offset int) bool {
 
 // reset zeroes the counters, forgets the requests seen, and returns what
 // the counters held.
-func (p *proxy) reset() (counts, pings map[string]int, peak int, injected map[injection]int, scopes int) {
+func (p *proxy) reset() tally {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	counts, pings, peak, injected, scopes = p.counts, p.pings, p.peak, p.injected, p.scopes
-	p.counts, p.pings, p.peak, p.injected, p.scopes = map[string]int{}, map[string]int{}, 0, map[injection]int{}, 0
+	t := p.tally
+	p.tally = newTally()
 	p.seen = map[string]bool{}
-	return counts, pings, peak, injected, scopes
+	return t
 }
 
 func classify(r *http.Request) string {
