@@ -42,6 +42,11 @@ type hostAuth struct {
 type repoAuth struct {
 	repo  name.Repository
 	ready chan struct{} // closed once rt or err is set
+	// batch, while a handshake has the repository in its batch, is
+	// closed when that handshake ends: its waiters need no other
+	// wake-up (thousands of them, woken at every handshake's end, cost
+	// more than the handshakes).
+	batch chan struct{}
 	rt    http.RoundTripper
 	err   error
 }
@@ -61,6 +66,17 @@ func (r *Registry) pull(ctx context.Context, ref name.Reference, host string, f 
 		return err
 	}
 	return r.do(ctx, host, func(ctx context.Context) error { return f(ctx, p) })
+}
+
+// Authorize makes the handshake of repository nm (Authorizer).
+func (r *Registry) Authorize(ctx context.Context, nm string) {
+	ref, host, err := r.target(Key{Name: nm, Tag: "latest"}, nil)
+	if err != nil {
+		return
+	}
+	// The handshake's outcome is kept for the repository's requests,
+	// which report it.
+	_, _ = r.transportFor(ctx, ref.Context(), host)
 }
 
 // transportFor returns the transport that carries repo's credentials, from
@@ -92,7 +108,10 @@ func (r *Registry) transportFor(ctx context.Context, repo name.Repository, host 
 		default:
 		}
 		batch := a.take(ra)
-		changed := a.changed
+		wake := a.changed
+		if ra.batch != nil {
+			wake = ra.batch
+		}
 		a.mu.Unlock()
 		if batch != nil {
 			if err := r.handshake(ctx, h, host, batch); err != nil {
@@ -102,7 +121,7 @@ func (r *Registry) transportFor(ctx context.Context, repo name.Repository, host 
 		}
 		select {
 		case <-ra.ready:
-		case <-changed:
+		case <-wake:
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-h.dead.Done():
@@ -129,7 +148,7 @@ func (a *hostAuth) take(ra *repoAuth) []*repoAuth {
 			return nil
 		}
 		a.inFlight++
-		return []*repoAuth{ra}
+		return enlist([]*repoAuth{ra}, make(chan struct{}))
 	}
 	if len(a.pending) == 0 || a.inFlight > 0 && (!a.exchanged || len(a.pending) < maxScopes) {
 		return nil
@@ -138,6 +157,15 @@ func (a *hostAuth) take(ra *repoAuth) []*repoAuth {
 	batch := a.pending[:n:n]
 	a.pending = a.pending[n:]
 	a.inFlight++
+	return enlist(batch, make(chan struct{}))
+}
+
+// enlist puts the repositories of a handshake's batch under its done
+// channel.
+func enlist(batch []*repoAuth, done chan struct{}) []*repoAuth {
+	for _, ra := range batch {
+		ra.batch = done
+	}
 	return batch
 }
 
@@ -174,7 +202,7 @@ func (r *Registry) handshake(ctx context.Context, h *hostState, host string, bat
 		a.mu.Lock()
 		if !a.single {
 			n := min(len(a.pending), maxScopes-len(batch))
-			batch = append(batch, a.pending[:n]...)
+			batch = append(batch, enlist(a.pending[:n], batch[0].batch)...)
 			a.pending = a.pending[n:]
 		}
 		a.mu.Unlock()
@@ -190,6 +218,10 @@ func (r *Registry) handshake(ctx context.Context, h *hostState, host string, bat
 	a.exchanged = true
 	close(a.changed)
 	a.changed = make(chan struct{})
+	close(batch[0].batch)
+	for _, ra := range batch {
+		ra.batch = nil
+	}
 	switch {
 	case ctx.Err() != nil || refused:
 		a.single = a.single || refused

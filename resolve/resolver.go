@@ -23,6 +23,17 @@ type Resolver interface {
 	Tags(ctx context.Context, name string) ([]string, error)
 }
 
+// Authorizer is a Resolver whose requests to a repository need a
+// handshake first (a token). Authorize makes the handshake of repository
+// name, as its first request would, and returns once it is done; what
+// went wrong is that request's to report. A caller that bounds its
+// requests calls it before it takes a slot: the tokens of every
+// repository it will ask about are then asked for together, in a few
+// requests, while the slots are busy, instead of a few at a time.
+type Authorizer interface {
+	Authorize(ctx context.Context, name string)
+}
+
 // Descriptor is what a HEAD tells of a tag.
 type Descriptor struct {
 	Digest v1.Hash

@@ -307,3 +307,25 @@ func TestTokenRefusedCredentials(t *testing.T) {
 		t.Errorf("%d token requests, want at most 2 (one per batch of %d)", n, maxScopes)
 	}
 }
+
+// Authorize makes a repository's handshake ahead of its requests: the
+// token is asked for once, and the HEAD that follows asks for none.
+func TestAuthorize(t *testing.T) {
+	t.Parallel()
+	reg := newTestRegistry(t, tokenAuth)
+	d := reg.pushImage(t, "a", "1")
+	r := newRegistry(testOptions(), retryPolicy{attempts: 1})
+	ctx := ctxFor(t)
+	k := reg.key("a", "1")
+	r.Authorize(ctx, k.Name)
+	if n := reg.count.get("token"); n != 1 {
+		t.Errorf("Authorize made %d token requests, want 1", n)
+	}
+	got, err := r.Head(ctx, k)
+	if err != nil || got.Digest != d {
+		t.Fatalf("Head = %v, %v; want %s", got, err, d)
+	}
+	if n, h := reg.count.get("token"), reg.count.get("HEAD manifest"); n != 1 || h != 1 {
+		t.Errorf("after the HEAD: %d token requests and %d HEADs, want 1 and 1", n, h)
+	}
+}

@@ -225,6 +225,11 @@ func (l *lookups) start(k lookupKey) *lookup {
 	l.m[k] = lk
 	go func() {
 		defer close(lk.done)
+		if a, ok := l.r.(resolve.Authorizer); ok {
+			// A token comes from the token server, not the registry:
+			// waiting for it holds no slot.
+			a.Authorize(l.ctx, k.key.Name)
+		}
 		select {
 		case l.sem <- struct{}{}:
 		case <-l.ctx.Done():

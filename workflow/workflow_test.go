@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -692,5 +693,55 @@ func TestVerifyRepublished(t *testing.T) {
 				t.Errorf("requests = %d with %d GETs of the new index, want %d with %d", n, g, want, tc.gets)
 			}
 		})
+	}
+}
+
+// authorizing is a resolver with a handshake per repository whose HEADs
+// wait until every repository of the run has had its handshake.
+type authorizing struct {
+	*resolve.Fake
+	want       int
+	mu         sync.Mutex
+	authorized map[string]bool
+	all        chan struct{}
+}
+
+func (a *authorizing) Authorize(_ context.Context, name string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.authorized[name] = true
+	if len(a.authorized) == a.want {
+		close(a.all)
+	}
+}
+
+func (a *authorizing) Head(ctx context.Context, k resolve.Key) (resolve.Descriptor, error) {
+	select {
+	case <-a.all:
+		return a.Fake.Head(ctx, k)
+	case <-time.After(5 * time.Second):
+		return resolve.Descriptor{}, fmt.Errorf("%s: HEAD before every repository's handshake", k)
+	}
+}
+
+// The lookups make each repository's handshake (a token) before they take
+// one of their slots: with one slot, the HEAD that holds it must not wait
+// for the handshakes of the others.
+func TestHandshakesHoldNoSlot(t *testing.T) {
+	t.Parallel()
+	f := &resolve.Fake{}
+	files := map[string]string{}
+	for i := range 5 {
+		image := fmt.Sprintf("registry.example/app%d:1", i)
+		f.SetImage(key(image), digest(t, strconv.Itoa(i)))
+		files[fmt.Sprintf("s%d/Dockerfile", i)] = "FROM " + image + "\n"
+	}
+	r := &authorizing{Fake: f, want: 5, authorized: map[string]bool{}, all: make(chan struct{})}
+	res, err := workflow.Lock(context.Background(), workflow.Options{Dir: tree(t, files), Resolver: r, Jobs: 1}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Refs != 5 {
+		t.Errorf("lock = %+v, want 5 references", res)
 	}
 }
