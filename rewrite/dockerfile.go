@@ -251,6 +251,17 @@ func sameTexts(words []word, vs []string) bool {
 	return true
 }
 
+// expand is the shell lexer's ProcessWordWithMatches, but for a word it
+// would give back as it is (most image names): one with no variable,
+// quote, heredoc or escape character, and valid UTF-8 (the lexer's
+// scanner writes U+FFFD for a stray byte).
+func (d *dockerfile) expand(text string, env shell.EnvGetter) (shell.ProcessWordResult, error) {
+	if !strings.ContainsAny(text, "$<'\"") && !strings.ContainsRune(text, d.escape) && utf8.ValidString(text) {
+		return shell.ProcessWordResult{Result: text}, nil
+	}
+	return d.lex.ProcessWordWithMatches(text, env)
+}
+
 // lexError is the shell lexer's error on text without the text, which
 // the message around it already quotes.
 func lexError(err error, text string) string {
@@ -274,7 +285,7 @@ func (d *dockerfile) from(n *parser.Node, in instr) error {
 	}
 	tok := words[0]
 	line := d.lineAt(in.line, tok.start)
-	res, err := d.lex.ProcessWordWithMatches(tok.text, d)
+	res, err := d.expand(tok.text, d)
 	if err != nil {
 		// A template's placeholder (${templateOption:imageVariant}) is no
 		// variable a build expands.
@@ -519,7 +530,7 @@ func (d *dockerfile) arg(in instr) error {
 			}
 			continue
 		}
-		res, err := d.lex.ProcessWordWithMatches(val, d)
+		res, err := d.expand(val, d)
 		if err != nil {
 			d.warn(d.lineAt(in.line, w.start), fmt.Sprintf("ARG %s cannot be expanded (%s): left without a value", w.text, lexError(err, val)))
 			d.globals[key] = &globalArg{}
@@ -563,7 +574,7 @@ func (d *dockerfile) flagImage(line logicalLine, f word, prefix, value, what str
 		return
 	}
 	lineNo := d.lineAt(line, f.start)
-	if res, err := d.lex.ProcessWordWithMatches(value, shell.EnvsFromSlice(nil)); err != nil || res.Result != value {
+	if res, err := d.expand(value, shell.EnvsFromSlice(nil)); err != nil || res.Result != value {
 		d.warn(lineNo, fmt.Sprintf("%s=%s: buildkit expands no variables there; name a stage instead", what, value))
 		return
 	}

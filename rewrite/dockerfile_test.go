@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
 
 	"github.com/imagelock/imagelock/internal/fileerr"
 )
@@ -348,5 +349,29 @@ func TestErrorsQuoteABoundedText(t *testing.T) {
 	w := Warning{File: "f", Line: 1, Msg: strings.Repeat("é", fileerr.MaxMessage)}
 	if s := w.String(); len(s) > 2*fileerr.MaxMessage || !strings.Contains(s, "bytes more)") || !utf8.ValidString(s) {
 		t.Errorf("warning of %d bytes (valid UTF-8: %v)", len(s), utf8.ValidString(s))
+	}
+}
+
+// expand gives what buildkit's lexer gives, for the words it answers
+// itself and for those it hands on.
+func TestExpandIsTheLexers(t *testing.T) {
+	t.Parallel()
+	env := shell.EnvsFromSlice([]string{"BASE=alpine", "TAG=3.20"})
+	words := []string{
+		"", "alpine", "alpine:3.20", "ghcr.io/o/r:v1@sha256:" + strings.Repeat("a", 64), "naïve:1",
+		"$BASE", "${BASE}:${TAG}", "${UNSET:-x}", "'quoted'", `"double"`, `a\b`, "a`b", "a<<b", "a<b",
+		"bad\xffbyte", "tab\there", "a b",
+	}
+	for _, escape := range []rune{'\\', '`'} {
+		d := &dockerfile{escape: escape, lex: shell.NewLex(escape)}
+		for _, w := range words {
+			got, gotErr := d.expand(w, env)
+			want, wantErr := shell.NewLex(escape).ProcessWordWithMatches(w, env)
+			if got.Result != want.Result || (gotErr == nil) != (wantErr == nil) ||
+				len(got.Matched) != len(want.Matched) || len(got.Unmatched) != len(want.Unmatched) {
+				t.Errorf("escape %q, %q: expand = %q %v %v, %v; the lexer's = %q %v %v, %v", escape, w,
+					got.Result, got.Matched, got.Unmatched, gotErr, want.Result, want.Matched, want.Unmatched, wantErr)
+			}
+		}
 	}
 }
