@@ -253,14 +253,22 @@ func sameTexts(words []word, vs []string) bool {
 
 // expand is the shell lexer's ProcessWordWithMatches, but for a word it
 // would give back as it is (most image names): one with no variable,
-// quote, heredoc or escape character, and valid UTF-8 (the lexer's
-// scanner writes U+FFFD for a stray byte).
+// quote, heredoc or escape character. A word that is not valid UTF-8 is
+// an error.
 func (d *dockerfile) expand(text string, env shell.EnvGetter) (shell.ProcessWordResult, error) {
-	if !strings.ContainsAny(text, "$<'\"") && !strings.ContainsRune(text, d.escape) && utf8.ValidString(text) {
+	if !utf8.ValidString(text) {
+		// The lexer's scanner would print a complaint of its own to
+		// stderr, with no file or line, and make U+FFFD of the byte:
+		// no image is named so.
+		return shell.ProcessWordResult{}, errNotUTF8
+	}
+	if !strings.ContainsAny(text, "$<'\"") && !strings.ContainsRune(text, d.escape) {
 		return shell.ProcessWordResult{Result: text}, nil
 	}
 	return d.lex.ProcessWordWithMatches(text, env)
 }
+
+var errNotUTF8 = errors.New("not valid UTF-8")
 
 // lexError is the shell lexer's error on text without the text, which
 // the message around it already quotes.
