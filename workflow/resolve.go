@@ -174,7 +174,13 @@ func placeUnresolved(err error, groups []*group) error {
 type lookups struct {
 	ctx context.Context
 	r   resolve.Resolver
-	sem chan struct{}
+	// work hands a lookup to an idle worker; at most jobs workers run,
+	// each started when a lookup finds none idle. A worker keeps its
+	// stack, grown deep in the HTTP path, for the next lookup: a
+	// goroutine per request grew one anew each time.
+	work    chan func()
+	jobs    int
+	workers int // started; under mu
 	// afterHead, when set, sees each tag's answer before anyone waiting
 	// does: it may start the lookups that follow from it.
 	afterHead func(resolve.Key, resolve.Descriptor)
@@ -211,7 +217,7 @@ func (e *env) newLookups(ctx context.Context) (l *lookups, stop func()) {
 		return nil, func() {}
 	}
 	ctx, stop = context.WithCancel(ctx)
-	return &lookups{ctx: ctx, r: e.Resolver, sem: make(chan struct{}, e.Jobs), m: map[lookupKey]*lookup{}}, stop
+	return &lookups{ctx: ctx, r: e.Resolver, work: make(chan func()), jobs: e.Jobs, m: map[lookupKey]*lookup{}}, stop
 }
 
 // start begins the lookup of k unless it has begun.
@@ -224,32 +230,65 @@ func (l *lookups) start(k lookupKey) *lookup {
 	lk := &lookup{done: make(chan struct{})}
 	l.m[k] = lk
 	go func() {
-		defer close(lk.done)
 		if a, ok := l.r.(resolve.Authorizer); ok {
 			// A token comes from the token server, not the registry:
-			// waiting for it holds no slot.
+			// waiting for it holds no worker.
 			a.Authorize(l.ctx, k.key.Name)
 		}
-		select {
-		case l.sem <- struct{}{}:
-		case <-l.ctx.Done():
+		l.run(func() {
+			defer close(lk.done)
+			switch k.op {
+			case opHead:
+				lk.desc, lk.err = l.r.Head(l.ctx, k.key)
+			case opExists:
+				lk.err = l.r.Exists(l.ctx, k.key.Name, k.digest)
+			case opPlatforms:
+				lk.platforms, lk.err = l.r.Platforms(l.ctx, k.key.Name, k.digest)
+			}
+			if k.op == opHead && lk.err == nil && l.afterHead != nil {
+				l.afterHead(k.key, lk.desc)
+			}
+		}, func() {
 			lk.err = l.ctx.Err()
-			return
-		}
-		switch k.op {
-		case opHead:
-			lk.desc, lk.err = l.r.Head(l.ctx, k.key)
-		case opExists:
-			lk.err = l.r.Exists(l.ctx, k.key.Name, k.digest)
-		case opPlatforms:
-			lk.platforms, lk.err = l.r.Platforms(l.ctx, k.key.Name, k.digest)
-		}
-		<-l.sem
-		if k.op == opHead && lk.err == nil && l.afterHead != nil {
-			l.afterHead(k.key, lk.desc)
-		}
+			close(lk.done)
+		})
 	}()
 	return lk
+}
+
+// run hands f to an idle worker, or a new one while fewer than jobs run,
+// else waits for one; cancel runs instead once the lookups are stopped.
+func (l *lookups) run(f, cancel func()) {
+	select {
+	case l.work <- f:
+		return
+	default:
+	}
+	l.mu.Lock()
+	if l.workers < l.jobs {
+		l.workers++
+		l.mu.Unlock()
+		go l.worker(f)
+		return
+	}
+	l.mu.Unlock()
+	select {
+	case l.work <- f:
+	case <-l.ctx.Done():
+		cancel()
+	}
+}
+
+// worker runs f, then the lookups handed to it, until they are stopped.
+func (l *lookups) worker(f func()) {
+	for {
+		f()
+		select {
+		case f = <-l.work:
+		case <-l.ctx.Done():
+			return
+		}
+	}
 }
 
 // head starts the HEAD of a tag.

@@ -745,3 +745,44 @@ func TestHandshakesHoldNoSlot(t *testing.T) {
 		t.Errorf("lock = %+v, want 5 references", res)
 	}
 }
+
+// inFlight is a resolver that counts its HEADs in flight.
+type inFlight struct {
+	*resolve.Fake
+	mu       sync.Mutex
+	now, max int
+}
+
+func (c *inFlight) Head(ctx context.Context, k resolve.Key) (resolve.Descriptor, error) {
+	c.mu.Lock()
+	c.now++
+	c.max = max(c.max, c.now)
+	c.mu.Unlock()
+	time.Sleep(5 * time.Millisecond)
+	c.mu.Lock()
+	c.now--
+	c.mu.Unlock()
+	return c.Fake.Head(ctx, k)
+}
+
+// Jobs bounds the lookups in flight, whatever the number of keys.
+func TestJobsBoundLookups(t *testing.T) {
+	t.Parallel()
+	f := &resolve.Fake{}
+	files := map[string]string{}
+	for i := range 24 {
+		image := fmt.Sprintf("registry.example/app%d:1", i)
+		f.SetImage(key(image), digest(t, string("0123456789abcdef"[i%16])))
+		files[fmt.Sprintf("s%02d/Dockerfile", i)] = "FROM " + image + "\n"
+	}
+	c := &inFlight{Fake: f}
+	if _, err := workflow.Lock(context.Background(), workflow.Options{Dir: tree(t, files), Resolver: c, Jobs: 3}, false); err != nil {
+		t.Fatal(err)
+	}
+	if c.max > 3 || c.max == 0 {
+		t.Errorf("%d HEADs in flight at most, want 1 to 3 (Jobs)", c.max)
+	}
+	if n := f.HeadCalls(key("registry.example/app7:1")); n != 1 {
+		t.Errorf("app7:1 HEADed %d times, want once", n)
+	}
+}
