@@ -267,7 +267,7 @@ func Parse(filename string, data []byte) (*File, error) {
 		if !validName.MatchString(t.Name) {
 			bad("name", "", "entry has an invalid name %q", t.Name)
 		}
-		if t.Tag != "" && !validTag.MatchString(t.Tag) {
+		if t.Tag != "" && (len(t.Tag) > maxTag || !validTag.MatchString(t.Tag)) {
 			bad("tag", "", "entry %s has an invalid tag %q", t.Name, t.Tag)
 		}
 		for _, src := range t.Sources {
@@ -341,13 +341,17 @@ func parseSignature(t imageTOML, bad func(key, next, format string, args ...any)
 // thousands of instructions (18 ms and 1.4 MB at every start).
 const maxSigner = len("keyless:") + 1000 + 1 + 1000
 
+// maxTag is the longest tag the distribution spec allows, checked apart
+// from validTag for the same reason (3 ms and 160 KB at every start).
+const maxTag = 128
+
 // What a lock's names, tags and platforms may hold: the characters of
 // image references and nothing else, so that no control character (an
 // ANSI escape, a line break starting "::error") reaches a terminal or a
 // CI log from a lock edited in a pull request.
 var (
 	validName     = regexp.MustCompile(`^[A-Za-z0-9._-]+(:[0-9]+)?(/[a-z0-9._-]+)+$`)
-	validTag      = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	validTag      = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
 	validPlatform = regexp.MustCompile(`^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){1,2}(:[A-Za-z0-9_.-]+)?$`)
 	validSigner   = regexp.MustCompile(`^(key:sha256:[0-9a-f]{64}|keyless:[!-~]+ [!-~]+)$`)
 )

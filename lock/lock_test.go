@@ -100,6 +100,7 @@ func TestParseErrors(t *testing.T) {
 		// starts a workflow command.
 		{"escape in a name", "version = 1\n[[image]]\nname = \"docker.io/a/\\u001b[31mb\"\ndigest = " + d + "\n", "images.lock:3: entry has an invalid name \"docker.io/a/\\x1b[31mb\""},
 		{"line break in a tag", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ntag = \"1\\n::error::pwned\"\ndigest = " + d + "\n", "images.lock:4: entry docker.io/a/b has an invalid tag \"1\\n::error::pwned\""},
+		{"tag too long", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ntag = \"" + strings.Repeat("t", 129) + "\"\ndigest = " + d + "\n", "images.lock:4: entry docker.io/a/b has an invalid tag \"ttt"},
 		{"line break in a source", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ntag = \"1\"\ndigest = " + d + "\nsources = [\"Dockerfile\\n::error::x\"]\n", "images.lock:6: entry docker.io/a/b has an invalid source \"Dockerfile\\n::error::x\""},
 		{"bad signer", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ndigest = " + d + "\nsigner = \"alice\"\nsignature = " + d + "\n", "images.lock:5: entry docker.io/a/b has an invalid signer \"alice\""},
 		{"signer without a signature", "version = 1\n[[image]]\nname = \"docker.io/a/b\"\ndigest = " + d + "\nsigner = \"key:sha256:" + strings.Repeat("0", 64) + "\"\n", "images.lock:2: entry docker.io/a/b has a malformed signature digest \"\""},
