@@ -102,13 +102,16 @@ func (e *env) scan(found func(Found), keep bool) (*scanResult, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var held []Found
-			hand := func(fs []Found) {
-				for _, f := range fs {
-					if walked && !built[f.Key.Name] {
-						found(f)
+			var held [][]Found // references not yet handed to found: until the walk ends, every file's
+			hand := func() {
+				for _, fs := range held {
+					for _, f := range fs {
+						if walked && !built[f.Key.Name] {
+							found(f)
+						}
 					}
 				}
+				held = nil
 			}
 			// A worker's memo of parsed images: a tree names the same
 			// few images over and over.
@@ -119,16 +122,14 @@ func (e *env) scan(found func(Found), keep bool) (*scanResult, error) {
 				if found == nil {
 					continue
 				}
+				held = append(held, r.refs)
 				select {
 				case <-ready:
-					hand(held)
-					held = nil
-					hand(r.refs)
+					hand()
 				default:
-					held = append(held, r.refs...)
 				}
 			}
-			hand(held)
+			hand()
 		}()
 	}
 	go m.run()
