@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -696,6 +695,19 @@ func TestVerifyRepublished(t *testing.T) {
 	}
 }
 
+// apps writes a tree of n Dockerfiles, each FROM an image of its own
+// (registry.example/appN:1), and returns a resolver that knows them.
+func apps(t *testing.T, n int) (*resolve.Fake, string) {
+	f := &resolve.Fake{}
+	files := map[string]string{}
+	for i := range n {
+		image := fmt.Sprintf("registry.example/app%d:1", i)
+		f.SetImage(key(image), digest(t, string("0123456789abcdef"[i%16])))
+		files[fmt.Sprintf("s%02d/Dockerfile", i)] = "FROM " + image + "\n"
+	}
+	return f, tree(t, files)
+}
+
 // authorizing is a resolver with a handshake per repository whose HEADs
 // wait until every repository of the run has had its handshake.
 type authorizing struct {
@@ -729,15 +741,9 @@ func (a *authorizing) Head(ctx context.Context, k resolve.Key) (resolve.Descript
 // for the handshakes of the others.
 func TestHandshakesHoldNoSlot(t *testing.T) {
 	t.Parallel()
-	f := &resolve.Fake{}
-	files := map[string]string{}
-	for i := range 5 {
-		image := fmt.Sprintf("registry.example/app%d:1", i)
-		f.SetImage(key(image), digest(t, strconv.Itoa(i)))
-		files[fmt.Sprintf("s%d/Dockerfile", i)] = "FROM " + image + "\n"
-	}
+	f, dir := apps(t, 5)
 	r := &authorizing{Fake: f, want: 5, authorized: map[string]bool{}, all: make(chan struct{})}
-	res, err := workflow.Lock(context.Background(), workflow.Options{Dir: tree(t, files), Resolver: r, Jobs: 1}, false)
+	res, err := workflow.Lock(context.Background(), workflow.Options{Dir: dir, Resolver: r, Jobs: 1}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -768,15 +774,9 @@ func (c *inFlight) Head(ctx context.Context, k resolve.Key) (resolve.Descriptor,
 // Jobs bounds the lookups in flight, whatever the number of keys.
 func TestJobsBoundLookups(t *testing.T) {
 	t.Parallel()
-	f := &resolve.Fake{}
-	files := map[string]string{}
-	for i := range 24 {
-		image := fmt.Sprintf("registry.example/app%d:1", i)
-		f.SetImage(key(image), digest(t, string("0123456789abcdef"[i%16])))
-		files[fmt.Sprintf("s%02d/Dockerfile", i)] = "FROM " + image + "\n"
-	}
+	f, dir := apps(t, 24)
 	c := &inFlight{Fake: f}
-	if _, err := workflow.Lock(context.Background(), workflow.Options{Dir: tree(t, files), Resolver: c, Jobs: 3}, false); err != nil {
+	if _, err := workflow.Lock(context.Background(), workflow.Options{Dir: dir, Resolver: c, Jobs: 3}, false); err != nil {
 		t.Fatal(err)
 	}
 	if c.max > 3 || c.max == 0 {
