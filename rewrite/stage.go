@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
@@ -48,6 +49,10 @@ func FinalBase(path string, src []byte) (image string, line int, err error) {
 		s := stages[i]
 		if len(s.Location) > 0 {
 			line = s.Location[0].Start.Line
+		}
+		if !utf8.ValidString(s.BaseName) {
+			// buildkit's lexer would print its complaint to stderr.
+			return "", line, &Error{File: path, Line: line, Err: fmt.Errorf("FROM %q: %w", s.BaseName, errNotUTF8)}
 		}
 		res, err := lex.ProcessWordWithMatches(s.BaseName, shell.EnvsFromSlice(env))
 		if err != nil || res.Result == "" || len(res.Unmatched) > 0 {

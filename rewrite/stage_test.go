@@ -21,6 +21,7 @@ func TestFinalBase(t *testing.T) {
 		{name: "a variable with no default", src: "ARG BASE\nFROM $BASE\n", line: 2, err: true},
 		{name: "a tag from a variable with no default", src: "ARG V\nFROM node:${V}\n", line: 2, err: true},
 		{name: "no FROM", src: "RUN true\n", err: true},
+		{name: "not UTF-8", src: "FROM node\xff:16\n", line: 1, err: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
