@@ -88,48 +88,28 @@ func (e *env) scan(found func(Found), keep bool) (*scanResult, error) {
 	// Files are parsed while the walk goes on, and each file's findings
 	// join the result, in walk order, as soon as the files before it
 	// have (see merger). The images the tree's build files build
-	// (skaffold's) are known only when the walk ends: until then, each
-	// worker holds back what it would hand to found.
+	// (skaffold's) are known only when the walk ends: until then, what
+	// the workers would hand to found is held back.
 	var (
-		wg     sync.WaitGroup
-		jobs   = newQueue()
-		m      = newMerger(keep)
-		ready  = make(chan struct{}) // closed once built is known
-		built  map[string]bool
-		walked bool // and the walk went well: nothing to look up otherwise
+		wg   sync.WaitGroup
+		jobs = newQueue()
+		m    = newMerger(keep)
+		held = &holdBack{found: found}
 	)
 	for range runtime.GOMAXPROCS(0) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var held [][]Found // references not yet handed to found: until the walk ends, every file's
-			hand := func() {
-				for _, fs := range held {
-					for _, f := range fs {
-						if walked && !built[f.Key.Name] {
-							found(f)
-						}
-					}
-				}
-				held = nil
-			}
 			// A worker's memo of parsed images: a tree names the same
 			// few images over and over.
 			parsed := map[string]parsedImage{}
 			for j, ok := jobs.pop(); ok; j, ok = jobs.pop() {
 				r := e.scanFile(fsys, j.path, keep, parsed)
 				m.files <- scanned{j, r}
-				if found == nil {
-					continue
-				}
-				held = append(held, r.refs)
-				select {
-				case <-ready:
-					hand()
-				default:
+				if found != nil {
+					held.add(r.refs)
 				}
 			}
-			hand()
 		}()
 	}
 	go m.run()
@@ -148,11 +128,12 @@ func (e *env) scan(found func(Found), keep bool) (*scanResult, error) {
 	if walkErr == nil && !e.scope.contains(".") {
 		builders, _, walkErr = discover(os.DirFS(e.root), scope{paths: []string{"."}}, e.cfg, isBuildFile)
 	}
+	var built map[string]bool
 	if walkErr == nil {
 		built, err = buildOutputs(fsys, builders)
-		walked = err == nil
 	}
-	close(ready)
+	// Nothing to look up when the walk went wrong.
+	held.release(built, walkErr == nil && err == nil)
 	jobs.close()
 	wg.Wait()
 	close(m.files)
@@ -319,6 +300,55 @@ func (m *merger) result(walk []rewrite.Warning, built map[string]bool) (*scanRes
 	clear(s.refs[len(refs):])
 	s.refs = refs
 	return s, m.errs
+}
+
+// holdBack hands references to found, from the scan's workers, once the
+// walk has ended and the images built here are known; those found
+// before are held until then, and handed at once when it ends (a worker
+// may be parsing a file meanwhile, for as long as that takes).
+type holdBack struct {
+	found func(Found)
+	mu    sync.Mutex
+	done  bool
+	hand  bool            // whether to hand anything, once done
+	built map[string]bool // once done
+	held  [][]Found
+}
+
+// add hands refs to found, or holds them until release.
+func (h *holdBack) add(refs []Found) {
+	h.mu.Lock()
+	if !h.done {
+		h.held = append(h.held, refs)
+		h.mu.Unlock()
+		return
+	}
+	h.mu.Unlock()
+	h.handOver(refs)
+}
+
+// release says the walk has ended, with the images built here, and
+// hands what was held; with hand false, nothing is ever handed.
+func (h *holdBack) release(built map[string]bool, hand bool) {
+	h.mu.Lock()
+	h.done, h.hand, h.built = true, hand, built
+	held := h.held
+	h.held = nil
+	h.mu.Unlock()
+	for _, refs := range held {
+		h.handOver(refs)
+	}
+}
+
+func (h *holdBack) handOver(refs []Found) {
+	if !h.hand {
+		return
+	}
+	for _, f := range refs {
+		if !h.built[f.Key.Name] {
+			h.found(f)
+		}
+	}
 }
 
 // queue hands the files the walk finds to the scan's workers. The walk
