@@ -503,6 +503,8 @@ func bareRef(text, name string) bool {
 	}
 }
 
+// isNameByte reports whether c may be in a variable's name: a word
+// character, as regexp's \b reads one.
 func isNameByte(c byte) bool {
 	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }

@@ -340,12 +340,24 @@ func (h *helmFinder) tagUse(at []string) string {
 	if app == nil {
 		return ""
 	}
-	value := regexp.MustCompile(tagValue(at))
+	// tagValue's matches, found as a literal: a regexp that may open
+	// with "$" has no prefix to search for, and tried every byte of
+	// every template.
+	value := ".Values." + strings.Join(append(at[:len(at):len(at)], "tag"), ".")
 	for _, t := range app.templates {
-		for _, m := range value.FindAllStringIndex(t, -1) {
-			start, end := strings.LastIndexByte(t[:m[0]], '\n')+1, len(t)
-			if i := strings.IndexByte(t[m[1]:], '\n'); i >= 0 {
-				end = m[1] + i
+		for off := 0; ; {
+			i := strings.Index(t[off:], value)
+			if i < 0 {
+				break
+			}
+			m0, m1 := off+i, off+i+len(value)
+			off = m1
+			if m1 < len(t) && isNameByte(t[m1]) {
+				continue
+			}
+			start, end := strings.LastIndexByte(t[:m0], '\n')+1, len(t)
+			if i := strings.IndexByte(t[m1:], '\n'); i >= 0 {
+				end = m1 + i
 			}
 			switch line := t[start:end]; {
 			case strings.Contains(line, "semver"):

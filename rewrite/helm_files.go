@@ -27,8 +27,8 @@ func findChartTemplate(in Input) ([]Ref, []Warning, error) {
 	if len(in.Src) > maxYAMLSize || bytes.IndexByte(in.Src, 0) >= 0 {
 		return nil, nil, nil
 	}
-	src := in.Src
-	newlines := newlineStarts(src)
+	src := string(in.Src)
+	newlines := newlineStarts(in.Src)
 	var refs []Ref
 	inAction := false
 	for i, start := range newlines {
@@ -36,7 +36,7 @@ func findChartTemplate(in Input) ([]Ref, []Warning, error) {
 		if i+1 < len(newlines) {
 			end = newlines[i+1] - 1
 		}
-		line := string(src[start:end])
+		line := src[start:end]
 		startsInside := inAction
 		if o, c := strings.LastIndex(line, "{{"), strings.LastIndex(line, "}}"); o > c {
 			inAction = true
@@ -44,6 +44,9 @@ func findChartTemplate(in Input) ([]Ref, []Warning, error) {
 			inAction = false
 		}
 		if startsInside || strings.Contains(line, "{{") || strings.Contains(line, "}}") {
+			continue
+		}
+		if !strings.Contains(line, "image:") {
 			continue
 		}
 		m := templateImage.FindStringSubmatchIndex(line)

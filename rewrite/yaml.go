@@ -127,18 +127,26 @@ func yamlLineStarts(src []byte) []int {
 	if bytes.HasPrefix(src, []byte("\ufeff")) {
 		start = 3
 	}
-	lines := []int{start}
+	lines := make([]int, 1, bytes.Count(src, []byte("\n"))+2)
+	lines[0] = start
 	for i := start; i < len(src); {
 		n := 0
-		switch {
-		case src[i] == '\r' && i+1 < len(src) && src[i+1] == '\n':
-			n = 2
-		case src[i] == '\r', src[i] == '\n':
+		switch src[i] {
+		case '\n':
 			n = 1
-		case bytes.HasPrefix(src[i:], []byte("\u0085")):
-			n = 2
-		case bytes.HasPrefix(src[i:], []byte("\u2028")), bytes.HasPrefix(src[i:], []byte("\u2029")):
-			n = 3
+		case '\r':
+			n = 1
+			if i+1 < len(src) && src[i+1] == '\n' {
+				n = 2
+			}
+		case 0xc2: // NEL is c2 85
+			if i+1 < len(src) && src[i+1] == 0x85 {
+				n = 2
+			}
+		case 0xe2: // LS and PS are e2 80 a8 and e2 80 a9
+			if i+2 < len(src) && src[i+1] == 0x80 && (src[i+2] == 0xa8 || src[i+2] == 0xa9) {
+				n = 3
+			}
 		}
 		if n == 0 {
 			i++

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -193,4 +194,25 @@ func pinnedAlready(refs []Ref) bool {
 		}
 	}
 	return false
+}
+
+// yamlLineStarts breaks lines where yaml.v3 does, and nowhere else: a
+// byte of NEL, LS or PS alone, or é (c3 a9), is no line break.
+func TestYAMLLineStarts(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		src  string
+		want []int
+	}{
+		{"a\nb", []int{0, 2}},
+		{"a\r\nb\rc\n", []int{0, 3, 5, 7}},
+		{"\ufeffa\nb", []int{3, 5}},
+		{"a\u0085b\u2028c\u2029d", []int{0, 3, 7, 11}},
+		{"\xc2\xe2\x80é\n", []int{0, 6}},
+		{"a\xe2\x80", []int{0}},
+	} {
+		if got := yamlLineStarts([]byte(tc.src)); !slices.Equal(got, tc.want) {
+			t.Errorf("yamlLineStarts(%q) = %v, want %v", tc.src, got, tc.want)
+		}
+	}
 }
