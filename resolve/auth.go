@@ -70,6 +70,19 @@ func (r *Registry) pull(ctx context.Context, ref name.Reference, host string, f 
 
 // Authorize makes the handshake of repository nm (Authorizer).
 func (r *Registry) Authorize(ctx context.Context, nm string) {
+	if !strings.Contains(nm, "/") {
+		return
+	}
+	_, host := r.mirrored(Key{Name: nm})
+	a := &r.host(host).auth
+	a.mu.Lock()
+	shared := a.shared != nil
+	a.mu.Unlock()
+	if shared {
+		// No handshake per repository on this host (no bearer
+		// challenge): nothing to make ahead.
+		return
+	}
 	ref, host, err := r.target(Key{Name: nm, Tag: "latest"}, nil)
 	if err != nil {
 		return

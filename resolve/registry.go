@@ -250,11 +250,7 @@ func platforms(im *v1.IndexManifest) map[string]v1.Hash {
 // target returns the reference to ask for k (at digest d when not nil) and
 // the host to ask: k's registry, or its mirror when one is set.
 func (r *Registry) target(k Key, d *v1.Hash) (name.Reference, string, error) {
-	host := k.Registry()
-	if m, ok := r.mirrors[host]; ok {
-		k.Name = m + k.Name[len(host):]
-		host = m
-	}
+	k, host := r.mirrored(k)
 	var opts []name.Option
 	h := strings.ToLower(host)
 	hostname, _, _ := strings.Cut(h, ":")
@@ -263,6 +259,17 @@ func (r *Registry) target(k Key, d *v1.Hash) (name.Reference, string, error) {
 	}
 	ref, err := k.Reference(d, opts...)
 	return ref, host, err
+}
+
+// mirrored returns k as it is asked for, from its registry's mirror if
+// it has one, and the host asked.
+func (r *Registry) mirrored(k Key) (Key, string) {
+	host := k.Registry()
+	if m, ok := r.mirrors[host]; ok {
+		k.Name = m + k.Name[len(host):]
+		host = m
+	}
+	return k, host
 }
 
 // digestTarget is target for the manifest at digest in the repository nm.
