@@ -3,6 +3,8 @@ package workflow
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -90,21 +92,26 @@ func (g *group) sources() []string {
 // groupRefs gathers references by lock entry, in key order.
 func groupRefs(refs []*Found) []*group {
 	byID := map[string]*group{}
-	var out []*group
 	for _, r := range refs {
 		g := &group{key: r.Key}
 		if r.Key.Tag == "" {
 			g.digest = r.Digest
 		}
-		if have, ok := byID[g.id()]; ok {
+		id := g.id()
+		if have, ok := byID[id]; ok {
 			g = have
 		} else {
-			byID[g.id()] = g
-			out = append(out, g)
+			byID[id] = g
 		}
 		g.refs = append(g.refs, r)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].id() < out[j].id() })
+	// Sorted by id, each made once: a sort that made two per comparison
+	// made hundreds of thousands at 6,000 keys.
+	ids := slices.Sorted(maps.Keys(byID))
+	out := make([]*group, len(ids))
+	for i, id := range ids {
+		out[i] = byID[id]
+	}
 	return out
 }
 
