@@ -72,6 +72,17 @@ func (s *signed) push(t *testing.T, repoTag string, created time.Time) name.Dige
 	return tag.Context().Digest(d.String())
 }
 
+// pushSigned pushes a new image as repoTag, built at created, signs it
+// with k, and returns where it is.
+func (s *signed) pushSigned(t *testing.T, repoTag string, created time.Time, k *testsign.Key) name.Digest {
+	t.Helper()
+	ref := s.push(t, repoTag, created)
+	if err := testsign.Sign(ref, k); err != nil {
+		t.Fatal(err)
+	}
+	return ref
+}
+
 func (s *signed) lockEntry(t *testing.T) lock.Image {
 	t.Helper()
 	f, _, err := lock.Read(filepath.Join(s.dir, "images.lock"), "images.lock")
@@ -105,10 +116,7 @@ func TestLockSigned(t *testing.T) {
 	ctx := context.Background()
 	k, signer := newTestKey(t)
 	s := newSigned(t, k.PEM, "")
-	ref := s.push(t, "team/app:1", time.Now())
-	if err := testsign.Sign(ref, k); err != nil {
-		t.Fatal(err)
-	}
+	ref := s.pushSigned(t, "team/app:1", time.Now(), k)
 	if _, err := workflow.Lock(ctx, s.o, false); err != nil {
 		t.Fatal(err)
 	}
@@ -178,10 +186,7 @@ func TestUpdateSigner(t *testing.T) {
 	a, signerA := newTestKey(t)
 	b, signerB := newTestKey(t)
 	s := newSigned(t, a.PEM, "")
-	old := s.push(t, "team/app:1", time.Now())
-	if err := testsign.Sign(old, a); err != nil {
-		t.Fatal(err)
-	}
+	s.pushSigned(t, "team/app:1", time.Now(), a)
 	if _, err := workflow.Lock(ctx, s.o, false); err != nil {
 		t.Fatal(err)
 	}
@@ -189,10 +194,7 @@ func TestUpdateSigner(t *testing.T) {
 	before := read(t, lockPath)
 
 	// Re-signed upstream with another key, and the tag moved.
-	moved := s.push(t, "team/app:1", time.Now())
-	if err := testsign.Sign(moved, b); err != nil {
-		t.Fatal(err)
-	}
+	moved := s.pushSigned(t, "team/app:1", time.Now(), b)
 	_, err := workflow.Update(ctx, s.o, workflow.UpdateOptions{})
 	var te *workflow.TrustError
 	if !errors.As(err, &te) || !strings.Contains(err.Error(), "no signature by "+signerA) || !strings.Contains(err.Error(), "signed by another key") {
@@ -234,10 +236,7 @@ func TestVerifySignatures(t *testing.T) {
 	ctx := context.Background()
 	k, _ := newTestKey(t)
 	s := newSigned(t, k.PEM, "")
-	ref := s.push(t, "team/app:1", time.Now())
-	if err := testsign.Sign(ref, k); err != nil {
-		t.Fatal(err)
-	}
+	ref := s.pushSigned(t, "team/app:1", time.Now(), k)
 	if _, err := workflow.Lock(ctx, s.o, false); err != nil {
 		t.Fatal(err)
 	}
@@ -300,10 +299,7 @@ func TestMinAge(t *testing.T) {
 	ctx := context.Background()
 	k, _ := newTestKey(t)
 	s := newSigned(t, k.PEM, "min-age = \"3d\"")
-	first := s.push(t, "team/app:1", time.Now().Add(-30*24*time.Hour))
-	if err := testsign.Sign(first, k); err != nil {
-		t.Fatal(err)
-	}
+	first := s.pushSigned(t, "team/app:1", time.Now().Add(-30*24*time.Hour), k)
 	if _, err := workflow.Lock(ctx, s.o, false); err != nil {
 		t.Fatal(err)
 	}
@@ -311,10 +307,7 @@ func TestMinAge(t *testing.T) {
 	before := read(t, lockPath)
 
 	built := time.Now().Add(-time.Hour).Truncate(time.Second)
-	young := s.push(t, "team/app:1", built)
-	if err := testsign.Sign(young, k); err != nil {
-		t.Fatal(err)
-	}
+	young := s.pushSigned(t, "team/app:1", built, k)
 	res, err := workflow.Update(ctx, s.o, workflow.UpdateOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -331,10 +324,7 @@ func TestMinAge(t *testing.T) {
 	}
 
 	// Released: the tag now points at a digest built 4 days ago.
-	ripe := s.push(t, "team/app:1", time.Now().Add(-4*24*time.Hour))
-	if err := testsign.Sign(ripe, k); err != nil {
-		t.Fatal(err)
-	}
+	ripe := s.pushSigned(t, "team/app:1", time.Now().Add(-4*24*time.Hour), k)
 	if res, err = workflow.Update(ctx, s.o, workflow.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -365,16 +355,12 @@ func TestBumpKeepsTheSigner(t *testing.T) {
 	a, signerA := newTestKey(t)
 	b, signerB := newTestKey(t)
 	s := newSigned(t, a.PEM, "")
-	if err := testsign.Sign(s.push(t, "team/app:1", time.Now()), a); err != nil {
-		t.Fatal(err)
-	}
+	s.pushSigned(t, "team/app:1", time.Now(), a)
 	if _, err := workflow.Lock(ctx, s.o, false); err != nil {
 		t.Fatal(err)
 	}
 	// The team rotates to key B and releases 2: the rule trusts B now.
-	if err := testsign.Sign(s.push(t, "team/app:2", time.Now()), b); err != nil {
-		t.Fatal(err)
-	}
+	s.pushSigned(t, "team/app:2", time.Now(), b)
 	if err := os.WriteFile(filepath.Join(s.dir, "keys/cosign.pub"), b.PEM, 0o644); err != nil {
 		t.Fatal(err)
 	}
