@@ -232,8 +232,7 @@ func TestKeyless(t *testing.T) {
 			other := keylessRule(t, s, "^https://github.com/other/")
 			other.Tlog = tc.tlog
 			_, err = f.verify(t, other)
-			var re *trust.RefusedError
-			if !errors.As(err, &re) || len(re.Found) != 1 || !strings.Contains(re.Found[0], "signed by keyless:"+issuer+" "+identity) {
+			if !refusedOne(err, "signed by keyless:"+issuer+" "+identity) {
 				t.Errorf("another identity: error %v, want one found signed by %s", err, identity)
 			}
 		})
@@ -282,8 +281,7 @@ func TestBundleDoesNotVerify(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = f.verify(t, keylessRule(t, s, "^https://github.com/acme/"))
-			var re *trust.RefusedError
-			if !errors.As(err, &re) || len(re.Found) != 1 || !strings.Contains(re.Found[0], "does not verify") {
+			if !refusedOne(err, "does not verify") {
 				t.Errorf("error %v, want one found that does not verify", err)
 			}
 		})
@@ -324,8 +322,7 @@ func TestKeyedReferrers(t *testing.T) {
 				t.Errorf("accepted %+v, want signed by %s, found among the referrers", a, r.Key.Signer)
 			}
 			_, err = f.verify(t, keyRule(t, newKey(t)))
-			var re *trust.RefusedError
-			if !errors.As(err, &re) || len(re.Found) != 1 || !strings.Contains(re.Found[0], "signed by another key") {
+			if !refusedOne(err, "signed by another key") {
 				t.Errorf("another key: error %v, want one signature refused as signed by another key", err)
 			}
 		})
@@ -363,8 +360,7 @@ func TestKeyedLogged(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = unlogged.verify(t, rule())
-	var re *trust.RefusedError
-	if !errors.As(err, &re) || len(re.Found) != 1 || !strings.Contains(re.Found[0], "no transparency-log entry") {
+	if !refusedOne(err, "no transparency-log entry") {
 		t.Errorf("unlogged: error %v, want refused for want of a log entry", err)
 	}
 }
@@ -386,8 +382,14 @@ func TestKeylessUnrecordable(t *testing.T) {
 	r := keylessRule(t, s, ".")
 	r.Issuer = odd
 	_, err = f.verify(t, r)
-	var re *trust.RefusedError
-	if !errors.As(err, &re) || len(re.Found) != 1 || !strings.Contains(re.Found[0], "which a lock cannot record") {
+	if !refusedOne(err, "which a lock cannot record") {
 		t.Errorf("error %v, want the identity refused", err)
 	}
+}
+
+// refusedOne reports whether err is a *trust.RefusedError that found one
+// signature, refused for why.
+func refusedOne(err error, why string) bool {
+	var re *trust.RefusedError
+	return errors.As(err, &re) && len(re.Found) == 1 && strings.Contains(re.Found[0], why)
 }
