@@ -27,15 +27,9 @@ func TestConfigKinds(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, ConfigFile), []byte(tc.toml), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			c, err := LoadConfig(dir)
-			if tc.err != "" {
-				if err == nil || !strings.HasPrefix(err.Error(), tc.err) {
-					t.Errorf("error %v, want %s...", err, tc.err)
-				}
+			c := loadConfig(t, dir, tc.err)
+			if c == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if _, declared, ok := c.finderFor("it/a/b/stack.yml"); !ok || !declared {
 				t.Errorf("it/a/b/stack.yml: declared %v, ok %v; want both", declared, ok)
@@ -121,4 +115,21 @@ func TestPositionedErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// loadConfig loads the config of dir. With wantErr, it checks the error
+// starts so and returns nil; without, it fails the test on an error.
+func loadConfig(t *testing.T, dir, wantErr string) *Config {
+	t.Helper()
+	c, err := LoadConfig(dir)
+	if wantErr != "" {
+		if err == nil || !strings.HasPrefix(err.Error(), wantErr) {
+			t.Errorf("error %v, want %s...", err, wantErr)
+		}
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

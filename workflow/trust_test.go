@@ -75,15 +75,9 @@ func TestConfigTrust(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			c, err := LoadConfig(dir)
-			if tc.err != "" {
-				if err == nil || !strings.HasPrefix(err.Error(), tc.err) {
-					t.Errorf("error %v, want %s...", err, tc.err)
-				}
+			c := loadConfig(t, dir, tc.err)
+			if c == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if len(c.rules) != 1 || c.rules[0].Where != ".imagelock.toml:1" {
 				t.Fatalf("rules = %+v, want one at line 1", c.rules)
