@@ -96,22 +96,30 @@ func (e *env) scan(found func(Found), keep bool) (*scanResult, error) {
 		m    = newMerger(keep)
 		held = &holdBack{found: found}
 	)
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// A worker's memo of parsed images: a tree names the same
-			// few images over and over.
-			parsed := map[string]parsedImage{}
-			for j, ok := jobs.pop(); ok; j, ok = jobs.pop() {
-				r := e.scanFile(fsys, j.path, keep, parsed)
-				m.files <- scanned{j, r}
-				if found != nil {
-					held.add(r.refs)
+	work := func(n int) {
+		for range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				// A worker's memo of parsed images: a tree names the
+				// same few images over and over.
+				parsed := map[string]parsedImage{}
+				for j, ok := jobs.pop(); ok; j, ok = jobs.pop() {
+					r := e.scanFile(fsys, j.path, keep, parsed)
+					m.files <- scanned{j, r}
+					if found != nil {
+						held.add(r.refs)
+					}
 				}
-			}
-		}()
+			}()
+		}
 	}
+	// The walk keeps a core to itself: with a worker on every core, the
+	// walk, back from each directory it reads, waits for one to be
+	// preempted (up to 10 ms), and every lookup waits for the walk.
+	// The last worker starts when the walk ends.
+	procs := runtime.GOMAXPROCS(0)
+	work(max(1, procs-1))
 	go m.run()
 	var builders []string
 	linked, walkErr := walk(os.DirFS(e.root), e.scope, e.cfg, func(p string) bool {
@@ -132,6 +140,7 @@ func (e *env) scan(found func(Found), keep bool) (*scanResult, error) {
 	if walkErr == nil {
 		built, err = buildOutputs(fsys, builders)
 	}
+	work(procs - max(1, procs-1))
 	// Nothing to look up when the walk went wrong.
 	held.release(built, walkErr == nil && err == nil)
 	jobs.close()
