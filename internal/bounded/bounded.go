@@ -47,12 +47,7 @@ func ReadFile(fsys fs.FS, name string, max int64) ([]byte, error) {
 // an error, not a read of what the link names), and the error of
 // opening it names rel.
 func ReadWalked(dir, rel string, max int64) ([]byte, error) {
-	f, err := openNoFollow(filepath.Join(dir, filepath.FromSlash(rel)))
-	if err != nil {
-		return nil, &fs.PathError{Op: "open", Path: rel, Err: err}
-	}
-	defer f.Close()
-	return readOpen(f, rel, max)
+	return readWalked(filepath.Join(dir, filepath.FromSlash(rel)), rel, max)
 }
 
 // readOpen reads open file f, named name, as ReadFile does.
@@ -62,7 +57,7 @@ func readOpen(f fs.File, name string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, &Error{Name: name, Msg: "not a regular file (a device, pipe or directory): imagelock reads only files"}
+		return nil, notRegular(name)
 	}
 	if fi.Size() > max {
 		return nil, tooLarge(name, fi.Size(), max)
@@ -99,6 +94,10 @@ func Read(path string, max int64) ([]byte, error) {
 		e.Name = path
 	}
 	return data, err
+}
+
+func notRegular(name string) error {
+	return &Error{Name: name, Msg: "not a regular file (a device, pipe or directory): imagelock reads only files"}
 }
 
 func tooLarge(name string, size, max int64) error {

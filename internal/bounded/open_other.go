@@ -8,18 +8,23 @@ import (
 	"os"
 )
 
-// openNoFollow opens path to read, refusing a symbolic link.
-func openNoFollow(path string) (*os.File, error) {
+// readWalked reads the file at path, named name in errors, as ReadWalked
+// does: it refuses a symbolic link, then opens and reads the file.
+func readWalked(path, name string, max int64) ([]byte, error) {
 	fi, err := os.Lstat(path)
+	if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		err = errors.New("a symbolic link")
+	}
+	var f *os.File
+	if err == nil {
+		f, err = os.Open(path)
+	}
 	if err != nil {
-		return nil, errors.Unwrap(err)
+		if u := errors.Unwrap(err); u != nil {
+			err = u
+		}
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
-	if fi.Mode()&fs.ModeSymlink != 0 {
-		return nil, errors.New("a symbolic link")
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, errors.Unwrap(err)
-	}
-	return f, nil
+	defer f.Close()
+	return readOpen(f, name, max)
 }
