@@ -11,8 +11,8 @@ import (
 	"testing"
 )
 
-// ReadWalked reads the size it stats in one go, and reads on where the
-// size was wrong or the file is empty, at, under and over the ceiling.
+// ReadWalked reads a file whole, empty or around the sizes where reads
+// fall (bytes.MinRead), at the ceiling, and refuses it one byte under.
 func TestReadWalkedSizes(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
